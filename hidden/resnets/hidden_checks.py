@@ -1,0 +1,189 @@
+"""Hidden checks for the Residual Networks assignment (instructor only; never released).
+
+Each check builds the student's function on fixed inputs, sets every weight from NumPy with seeds
+derived from the layer's role (never from Keras' initializer streams, which changed between Keras
+versions), and compares the outputs with references.npz, made from the instructor solution by
+`python -m course.references`.
+
+Tolerance: outputs are float32 values of order 1 that go through at most a few hundred
+multiply-adds per block; equivalent code (layers.Add vs keras.ops.add, a conv bias kept at zero,
+another oneDNN kernel) changes them by ~1e-6, measured in tests/test_hidden_checks.py. atol=1e-4
+leaves a 100× margin over that while every wrong block moves outputs by 1e-2 or more.
+"""
+import contextlib
+import functools
+import io
+import json
+import sys
+import zlib
+from pathlib import Path
+
+import keras
+import numpy as np
+from keras import layers
+
+HERE = Path(__file__).resolve().parent
+COURSE = HERE.parents[1]
+REFERENCES = HERE / "references.npz"
+SOURCE_NOTEBOOK = COURSE / "source" / "resnets" / "Residual_Networks.ipynb"
+ATOL, RTOL = 1e-4, 1e-3
+
+# Shapes chosen so that every convolution of a block has a distinct kernel shape: the weights of a
+# layer then follow from its role alone, whatever order the student created the layers in.
+BLOCK_CASES = {
+    "identity_block": [dict(shape=(4, 5, 5, 12), f=3, filters=[3, 5, 12]),
+                       dict(shape=(3, 4, 4, 6), f=2, filters=[4, 2, 6])],
+    "convolutional_block": [dict(shape=(4, 6, 6, 5), f=3, filters=[3, 4, 7], s=2),
+                            dict(shape=(3, 5, 5, 6), f=2, filters=[2, 3, 5], s=1),
+                            dict(shape=(3, 7, 7, 4), f=3, filters=[5, 3, 6], s=3)],
+}
+RESNET_CASE = dict(shape=(4, 64, 64, 3), classes=6)
+
+
+def _seed(*parts):
+    return zlib.crc32(repr(parts).encode())
+
+
+def _role(layer):
+    """What a BatchNormalization normalizes: the kernel shape of the convolution feeding it."""
+    tensor = layer._inbound_nodes[0].input_tensors[0]
+    producer = tensor._keras_history[0]
+    kernel = getattr(producer, "kernel", None)
+    return tuple(kernel.shape) if kernel is not None else type(producer).__name__
+
+
+def set_role_weights(model):
+    """Set every weight of `model` from NumPy, seeded by the layer's role and the weight's shape."""
+    for layer in model.layers:
+        if isinstance(layer, layers.Conv2D):
+            fan_in = int(np.prod(layer.kernel.shape[:-1]))
+            rng = np.random.default_rng(_seed("conv", tuple(layer.kernel.shape)))
+            layer.kernel.assign(rng.normal(0, np.sqrt(1.0 / fan_in), layer.kernel.shape))
+            if layer.bias is not None:  # zero bias: with or without use_bias is the same block
+                layer.bias.assign(np.zeros(layer.bias.shape))
+        elif isinstance(layer, layers.BatchNormalization):
+            rng = np.random.default_rng(_seed("bn", _role(layer), tuple(layer.moving_mean.shape)))
+            size = layer.moving_mean.shape
+            values = {"gamma": rng.uniform(0.5, 1.5, size), "beta": rng.normal(0, 0.2, size),
+                      "moving_mean": rng.normal(0, 0.3, size),
+                      "moving_variance": rng.uniform(0.5, 2.0, size)}
+            for weight in layer.weights:
+                weight.assign(values[weight.name])
+        elif isinstance(layer, layers.Dense):
+            rng = np.random.default_rng(_seed("dense", tuple(layer.kernel.shape)))
+            fan_in = layer.kernel.shape[0]  # small logits: softmax far from saturation
+            layer.kernel.assign(rng.normal(0, 0.3 / np.sqrt(fan_in), layer.kernel.shape))
+            layer.bias.assign(rng.normal(0, 0.1, layer.bias.shape))
+        elif layer.weights:
+            raise AssertionError(f"unexpected layer with weights: {layer.name} "
+                                 f"({type(layer).__name__})")
+
+
+def _inputs(shape):
+    return np.random.default_rng(_seed("inputs", shape)).normal(0, 1, shape).astype("float32")
+
+
+def _block_outputs(block, case):
+    inputs = keras.Input(case["shape"][1:])
+    kwargs = {"s": case["s"]} if "s" in case else {}
+    model = keras.Model(inputs, block(inputs, case["f"], list(case["filters"]), **kwargs))
+    return _modes(model, _inputs(case["shape"]))
+
+
+def _modes(model, x):
+    """Inference output of a plain call (a pinned training=True shows here), then training mode."""
+    set_role_weights(model)
+    return {"inference": np.asarray(model(x)), "training": np.asarray(model(x, training=True))}
+
+
+def block_outputs(name, block):
+    return {f"{name}/{i}/{mode}": value for i, case in enumerate(BLOCK_CASES[name])
+            for mode, value in _block_outputs(block, case).items()}
+
+
+def resnet_outputs(ResNet50, blocks):
+    """ResNet50's outputs when built on `blocks` (the reference blocks): grades ResNet50 alone."""
+    with _test_utils().replaced_globals(ResNet50, **blocks):
+        model = ResNet50(input_shape=RESNET_CASE["shape"][1:], classes=RESNET_CASE["classes"])
+    x = np.random.default_rng(_seed("images")).uniform(0, 1, RESNET_CASE["shape"]).astype("float32")
+    return {f"ResNet50/{mode}": value for mode, value in _modes(model, x).items()}
+
+
+def _test_utils():
+    """The assignment's test_utils: the notebook's own copy when it runs, else the source one."""
+    if str(SOURCE_NOTEBOOK.parent) not in sys.path:
+        sys.path.append(str(SOURCE_NOTEBOOK.parent))
+    import test_utils
+
+    return test_utils
+
+
+def bn_outputs(bn_behaviour):
+    utils = _test_utils()
+    results = {}
+    for pinned in (False, True):
+        report = bn_behaviour(utils.tiny_bn_model(always_batch_statistics=pinned),
+                              utils.tiny_images())
+        for key in ("batch_size_spread", "predict_changes_stats", "training_call_changes_stats"):
+            results[f"bn_behaviour/{int(pinned)}/{key}"] = np.float64(report[key])
+    return results
+
+
+@functools.cache
+def solution_namespace():
+    """The instructor's functions, executed (quietly) from the source notebook's solution cells."""
+    notebook = json.loads(SOURCE_NOTEBOOK.read_text())
+    namespace = {}
+    _test_utils()
+    with contextlib.redirect_stdout(io.StringIO()):
+        for cell in notebook["cells"]:
+            grade_id = cell["metadata"].get("nbgrader", {}).get("grade_id")
+            if grade_id in ("imports", "identity_block", "convolutional_block", "ResNet50",
+                            "bn_behaviour"):
+                exec("".join(cell["source"]), namespace)
+    return namespace
+
+
+def compute_references():
+    ns = solution_namespace()
+    blocks = {"identity_block": ns["identity_block"],
+              "convolutional_block": ns["convolutional_block"]}
+    return {**block_outputs("identity_block", blocks["identity_block"]),
+            **block_outputs("convolutional_block", blocks["convolutional_block"]),
+            **resnet_outputs(ns["ResNet50"], blocks), **bn_outputs(ns["bn_behaviour"])}
+
+
+def _compare(where, outputs):
+    with np.load(REFERENCES) as stored:
+        for key, value in outputs.items():
+            expected = stored[key]
+            value = np.asarray(value, dtype=expected.dtype)
+            if value.shape != expected.shape:
+                raise AssertionError(f"{where} ({key}): output shape {value.shape}, expected "
+                                     f"{expected.shape}.")
+            if not np.allclose(value, expected, atol=ATOL, rtol=RTOL):
+                worst = float(np.max(np.abs(value - expected)))
+                raise AssertionError(
+                    f"{where}: with the grader's fixed weights, the {key.split('/')[-1]} "
+                    f"output differs from the reference solution's by up to {worst:.3g} "
+                    f"(case {key.split('/')[1]}). Re-read the specification table.")
+    print(f"{where}: hidden tests passed.")
+
+
+def check_identity_block(identity_block):
+    _compare("identity_block", block_outputs("identity_block", identity_block))
+
+
+def check_convolutional_block(convolutional_block):
+    _compare("convolutional_block", block_outputs("convolutional_block", convolutional_block))
+
+
+def check_ResNet50(ResNet50):
+    ns = solution_namespace()
+    blocks = {"identity_block": ns["identity_block"],
+              "convolutional_block": ns["convolutional_block"]}
+    _compare("ResNet50", resnet_outputs(ResNet50, blocks))
+
+
+def check_bn_behaviour(bn_behaviour):
+    _compare("bn_behaviour", bn_outputs(bn_behaviour))

@@ -1,0 +1,18 @@
+"""nbgrader configuration of the ResNets course (run nbgrader from this folder)."""
+import os
+
+c = get_config()  # noqa: F821 (provided by nbgrader)
+
+c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
+c.CourseDirectory.course_id = "resnets-course"
+c.CourseDirectory.db_assignments = [dict(name="resnets")]
+# Files never copied into release/ nor into autograded/. Hidden references live outside source/,
+# in hidden/, so the same list serves both steps (nbgrader uses one ignore list for both).
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", ".*"]
+
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# Per-cell limit while autograding (nbgrader's default is 30 s). In grading mode the notebook's
+# slowest cell takes about 5 s; 120 s bounds an infinite loop without failing a slow laptop.
+c.Execute.timeout = 120
