@@ -5,7 +5,6 @@ c = get_config()  # noqa: F821 (provided by nbgrader)
 
 c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
 c.CourseDirectory.course_id = "resnets-course"
-c.CourseDirectory.db_assignments = [dict(name="resnets")]
 # Files never copied into release/ nor into autograded/. Hidden references live outside source/,
 # in hidden/, so the same list serves both steps (nbgrader uses one ignore list for both).
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", ".*"]

@@ -1,0 +1,45 @@
+# Course commands. Everything runs from this folder with the project's own virtual environment.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+SIGNS_SOURCE ?= $(CURDIR)/../shared/datasets/signs
+export PATH := $(BIN):$(PATH)
+export TF_CPP_MIN_LOG_LEVEL := 3
+
+.PHONY: demo test install data release submissions autograde references figures clean
+
+## demo: install, fetch data, generate the release, autograde the bundled submissions
+demo: autograde
+
+## test: install, fetch data, run all tests (including the full instructor notebook under nbval)
+test: install data
+	$(BIN)/python -m pytest
+
+install: $(VENV)/.installed
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+data: install
+	$(BIN)/python -m course.data --source "$(SIGNS_SOURCE)"
+
+## release: source/ -> release/ (student version, no solutions or hidden tests) and gradebook.db
+release: install
+	$(BIN)/nbgrader generate_assignment resnets --force --log-level=WARN
+
+submissions: release
+	$(BIN)/python -m course.submissions
+
+autograde: data submissions
+	$(BIN)/python -m course.grade
+
+## references: recompute hidden/resnets/references.npz from the instructor solution
+references: install
+	$(BIN)/python -m course.references
+
+figures: install
+	$(BIN)/python -m course.figures
+
+clean:
+	rm -rf autograded feedback reports gradebook.db .pytest_cache

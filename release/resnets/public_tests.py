@@ -1,0 +1,275 @@
+"""Public tests for the Residual Networks assignment. Run them in the notebook as often as you like.
+
+Each test builds your function on a small symbolic input, traces the layers it created and stops at
+the first difference from the specification, with a message that says what is wrong and where.
+"""
+import keras
+import numpy as np
+from keras import layers
+
+from test_utils import (chain_back, conv_settings, describe, kind, pinned_training,
+                        replaced_globals, tiny_bn_model, tiny_images, trace_block)
+
+PASS = "\033[92mAll tests passed!\033[0m"
+MAIN_PATH = "conv → bn → relu → conv → bn → relu → conv → bn"
+
+
+def _fail(where, message):
+    raise AssertionError(f"{where}: {message}")
+
+
+def _check_main_path(where, steps, f, filters, s):
+    found = describe(steps)
+    kinds = [kind(op) for op, _ in steps]
+    if found != MAIN_PATH:
+        if kinds[-1:] == ["relu"] and kinds[:-1] == MAIN_PATH.split(" → "):
+            _fail(where, "the main path ends with a ReLU before the addition. The third "
+                         "component has no ReLU: the last ReLU comes after adding the shortcut.")
+        if kinds.count("conv") != 3:
+            _fail(where, f"the main path has {kinds.count('conv')} Conv2D layers, expected 3 "
+                         f"(1×1, f×f, 1×1). Found: {found}")
+        if kinds.count("bn") != 3:
+            _fail(where, f"the main path has {kinds.count('bn')} BatchNormalization layers, "
+                         f"expected one after each convolution. Found: {found}")
+        _fail(where, f"the main path should be {MAIN_PATH}, found {found}. "
+                     "Order inside a component: Conv2D, then BatchNormalization, then ReLU.")
+    F1, F2, F3 = filters
+    expected = [(F1, (1, 1), (s, s), "valid"), (F2, (f, f), (1, 1), "same"),
+                (F3, (1, 1), (1, 1), "valid")]
+    convs = [op for op, _ in steps if kind(op) == "conv"]
+    found_strides = [tuple(op.strides) for op in convs]
+    if s != 1 and found_strides != [(s, s), (1, 1), (1, 1)] and (s, s) in found_strides:
+        _fail(where, f"stride is on the wrong convolution: strides along the main path are "
+                     f"{found_strides}; the stride s={s} belongs on the first 1×1 convolution "
+                     "(and on the shortcut), the other two use stride 1.")
+    for number, (conv, want) in enumerate(zip(convs, expected), start=1):
+        got = conv_settings(conv)
+        if got != want:
+            labels = ("filters", "kernel_size", "strides", "padding")
+            wrong = ", ".join(f"{label}={g!r} (expected {w!r})"
+                              for label, g, w in zip(labels, got, want) if g != w)
+            _fail(where, f"convolution {number} of the main path has {wrong}.")
+    for op, _ in steps:
+        if kind(op) == "bn" and op.axis not in (3, -1):
+            _fail(where, f"BatchNormalization '{op.name}' normalizes axis {op.axis}; use axis=3, "
+                         "the channels.")
+
+
+def _check_merge_and_output(where, trace):
+    if trace["merge"] is None:
+        _fail(where, "the shortcut is never added back: add X_shortcut to the main path with "
+                     "Add()([X, X_shortcut]) before the final ReLU.")
+    if kind(trace["merge"]) != "add":
+        _fail(where, f"the shortcut is combined with {type(trace['merge']).__name__}; a residual "
+                     "block adds it: Add()([X, X_shortcut]).")
+    after = [kind(op) for op, _ in trace["after"]]
+    if "bn" in after:
+        _fail(where, "the shortcut is added before the last BatchNormalization. Apply BN to the "
+                     "main path first, then add the shortcut, then ReLU.")
+    if after != ["relu"]:
+        _fail(where, f"after the addition expected one ReLU, found {describe(trace['after'])}.")
+    if any(branch is None for branch in trace["branches"]):
+        _fail(where, "found more than one addition; the block adds the shortcut once.")
+
+
+def _split_branches(trace):
+    """(main path, shortcut): the main path is the branch with the most convolutions."""
+    branches = sorted(trace["branches"],
+                      key=lambda steps: sum(kind(op) == "conv" for op, _ in steps))
+    return branches[-1], branches[0]
+
+
+def _check_names(where, steps, name, prefix_for_position):
+    convs = [op for op, _ in steps if kind(op) in ("conv", "bn")]
+    for op, suffix in zip(convs, prefix_for_position):
+        if op.name != f"{name}_{suffix}":
+            _fail(where, f"layer '{op.name}' should be named '{name}_{suffix}': pass "
+                         f"name=layer_name(name, '{suffix}') when you create it.")
+
+
+def _check_pins(where, trace):
+    steps = [step for branch in trace["branches"] for step in branch] + trace["after"]
+    pinned = pinned_training(steps)
+    if pinned:
+        _fail(where, f"BatchNormalization {pinned} is called with training fixed to True/False. "
+                     "Pass training=training so that fit, evaluate and predict decide the mode.")
+
+
+MAIN_NAMES = ["1_conv", "1_bn", "2_conv", "2_bn", "3_conv", "3_bn"]
+
+
+def identity_block_test(identity_block):
+    where = "identity_block"
+    f, filters, shape = 3, [2, 4, 8], (3, 4, 4, 8)
+    trace = trace_block(identity_block, shape, f, filters, name="conv9_block2")
+    _check_merge_and_output(where, trace)
+    main, shortcut = _split_branches(trace)
+    if shortcut:
+        _fail(where, f"the identity block's shortcut must be X itself, unchanged; found "
+                     f"{describe(shortcut)}.")
+    _check_main_path(where, main, f, filters, s=1)
+    _check_pins(where, trace)
+    _check_names(where, main, "conv9_block2", MAIN_NAMES)
+    if tuple(trace["output"].shape) != (None,) + shape[1:]:
+        _fail(where, f"output shape {tuple(trace['output'].shape)}, expected "
+                     f"{(None,) + shape[1:]}: the block keeps height, width and channels.")
+    print(PASS)
+
+
+def convolutional_block_test(convolutional_block):
+    where = "convolutional_block"
+    for f, filters, shape, s in [(3, [2, 4, 6], (3, 4, 4, 3), 2), (2, [3, 2, 5], (3, 5, 5, 4), 1)]:
+        trace = trace_block(convolutional_block, shape, f, filters, s=s, name="conv9_block1")
+        _check_merge_and_output(where, trace)
+        main, shortcut = _split_branches(trace)
+        kinds = [kind(op) for op, _ in shortcut]
+        if "conv" not in kinds:
+            _fail(where, "the shortcut has no 1×1 Conv2D: it must change the shape of X to "
+                         "match the main path (F3 channels, stride s).")
+        if "bn" not in kinds:
+            _fail(where, "the shortcut has no BatchNormalization: apply it after the shortcut's "
+                         "1×1 convolution.")
+        if kinds != ["conv", "bn"]:
+            _fail(where, f"the shortcut should be conv → bn, found {describe(shortcut)}.")
+        want = (filters[2], (1, 1), (s, s), "valid")
+        if conv_settings(shortcut[0][0]) != want:
+            _fail(where, f"the shortcut convolution has (filters, kernel_size, strides, padding) = "
+                         f"{conv_settings(shortcut[0][0])}, expected {want}.")
+        _check_main_path(where, main, f, filters, s)
+        _check_pins(where, trace)
+        _check_names(where, main, "conv9_block1", MAIN_NAMES)
+        _check_names(where, shortcut, "conv9_block1", ["0_conv", "0_bn"])
+        size = -(-shape[1] // s)
+        if tuple(trace["output"].shape) != (None, size, size, filters[2]):
+            _fail(where, f"output shape {tuple(trace['output'].shape)}, expected "
+                         f"{(None, size, size, filters[2])}.")
+    print(PASS)
+
+
+# (block, f, filters, s) for each of the 16 blocks, in order: stages conv2..conv5 of Table 1.
+STAGES = [(64, 3, 1), (128, 4, 2), (256, 6, 2), (512, 3, 2)]
+EXPECTED_BLOCKS = [
+    ("convolutional_block" if i == 0 else "identity_block", 3, [w, w, 4 * w], s if i == 0 else None,
+     f"conv{stage}_block{i + 1}")
+    for stage, (w, blocks, s) in enumerate(STAGES, start=2) for i in range(blocks)
+]
+
+
+def _spy_blocks(calls):
+    """Stand-ins for the two blocks that record how ResNet50 calls them."""
+    def convolutional_block(X, f, filters, s=2, training=None, initializer=None, name=None):
+        output = layers.Conv2D(filters[2], 1, strides=s)(X)
+        calls.append(("convolutional_block", f, list(filters), s, name, training, X, output))
+        return output
+
+    def identity_block(X, f, filters, training=None, initializer=None, name=None):
+        output = layers.Conv2D(filters[2], 1)(X)
+        calls.append(("identity_block", f, list(filters), None, name, training, X, output))
+        return output
+
+    return {"convolutional_block": convolutional_block, "identity_block": identity_block}
+
+
+def _check_stem(where, inputs, first_block_input):
+    steps, merge = chain_back(first_block_input, inputs)
+    found = [(kind(op), op) for op, _ in steps]
+    expected = "ZeroPadding2D → conv → bn → relu → MaxPooling2D"
+    if merge is not None or " → ".join(k for k, _ in found) != expected:
+        _fail(where, f"the stem (before stage 2) should be {expected}, found {describe(steps)}.")
+    pad, conv, bn, _, pool = (op for _, op in found)
+    if tuple(map(tuple, pad.padding)) != ((3, 3), (3, 3)):
+        _fail(where, f"ZeroPadding2D pads {pad.padding}, expected (3, 3).")
+    if conv_settings(conv) != (64, (7, 7), (2, 2), "valid"):
+        _fail(where, f"the stem convolution has (filters, kernel_size, strides, padding) = "
+                     f"{conv_settings(conv)}, expected (64, (7, 7), (2, 2), 'valid').")
+    if bn.axis not in (3, -1):
+        _fail(where, f"the stem BatchNormalization normalizes axis {bn.axis}; use axis=3.")
+    if (tuple(pool.pool_size), tuple(pool.strides)) != ((3, 3), (2, 2)):
+        _fail(where, f"MaxPooling2D has pool_size {pool.pool_size} and strides {pool.strides}, "
+                     "expected (3, 3) and (2, 2).")
+    if pinned_training(steps):
+        _fail(where, "the stem BatchNormalization is called with training fixed; leave it out.")
+
+
+def _check_head(where, outputs, last_block_output, classes):
+    steps, merge = chain_back(outputs, last_block_output)
+    kinds = [kind(op) for op, _ in steps]
+    if merge is not None or kinds[:2] != ["AveragePooling2D", "Flatten"] or kinds[2:3] != ["Dense"]:
+        _fail(where, "after stage 5 expected AveragePooling2D((2, 2)) → Flatten → Dense(classes, "
+                     f"softmax), found {describe(steps)}.")
+    pool, dense = steps[0][0], steps[2][0]
+    if tuple(pool.pool_size) != (2, 2):
+        _fail(where, f"AveragePooling2D has pool_size {pool.pool_size}, expected (2, 2).")
+    if dense.units != classes:
+        _fail(where, f"the Dense layer has {dense.units} units, expected classes={classes}.")
+    activations = [getattr(dense.activation, "__name__", "")] + kinds[3:]
+    if "softmax" not in activations and "Softmax" not in activations:
+        _fail(where, "the last Dense layer has no softmax: use activation='softmax' so the "
+                     "outputs are class probabilities.")
+
+
+def ResNet50_test(ResNet50):
+    where = "ResNet50"
+    for input_shape, classes in [((64, 64, 3), 6), ((64, 64, 3), 4)]:
+        calls = []
+        with replaced_globals(ResNet50, **_spy_blocks(calls)):
+            model = ResNet50(input_shape=input_shape, classes=classes)
+        if not isinstance(model, keras.Model):
+            _fail(where, f"returned {type(model).__name__}; return keras.Model(inputs=..., outputs=...).")
+        if len(calls) != len(EXPECTED_BLOCKS):
+            _fail(where, f"called the blocks {len(calls)} times; expected 16 calls: stages of "
+                         "3, 4, 6 and 3 blocks, each starting with a convolutional_block.")
+        for number, (call, want) in enumerate(zip(calls, EXPECTED_BLOCKS), start=1):
+            if call[:4] != want[:4]:
+                _fail(where, f"block {number} ({want[4]}) should be {want[0]}(f={want[1]}, "
+                             f"filters={want[2]}" + (f", s={want[3]})" if want[3] else ")") +
+                             f", found {call[0]}(f={call[1]}, filters={call[2]}" +
+                             (f", s={call[3]})" if call[3] else ")"))
+            if call[4] != want[4]:
+                _fail(where, f"block {number} should get name='{want[4]}', found name={call[4]!r}.")
+            if call[5] is not None:
+                _fail(where, f"block {number} is called with training={call[5]!r}; leave training "
+                             "out so that fit, evaluate and predict decide the mode.")
+        _check_stem(where, model.inputs[0], calls[0][6])
+        _check_head(where, model.outputs[0], calls[-1][7], classes)
+        if tuple(model.outputs[0].shape) != (None, classes):
+            _fail(where, f"output shape {tuple(model.outputs[0].shape)}, expected (None, {classes}).")
+        if tuple(model.inputs[0].shape) != (None,) + input_shape:
+            _fail(where, f"input shape {tuple(model.inputs[0].shape)}, expected "
+                         f"{(None,) + input_shape}: use Input(input_shape).")
+    print(PASS)
+
+
+def bn_behaviour_test(bn_behaviour):
+    where = "bn_behaviour"
+    images = tiny_images()
+    expectations = [
+        ("a model whose BatchNormalization follows the mode it is called in", False,
+         lambda spread: spread < 1e-4, False),
+        ("a model whose BatchNormalization always uses batch statistics", True,
+         lambda spread: spread > 1e-3, True),
+    ]
+    for description, pinned, spread_ok, predict_moves in expectations:
+        model = tiny_bn_model(always_batch_statistics=pinned)
+        before = [w.numpy() for w in model.non_trainable_weights]
+        result = bn_behaviour(model, images)
+        if not isinstance(result, dict) or set(result) != {
+                "batch_size_spread", "predict_changes_stats", "training_call_changes_stats"}:
+            _fail(where, "return a dict with exactly the keys 'batch_size_spread', "
+                         "'predict_changes_stats' and 'training_call_changes_stats'.")
+        after = [w.numpy() for w in model.non_trainable_weights]
+        if not all(np.array_equal(b, a) for b, a in zip(before, after)):
+            _fail(where, "the model's moving statistics changed: save them before the training-"
+                         "mode call and assign them back afterwards.")
+        spread = float(result["batch_size_spread"])
+        if not spread_ok(spread):
+            _fail(where, f"for {description}, batch_size_spread = {spread:.3g} looks wrong: it "
+                         "is the largest absolute difference between predictions of the same "
+                         "images made with batch_size 1, 8 and 64.")
+        if bool(result["predict_changes_stats"]) != predict_moves:
+            _fail(where, f"for {description}, predict_changes_stats should be {predict_moves}: "
+                         "compare the moving statistics before and after model.predict.")
+        if bool(result["training_call_changes_stats"]) is not True:
+            _fail(where, f"for {description}, training_call_changes_stats should be True: a call "
+                         "model(images, training=True) updates moving_mean and moving_variance.")
+    print(PASS)

@@ -1,0 +1,110 @@
+"""Data loading and small helpers for the Residual Networks assignment.
+
+Everything here is given to students; nothing here is graded.
+"""
+import os
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+SIGNS_FILES = {
+    "train_signs.h5": ("train_set_x", "train_set_y"),
+    "test_signs.h5": ("test_set_x", "test_set_y"),
+}
+IMAGE_SHAPE = (64, 64, 3)
+NUM_CLASSES = 6
+
+# nbgrader sets NBGRADER_EXECUTION to "autograde" or "validate" while it runs a notebook:
+# the documented switch for shortening long cells (training) during grading only.
+GRADING = os.environ.get("NBGRADER_EXECUTION") in ("autograde", "validate")
+
+
+def layer_name(prefix, suffix):
+    """Name of a block's layer, keras.applications style: ("conv2_block1", "1_conv") -> "conv2_block1_1_conv".
+
+    Returns None when the block has no prefix, so Keras picks a unique name itself.
+    """
+    return None if prefix is None else f"{prefix}_{suffix}"
+
+
+def find_datasets_dir(start=None):
+    """The folder holding the SIGNS .h5 files.
+
+    $SIGNS_DATA_DIR wins; otherwise the first `datasets/` folder with train_signs.h5 found in
+    `start` (default: the working directory) or one of its parents.
+    """
+    if os.environ.get("SIGNS_DATA_DIR"):
+        return Path(os.environ["SIGNS_DATA_DIR"])
+    here = Path(start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "datasets" / "train_signs.h5").exists():
+            return folder / "datasets"
+    raise FileNotFoundError(
+        f"datasets/train_signs.h5 not found in {here} or any parent folder. "
+        "Fix: run `make data` in the course folder, or set SIGNS_DATA_DIR to the folder holding "
+        "train_signs.h5 and test_signs.h5."
+    )
+
+
+def read_signs_file(path):
+    """Images (m, 64, 64, 3) uint8 and labels (m,) int64 of one SIGNS .h5 file, checked."""
+    path = Path(path)
+    x_key, y_key = SIGNS_FILES[path.name]
+    if not path.exists():
+        raise FileNotFoundError(f"{path} not found. Fix: run `make data`, or set SIGNS_DATA_DIR.")
+    try:
+        with h5py.File(path, "r") as f:
+            images, labels = np.array(f[x_key]), np.array(f[y_key])
+    except (OSError, KeyError) as error:
+        raise ValueError(
+            f"{path} is not a SIGNS file: expected an HDF5 file with datasets '{x_key}' and "
+            f"'{y_key}' ({error}). Fix: copy it again from the course's dataset folder (`make data`)."
+        ) from None
+    if images.ndim != 4 or images.shape[1:] != IMAGE_SHAPE or labels.shape != images.shape[:1]:
+        raise ValueError(
+            f"{path}: expected '{x_key}' of shape (m, 64, 64, 3) and '{y_key}' of shape (m,), "
+            f"found {images.shape} and {labels.shape}. Fix: copy it again (`make data`)."
+        )
+    if labels.min() < 0 or labels.max() >= NUM_CLASSES:
+        raise ValueError(f"{path}: labels must lie in 0..5, found {labels.min()}..{labels.max()}.")
+    return images, labels.astype(np.int64)
+
+
+def load_signs_dataset(data_dir=None):
+    """The SIGNS hand-sign dataset: 1,080 training and 120 test images of 0-5 raised fingers.
+
+    Returns X_train (1080, 64, 64, 3) uint8, Y_train (1080,) int, X_test (120, 64, 64, 3),
+    Y_test (120,), classes (6,).
+    """
+    data_dir = Path(data_dir) if data_dir else find_datasets_dir()
+    X_train, Y_train = read_signs_file(data_dir / "train_signs.h5")
+    X_test, Y_test = read_signs_file(data_dir / "test_signs.h5")
+    return X_train, Y_train, X_test, Y_test, np.arange(NUM_CLASSES)
+
+
+def one_hot(labels, num_classes=NUM_CLASSES):
+    """(m,) integer labels -> (m, num_classes) float32 one-hot rows. one_hot([2], 3) -> [[0, 0, 1]]."""
+    return np.eye(num_classes, dtype="float32")[np.asarray(labels).reshape(-1)]
+
+
+def load_image(path, size=64):
+    """One image file as a (1, size, size, 3) float array scaled to [0, 1], like the training data."""
+    from keras.utils import img_to_array, load_img
+
+    return img_to_array(load_img(path, target_size=(size, size)))[np.newaxis] / 255.0
+
+
+def plot_history(history, path=None):
+    """Loss and accuracy per epoch of a Keras History; saved to `path` when given."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
+    for ax, metric in zip(axes, ("loss", "accuracy")):
+        ax.plot(range(1, len(history.history[metric]) + 1), history.history[metric], marker="o")
+        ax.set(xlabel="epoch", ylabel=f"training {metric}")
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    if path:
+        fig.savefig(path, dpi=100)
+    return fig

@@ -1,0 +1,158 @@
+"""Graph inspection helpers behind the public tests: what a block built, in words.
+
+A block is traced from its output back to its input through the Keras functional graph, so the
+tests can name the mistake ("the shortcut has no BatchNormalization") instead of printing tensors.
+"""
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+import keras
+import numpy as np
+from keras import layers
+
+
+def kind(operation):
+    """A short word for a graph operation: conv, bn, relu, add, or the class name."""
+    if isinstance(operation, layers.Conv2D):
+        return "conv"
+    if isinstance(operation, layers.BatchNormalization):
+        return "bn"
+    if isinstance(operation, layers.ReLU):
+        return "relu"
+    if isinstance(operation, layers.Activation):
+        activation = getattr(operation.activation, "__name__", str(operation.activation))
+        return "relu" if activation == "relu" else activation
+    name = type(operation).__name__
+    if name in ("Add", "Relu"):  # layers.Add, or keras.ops.add / ops.relu on symbolic tensors
+        return name.lower()
+    return name
+
+
+def producer(tensor):
+    """(operation, node) that produced a symbolic tensor."""
+    operation, node_index, _ = tensor._keras_history
+    return operation, operation._inbound_nodes[node_index]
+
+
+def chain_back(tensor, stop):
+    """Walk back from `tensor` through one-input operations until `stop` or a merge.
+
+    Returns (steps in forward order as (operation, node), the merge node or None).
+    """
+    steps = []
+    while tensor is not stop:
+        operation, node = producer(tensor)
+        if isinstance(operation, layers.InputLayer):
+            break
+        inputs = [t for t in node.input_tensors if t is not None]
+        if len(inputs) != 1:
+            return steps[::-1], (operation, node)
+        steps.append((operation, node))
+        tensor = inputs[0]
+    return steps[::-1], None
+
+
+def describe(steps):
+    """'conv → bn → relu' for a list of steps."""
+    return " → ".join(kind(op) for op, _ in steps) or "(nothing: X itself)"
+
+
+def pinned_training(steps):
+    """Names of BatchNormalization layers called with training=True/False fixed in the graph."""
+    return [op.name for op, node in steps
+            if kind(op) == "bn" and node.arguments.kwargs.get("training") is not None]
+
+
+def trace_block(block, input_shape, *args, **kwargs):
+    """Build `block` on a symbolic input and split it at the addition.
+
+    Returns a dict: output (tensor), after (steps after the merge), merge (operation or None),
+    branches (list of step lists, one per merge input, each traced back to the block input).
+    """
+    inputs = keras.Input(input_shape[1:])
+    output = block(inputs, *args, **kwargs)
+    after, merge = chain_back(output, inputs)
+    branches = []
+    if merge is not None:
+        for tensor in merge[1].input_tensors:
+            steps, inner_merge = chain_back(tensor, inputs)
+            branches.append(steps if inner_merge is None else None)
+    return {"output": output, "after": after, "merge": merge and merge[0], "branches": branches}
+
+
+def conv_settings(operation):
+    """(filters, kernel size, strides, padding) of a Conv2D layer."""
+    return (operation.filters, tuple(operation.kernel_size), tuple(operation.strides),
+            operation.padding)
+
+
+@contextmanager
+def replaced_globals(function, **replacements):
+    """Temporarily rebind global names seen by `function` (a notebook cell's function).
+
+    Lets a test run the student's ResNet50 on other blocks, so it grades that cell's own code.
+    """
+    namespace = function.__globals__
+    missing = object()
+    saved = {name: namespace.get(name, missing) for name in replacements}
+    namespace.update(replacements)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is missing:
+                namespace.pop(name, None)
+            else:
+                namespace[name] = value
+
+
+def tiny_bn_model(always_batch_statistics=False, seed=0):
+    """A small conv → BN → ReLU → dense classifier with fixed weights, for the BatchNorm exercise.
+
+    always_batch_statistics=True builds what the original course's `training=True` pin does under
+    tf.keras 2 (and Keras master): BatchNormalization that uses batch statistics even in predict.
+    The same on every Keras 3 version, because the layer itself ignores the caller's mode.
+    """
+    norm = BatchStatisticsNormalization if always_batch_statistics else layers.BatchNormalization
+    inputs = keras.Input((8, 8, 3))
+    x = layers.Conv2D(4, 3, padding="same")(inputs)
+    x = norm(axis=3)(x)
+    x = layers.ReLU()(x)
+    x = layers.GlobalAveragePooling2D()(x)
+    outputs = layers.Dense(3, activation="softmax")(x)
+    model = keras.Model(inputs, outputs)
+    rng = np.random.default_rng(seed)
+    model.set_weights([rng.normal(0.5, 0.5, w.shape).astype("float32") if "variance" not in w.path
+                       else rng.uniform(0.5, 2.0, w.shape).astype("float32")
+                       for w in model.weights])
+    return model
+
+
+class BatchStatisticsNormalization(layers.BatchNormalization):
+    """BatchNormalization pinned to training mode: the original course's bug, made explicit."""
+
+    def call(self, inputs, training=None, mask=None):
+        return super().call(inputs, training=True, mask=mask)
+
+
+def tiny_images(count=64, seed=0):
+    """`count` random 8×8 RGB images in [0, 1], for tiny_bn_model."""
+    return np.random.default_rng(seed).uniform(0, 1, (count, 8, 8, 3)).astype("float32")
+
+
+def hidden_checks():
+    """The instructor's hidden checks (hidden/resnets/hidden_checks.py in the course folder).
+
+    Present only where the course is graded; students never need it.
+    """
+    for folder in (Path.cwd(), *Path.cwd().parents):
+        candidate = folder / "hidden" / "resnets"
+        if (candidate / "hidden_checks.py").exists():
+            if str(candidate) not in sys.path:
+                sys.path.insert(0, str(candidate))
+            import hidden_checks
+
+            return hidden_checks
+    raise AssertionError("hidden/resnets/hidden_checks.py not found above the notebook: grade "
+                         "from inside the course folder (nbgrader autograde).")
