@@ -27,7 +27,8 @@ REPORTS = ROOT / "reports"
 def nbgrader(*args):
     """Run one nbgrader command in the course folder; its log goes to reports/nbgrader.log."""
     REPORTS.mkdir(exist_ok=True)
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3",  # nbgrader runs alembic from PATH
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     with open(REPORTS / "nbgrader.log", "a") as log:
         log.write(f"$ nbgrader {' '.join(args)}\n")
         log.flush()

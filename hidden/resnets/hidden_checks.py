@@ -122,8 +122,13 @@ def bn_outputs(bn_behaviour):
     utils = _test_utils()
     results = {}
     for pinned in (False, True):
-        report = bn_behaviour(utils.tiny_bn_model(always_batch_statistics=pinned),
-                              utils.tiny_images())
+        model = utils.tiny_bn_model(always_batch_statistics=pinned)
+        before = [w.numpy() for w in model.non_trainable_weights]
+        report = bn_behaviour(model, utils.tiny_images())
+        if any(not np.array_equal(b, w.numpy())
+               for b, w in zip(before, model.non_trainable_weights)):
+            raise AssertionError("bn_behaviour: the model's moving statistics changed; it must "
+                                 "leave the model as it found it.")
         for key in ("batch_size_spread", "predict_changes_stats", "training_call_changes_stats"):
             results[f"bn_behaviour/{int(pinned)}/{key}"] = np.float64(report[key])
     return results

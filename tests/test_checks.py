@@ -1,0 +1,90 @@
+"""Public tests and hidden checks, run directly on the solution, the bundled mistakes and variants."""
+import keras
+import numpy as np
+import pytest
+from keras import layers
+
+import hidden_checks
+import public_tests
+from course.submissions import MISTAKES
+
+PUBLIC = {"identity_block_tests": ("identity_block", public_tests.identity_block_test),
+          "convolutional_block_tests": ("convolutional_block", public_tests.convolutional_block_test),
+          "ResNet50_tests": ("ResNet50", public_tests.ResNet50_test),
+          "bn_behaviour_tests": ("bn_behaviour", public_tests.bn_behaviour_test)}
+HIDDEN = {"identity_block_tests": hidden_checks.check_identity_block,
+          "convolutional_block_tests": hidden_checks.check_convolutional_block,
+          "ResNet50_tests": hidden_checks.check_ResNet50,
+          "bn_behaviour_tests": hidden_checks.check_bn_behaviour}
+# What the public test must say for each bundled mistake: the feedback a student acts on.
+MESSAGES = {
+    "wrong-identity-relu-before-add": "main path ends with a ReLU before the addition",
+    "wrong-conv-stride-on-second": "stride is on the wrong convolution",
+    "wrong-conv-shortcut-no-bn": "the shortcut has no BatchNormalization",
+    "wrong-resnet-no-softmax": "the last Dense layer has no softmax",
+    "wrong-bn-no-restore": "moving statistics changed",
+}
+
+
+@pytest.mark.parametrize("cell", PUBLIC)
+def test_solution_passes_public_and_hidden_checks(solution, cell, capsys):
+    name, public = PUBLIC[cell]
+    public(solution[name])
+    HIDDEN[cell](solution[name])
+    assert "All tests passed!" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("mistake", MISTAKES, ids=lambda m: m.student)
+def test_each_mistake_fails_its_own_cell_with_a_message_that_names_it(make_namespace, mistake):
+    namespace = make_namespace(mistake)
+    name, public = PUBLIC[mistake.loses]
+    with pytest.raises(AssertionError, match=MESSAGES[mistake.student]):
+        public(namespace[name])
+    with pytest.raises(AssertionError, match="differs from the reference|moving statistics"):
+        HIDDEN[mistake.loses](namespace[name])
+
+
+def test_resnet_is_graded_on_its_own_code_with_a_wrong_block(make_namespace):
+    namespace = make_namespace(MISTAKES[0])  # identity block with a ReLU before the addition
+    public_tests.ResNet50_test(namespace["ResNet50"])
+    hidden_checks.check_ResNet50(namespace["ResNet50"])
+
+
+def _identity_variant(X, f, filters, training=None, initializer=None, name=None):
+    """Correct but written differently: ReLU layers, keras.ops.add, no conv bias, loop."""
+    shortcut = X
+    for number, (width, size) in enumerate(zip(filters, (1, f, 1)), start=1):
+        X = layers.Conv2D(width, size, padding="valid" if size == 1 else "same", use_bias=False,
+                          name=None if name is None else f"{name}_{number}_conv")(X)
+        X = layers.BatchNormalization(axis=-1, name=None if name is None else f"{name}_{number}_bn")(
+            X, training=training)
+        if number < 3:
+            X = layers.ReLU()(X)
+    return keras.ops.relu(keras.ops.add(X, shortcut))
+
+
+def test_correct_variant_passes_and_shows_the_tolerance_margin():
+    public_tests.identity_block_test(_identity_variant)
+    hidden_checks.check_identity_block(_identity_variant)
+    with np.load(hidden_checks.REFERENCES) as stored:
+        outputs = hidden_checks.block_outputs("identity_block", _identity_variant)
+        worst = max(float(np.max(np.abs(outputs[k] - stored[k]))) for k in outputs)
+    assert worst < hidden_checks.ATOL / 10  # measured ~1e-6: the tolerance keeps a 10x+ margin
+
+
+@pytest.mark.parametrize("degenerate", [
+    lambda X, f, filters, **kw: X,  # returns its input
+    lambda X, f, filters, **kw: keras.ops.zeros_like(X),  # all zeros
+    lambda X, f, filters, **kw: layers.ReLU()(X),  # shortcut alone
+])
+def test_hidden_check_cannot_pass_by_accident(degenerate):
+    with pytest.raises(AssertionError, match="differs from the reference"):
+        hidden_checks.check_identity_block(degenerate)
+
+
+def test_committed_references_match_the_current_solution():
+    fresh = hidden_checks.compute_references()
+    with np.load(hidden_checks.REFERENCES) as stored:
+        assert sorted(stored.files) == sorted(fresh)
+        for key, value in fresh.items():
+            np.testing.assert_allclose(value, stored[key], atol=1e-6, err_msg=key)

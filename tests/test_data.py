@@ -1,0 +1,67 @@
+"""The SIGNS loader and the data set-up on the real files, and their errors on bad ones."""
+import os
+
+import h5py
+import numpy as np
+import pytest
+
+from course import data
+from resnets_utils import load_signs_dataset, one_hot, read_signs_file
+
+
+def test_real_signs_dataset_has_the_course_shapes_and_balanced_classes(datasets_dir):
+    X_train, Y_train, X_test, Y_test, classes = load_signs_dataset(datasets_dir)
+    assert X_train.shape == (1080, 64, 64, 3) and X_train.dtype == np.uint8
+    assert X_test.shape == (120, 64, 64, 3)
+    assert np.bincount(Y_train).tolist() == [180] * 6  # 180 per class (datasets README)
+    assert np.bincount(Y_test).tolist() == [20] * 6
+    assert classes.tolist() == [0, 1, 2, 3, 4, 5]
+
+
+def test_one_hot_rows():
+    assert one_hot([2, 0], 3).tolist() == [[0, 0, 1], [1, 0, 0]]
+
+
+def test_missing_file_names_the_file_and_the_fix(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"train_signs.h5 not found.*make data"):
+        read_signs_file(tmp_path / "train_signs.h5")
+
+
+def test_file_that_is_not_hdf5_is_reported(tmp_path):
+    path = tmp_path / "train_signs.h5"
+    path.write_bytes(b"not an hdf5 file")
+    with pytest.raises(ValueError, match=r"not a SIGNS file: expected an HDF5 file with datasets "
+                                         r"'train_set_x' and 'train_set_y'"):
+        read_signs_file(path)
+
+
+def test_wrong_image_shape_is_reported(tmp_path):
+    path = tmp_path / "test_signs.h5"
+    with h5py.File(path, "w") as f:
+        f["test_set_x"] = np.zeros((3, 32, 32, 3), np.uint8)
+        f["test_set_y"] = np.zeros(3, np.int64)
+    with pytest.raises(ValueError, match=r"expected 'test_set_x' of shape \(m, 64, 64, 3\)"):
+        read_signs_file(path)
+
+
+def test_setup_refuses_a_bad_source_without_touching_the_destination(tmp_path, capsys):
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "train_signs.h5").write_bytes(b"broken")
+    dest = tmp_path / "datasets"
+    with pytest.raises(ValueError, match="train_signs.h5 is not a SIGNS file"):
+        data.install(source, dest=dest)
+    (source / "train_signs.h5").unlink()
+    with pytest.raises(FileNotFoundError, match="train_signs.h5 not found"):
+        data.install(source, dest=dest)
+    assert not dest.exists()
+    assert data.main(["--source", str(tmp_path / "nowhere")]) == 2
+    assert capsys.readouterr().err.startswith("error: ")
+
+
+def test_setup_links_checked_files(tmp_path, datasets_dir):
+    dest = tmp_path / "datasets"
+    data.install(os.environ.get("SIGNS_SOURCE", data.DEFAULT_SOURCE), dest=dest)
+    X_train, *_ = load_signs_dataset(dest)
+    assert X_train.shape == (1080, 64, 64, 3)
+    assert (dest / data.EXAMPLE).stat().st_size > 0

@@ -1,0 +1,49 @@
+"""The committed release and sample submissions are exactly what generation makes, and clean."""
+import json
+import shutil
+import subprocess
+import sys
+
+import nbformat
+
+from conftest import ROOT
+from course import submissions
+
+RELEASE = ROOT / "release" / "resnets"
+
+
+def test_committed_release_equals_a_fresh_generation(tmp_path):
+    shutil.copytree(ROOT / "source", tmp_path / "source")
+    shutil.copy(ROOT / "nbgrader_config.py", tmp_path)
+    subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", "resnets",
+                    "--log-level=ERROR"], cwd=tmp_path, check=True)
+    fresh = tmp_path / "release" / "resnets"
+    fresh_files = sorted(p.relative_to(fresh) for p in fresh.rglob("*") if p.is_file())
+    committed_files = sorted(p.relative_to(RELEASE) for p in RELEASE.rglob("*") if p.is_file())
+    assert fresh_files == committed_files
+    for name in committed_files:
+        assert (fresh / name).read_bytes() == (RELEASE / name).read_bytes(), (
+            f"release/resnets/{name} is stale: run `make release` and commit it")
+
+
+def test_release_has_no_solutions_hidden_tests_or_references():
+    names = {p.name for p in RELEASE.rglob("*")}
+    assert not any(name.endswith(".npz") or name == "hidden_checks.py" for name in names)
+    text = "".join(p.read_text() for p in RELEASE.rglob("*") if p.suffix in (".py", ".ipynb"))
+    for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "hidden_checks()."):
+        assert marker not in text
+    notebook = nbformat.read(RELEASE / "Residual_Networks.ipynb", as_version=4)
+    for cell in notebook.cells:
+        meta = cell.metadata["nbgrader"]
+        if meta["solution"]:
+            assert "raise NotImplementedError()" in cell.source, meta["grade_id"]
+        else:
+            assert meta["locked"], f"cell {meta['grade_id']} must be read-only"
+    assert sum(c.metadata["nbgrader"].get("points", 0) for c in notebook.cells) == 12
+
+
+def test_bundled_submissions_equal_a_fresh_generation():
+    for student, notebook in submissions.submissions().items():
+        path = ROOT / "submitted" / student / "resnets" / "Residual_Networks.ipynb"
+        assert json.loads(path.read_text()) == json.loads(nbformat.writes(notebook)), (
+            f"{path} is stale: run `make submissions` and commit it")
