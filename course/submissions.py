@@ -7,14 +7,10 @@ it in: the instructor solution, the untouched release, and wrong answers made by
 realistic mistake (a text edit) to one answer cell of the solution.
 """
 import sys
-from pathlib import Path
-
 import nbformat
 
-ROOT = Path(__file__).resolve().parents[1]
-ASSIGNMENT = "resnets"
-NOTEBOOK = "Residual_Networks.ipynb"
-SOURCE = ROOT / "source" / ASSIGNMENT / NOTEBOOK
+from course.notebook import ASSIGNMENT, NOTEBOOK, ROOT, solution_sources
+
 RELEASE = ROOT / "release" / ASSIGNMENT / NOTEBOOK
 SUBMITTED = ROOT / "submitted"
 POINTS = {"identity_block_tests": 3, "convolutional_block_tests": 3, "ResNet50_tests": 3,
@@ -51,18 +47,6 @@ MISTAKES = [
               "    training_call_changes_stats = stats_changed()\n")],
             "bn_behaviour_tests", "the moving statistics not restored after the training call"),
 ]
-
-
-def solution_sources():
-    """Answer cell sources of the instructor notebook, solution markers removed, by grade_id."""
-    answers = {}
-    for cell in nbformat.read(SOURCE, as_version=4).cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("solution"):
-            answers[meta["grade_id"]] = "\n".join(
-                line for line in cell.source.split("\n") if "### BEGIN SOLUTION" not in line
-                and "### END SOLUTION" not in line)
-    return answers
 
 
 def with_answers(answers):

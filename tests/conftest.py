@@ -14,32 +14,20 @@ for path in (ROOT, ASSIGNMENT_DIR, ROOT / "hidden" / "resnets"):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
-import nbformat  # noqa: E402
-
-from course.submissions import SOURCE, apply, solution_sources  # noqa: E402
-
-
-def notebook_namespace(answers):
-    """Execute the notebook's imports cell, then the given answer cells, in a fresh namespace."""
-    namespace = {}
-    imports = next(cell for cell in nbformat.read(SOURCE, as_version=4).cells
-                   if cell.metadata["nbgrader"]["grade_id"] == "imports")
-    exec(imports.source, namespace)
-    for source in answers.values():
-        exec(source, namespace)
-    return namespace
+from course.notebook import run_answers, solution_sources  # noqa: E402
+from course.submissions import apply  # noqa: E402
 
 
 @pytest.fixture(scope="session")
 def solution():
-    return notebook_namespace(solution_sources())
+    return run_answers(solution_sources())
 
 
 @pytest.fixture(scope="session")
 def make_namespace():
     """Namespace of the solution with one mistake (course.submissions.Mistake) made."""
     def make(mistake):
-        return notebook_namespace(apply(mistake, solution_sources()))
+        return run_answers(apply(mistake, solution_sources()))
     return make
 
 
