@@ -14,7 +14,7 @@ from course.notebook import ASSIGNMENT, NOTEBOOK, ROOT, solution_sources
 RELEASE = ROOT / "release" / ASSIGNMENT / NOTEBOOK
 SUBMITTED = ROOT / "submitted"
 POINTS = {"identity_block_tests": 3, "convolutional_block_tests": 3, "ResNet50_tests": 3,
-          "bn_behaviour_tests": 3}
+          "bn_behaviour_tests": 3, "reestimate_bn_statistics_tests": 3}
 
 
 class Mistake:
@@ -46,6 +46,9 @@ MISTAKES = [
               "    for w, s in zip(model.non_trainable_weights, saved):\n        w.assign(s)\n",
               "    training_call_changes_stats = stats_changed()\n")],
             "bn_behaviour_tests", "the moving statistics not restored after the training call"),
+    Mistake("wrong-reestimate-momentum", "reestimate_bn_statistics",
+            [("layer.momentum = (k - 1) / k", "layer.momentum = 1 / k")],
+            "reestimate_bn_statistics_tests", "momentum 1/k: the first batch's statistics dominate"),
 ]
 
 

@@ -11,11 +11,14 @@ from course.submissions import MISTAKES
 PUBLIC = {"identity_block_tests": ("identity_block", public_tests.identity_block_test),
           "convolutional_block_tests": ("convolutional_block", public_tests.convolutional_block_test),
           "ResNet50_tests": ("ResNet50", public_tests.ResNet50_test),
-          "bn_behaviour_tests": ("bn_behaviour", public_tests.bn_behaviour_test)}
+          "bn_behaviour_tests": ("bn_behaviour", public_tests.bn_behaviour_test),
+          "reestimate_bn_statistics_tests": ("reestimate_bn_statistics",
+                                             public_tests.reestimate_bn_statistics_test)}
 HIDDEN = {"identity_block_tests": hidden_checks.check_identity_block,
           "convolutional_block_tests": hidden_checks.check_convolutional_block,
           "ResNet50_tests": hidden_checks.check_ResNet50,
-          "bn_behaviour_tests": hidden_checks.check_bn_behaviour}
+          "bn_behaviour_tests": hidden_checks.check_bn_behaviour,
+          "reestimate_bn_statistics_tests": hidden_checks.check_reestimate_bn_statistics}
 # What the public test must say for each bundled mistake: the feedback a student acts on.
 MESSAGES = {
     "wrong-identity-relu-before-add": "main path ends with a ReLU before the addition",
@@ -23,6 +26,7 @@ MESSAGES = {
     "wrong-conv-shortcut-no-bn": "the shortcut has no BatchNormalization",
     "wrong-resnet-no-softmax": "the last Dense layer has no softmax",
     "wrong-bn-no-restore": "moving statistics changed",
+    "wrong-reestimate-momentum": "moving_mean is not the average of the 4 batches",
 }
 
 

@@ -39,7 +39,8 @@ def test_release_has_no_solutions_hidden_tests_or_references():
             assert "raise NotImplementedError()" in cell.source, meta["grade_id"]
         else:
             assert meta["locked"], f"cell {meta['grade_id']} must be read-only"
-    assert sum(c.metadata["nbgrader"].get("points", 0) for c in notebook.cells) == 12
+    assert sum(c.metadata["nbgrader"].get("points", 0) for c in notebook.cells) == sum(
+        submissions.POINTS.values())
 
 
 def test_bundled_submissions_equal_a_fresh_generation():

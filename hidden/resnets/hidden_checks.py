@@ -148,7 +148,8 @@ def compute_references():
               "convolutional_block": ns["convolutional_block"]}
     return {**block_outputs("identity_block", blocks["identity_block"]),
             **block_outputs("convolutional_block", blocks["convolutional_block"]),
-            **resnet_outputs(ns["ResNet50"], blocks), **bn_outputs(ns["bn_behaviour"])}
+            **resnet_outputs(ns["ResNet50"], blocks), **bn_outputs(ns["bn_behaviour"]),
+            **reestimate_outputs(ns["reestimate_bn_statistics"])}
 
 
 def _compare(where, outputs):
@@ -168,6 +169,24 @@ def _compare(where, outputs):
     print(f"{where}: hidden tests passed.")
 
 
+def reestimate_outputs(reestimate_bn_statistics):
+    """Moving statistics of a two-block model (reference blocks) after re-estimation."""
+    ns = solution_namespace()
+    inputs = keras.Input((6, 6, 8))
+    x = ns["identity_block"](inputs, 3, [3, 5, 8])
+    x = ns["convolutional_block"](x, 2, [2, 3, 4], s=2)
+    model = keras.Model(inputs, x)
+    set_role_weights(model)
+    reestimate_bn_statistics(model, _inputs((48, 6, 6, 8)), batch_size=16)
+    momentums = {layer.momentum for layer in model.layers
+                 if isinstance(layer, layers.BatchNormalization)}
+    if momentums != {0.99}:
+        raise AssertionError(f"reestimate_bn_statistics: momentum left at {momentums}, expected "
+                             "the original 0.99 on every layer.")
+    return {f"reestimate/{number}/moving statistics": weight.numpy()
+            for number, weight in enumerate(model.non_trainable_weights)}
+
+
 def check_identity_block(identity_block):
     _compare("identity_block", block_outputs("identity_block", identity_block))
 
@@ -185,3 +204,7 @@ def check_ResNet50(ResNet50):
 
 def check_bn_behaviour(bn_behaviour):
     _compare("bn_behaviour", bn_outputs(bn_behaviour))
+
+
+def check_reestimate_bn_statistics(reestimate_bn_statistics):
+    _compare("reestimate_bn_statistics", reestimate_outputs(reestimate_bn_statistics))

@@ -273,3 +273,33 @@ def bn_behaviour_test(bn_behaviour):
             _fail(where, f"for {description}, training_call_changes_stats should be True: a call "
                          "model(images, training=True) updates moving_mean and moving_variance.")
     print(PASS)
+
+
+def reestimate_bn_statistics_test(reestimate_bn_statistics):
+    where = "reestimate_bn_statistics"
+    images = tiny_images(64)
+    for batch_size in (16, 32):
+        model = tiny_bn_model()
+        bn = next(layer for layer in model.layers if isinstance(layer, layers.BatchNormalization))
+        momentum = bn.momentum
+        trainable = [w.numpy() for w in model.trainable_weights]
+        # Independent reference: the BN layer's input per batch, averaged over the batches.
+        features = keras.Model(model.inputs, bn.input).predict(images, verbose=0)
+        batches = features.reshape(-1, batch_size, *features.shape[1:])
+        want_mean = batches.mean(axis=(1, 2, 3)).mean(axis=0)
+        want_variance = batches.var(axis=(1, 2, 3)).mean(axis=0)
+        reestimate_bn_statistics(model, images, batch_size=batch_size)
+        if bn.momentum != momentum:
+            _fail(where, f"BatchNormalization momentum is {bn.momentum} afterwards, expected "
+                         f"{momentum}: put each layer's original momentum back at the end.")
+        if not all(np.array_equal(b, w.numpy()) for b, w in zip(trainable, model.trainable_weights)):
+            _fail(where, "trainable weights changed: use direct calls model(batch, training=True), "
+                         "not fit, so that only the moving statistics change.")
+        for label, weight, want in [("moving_mean", bn.moving_mean, want_mean),
+                                    ("moving_variance", bn.moving_variance, want_variance)]:
+            if not np.allclose(weight.numpy(), want, atol=1e-4, rtol=1e-3):
+                _fail(where, f"with batch_size={batch_size}, {label} is not the average of the "
+                             f"{len(batches)} batches' statistics (largest difference "
+                             f"{np.max(np.abs(weight.numpy() - want)):.3g}). Before the call on "
+                             "batch k, set momentum to (k - 1) / k; use batch_size images a batch.")
+    print(PASS)

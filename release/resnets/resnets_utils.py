@@ -108,3 +108,17 @@ def plot_history(history, path=None):
     if path:
         fig.savefig(path, dpi=100)
     return fig
+
+
+def accuracy_with_batch_statistics(model, X, Y, batch_size=32):
+    """Accuracy when every batch is normalized by its own statistics (training-mode BatchNorm).
+
+    What tf.keras 2 did with the original course's pinned training=True. The model's moving
+    statistics are restored afterwards, so the model is left as it was.
+    """
+    saved = [w.numpy() for w in model.non_trainable_weights]
+    predictions = np.concatenate([np.asarray(model(X[i:i + batch_size], training=True))
+                                  for i in range(0, len(X), batch_size)])
+    for weight, value in zip(model.non_trainable_weights, saved):
+        weight.assign(value)
+    return float(np.mean(np.argmax(predictions, axis=1) == np.argmax(Y, axis=1)))
