@@ -43,6 +43,10 @@ def _check_main_path(where, steps, f, filters, s):
                      f"{found_strides}; the stride s={s} belongs on the first 1×1 convolution "
                      "(and on the shortcut), the other two use stride 1.")
     for number, (conv, want) in enumerate(zip(convs, expected), start=1):
+        activation = getattr(conv.activation, "__name__", "linear")
+        if activation != "linear":
+            _fail(where, f"convolution {number} of the main path has activation='{activation}': "
+                         "leave it out; the ReLU comes after BatchNormalization.")
         got = conv_settings(conv)
         if got != want:
             labels = ("filters", "kernel_size", "strides", "padding")
