@@ -82,10 +82,11 @@ def write_table(scores, seconds):
             writer.writerow([student, *(per_cell.get(c, ("", ""))[0] for c in cells), total,
                              maximum, f"{seconds.get(student, 0):.1f}"])
     short = [c.replace("_tests", "") for c in cells]
-    print("\n" + f"{'student':34s}" + "".join(f"{c:>21s}" for c in short) + f"{'total':>8s}")
+    width = max(len(name) for name in short) + 2
+    print("\n" + f"{'student':34s}" + "".join(f"{c:>{width}s}" for c in short) + f"{'total':>8s}")
     for student, per_cell in scores.items():
-        row = "".join(f"{per_cell[c][0]:>17g} / {per_cell[c][1]:g}" if c in per_cell
-                      else f"{'not graded':>21s}" for c in cells)
+        row = "".join(f"{f'{per_cell[c][0]:g} / {per_cell[c][1]:g}':>{width}s}" if c in per_cell
+                      else f"{'not graded':>{width}s}" for c in cells)
         total = sum(score for score, _ in per_cell.values())
         print(f"{student:34s}{row}{total:>8g}")
 
