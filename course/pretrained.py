@@ -1,0 +1,146 @@
+"""Train the solution's ResNet50 on SIGNS and save it as resnet50.h5 for the notebook.
+
+    python -m course.pretrained [--epochs 30] [--seed 0] [--out source/resnets/resnet50.h5]
+
+Recipe (the defaults of Config): the 1,080 training images split 80/20 into training and
+validation (stratified, fixed seed); random flips, shifts, small rotations and zooms; Adam 1e-3
+with cosine decay to 0; batch 32. From the middle of training, after each epoch the BatchNorm
+statistics are re-estimated over the training split (as in the notebook's exercise 5) and the
+epoch is scored on the validation split; the best epoch's weights are kept. The test images are
+used once, at the end, only to report. Writes the model, then `<out>.json` with the resolved
+config, the per-epoch validation accuracy, the test accuracy and the file's SHA-256.
+"""
+import argparse
+import dataclasses
+import hashlib
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "source" / "resnets"))
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from course.notebook import run_answers, solution_sources  # noqa: E402
+from resnets_utils import load_signs_dataset, one_hot  # noqa: E402
+
+
+@dataclasses.dataclass
+class Config:
+    epochs: int = 30
+    seed: int = 0
+    batch_size: int = 32
+    learning_rate: float = 1e-3
+    validation_fraction: float = 0.2
+    select_from_epoch: float = 0.5  # score epochs from this fraction of training on
+    out: str = str(ROOT / "source" / "resnets" / "resnet50.h5")
+
+
+def split(labels, fraction, seed):
+    """Stratified (train indices, validation indices) of the training images."""
+    rng = np.random.default_rng(seed)
+    train, validation = [], []
+    for label in np.unique(labels):
+        members = rng.permutation(np.flatnonzero(labels == label))
+        cut = int(round(len(members) * fraction))
+        validation.extend(members[:cut])
+        train.extend(members[cut:])
+    return np.sort(train), np.sort(validation)
+
+
+def augmented(X, Y, config):
+    augment = keras.Sequential([
+        keras.layers.RandomFlip("horizontal", seed=config.seed),
+        keras.layers.RandomTranslation(0.1, 0.1, fill_mode="nearest", seed=config.seed),
+        keras.layers.RandomRotation(0.05, fill_mode="nearest", seed=config.seed),
+        keras.layers.RandomZoom(0.1, fill_mode="nearest", seed=config.seed),
+    ])
+    return (tf.data.Dataset.from_tensor_slices((X, Y))
+            .shuffle(len(X), seed=config.seed)
+            .batch(config.batch_size)
+            .map(lambda x, y: (augment(x, training=True), y), num_parallel_calls=tf.data.AUTOTUNE)
+            .prefetch(tf.data.AUTOTUNE))
+
+
+class SelectOnValidation(keras.callbacks.Callback):
+    """After each scored epoch: re-estimate BN statistics, score on validation, keep the best."""
+
+    def __init__(self, reestimate, X_train, X_val, Y_val, first_epoch):
+        super().__init__()
+        self.reestimate, self.X_train, self.X_val, self.Y_val = reestimate, X_train, X_val, Y_val
+        self.first_epoch, self.best, self.best_weights, self.history = first_epoch, -1.0, None, []
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch + 1 < self.first_epoch:
+            return
+        self.reestimate(self.model, self.X_train)
+        accuracy = float(self.model.evaluate(self.X_val, self.Y_val, verbose=0)[1])
+        self.history.append({"epoch": epoch + 1, "val_accuracy": accuracy,
+                             "train_accuracy_fit": float(logs.get("accuracy", 0))})
+        if accuracy >= self.best:
+            self.best, self.best_weights = accuracy, self.model.get_weights()
+        print(f"epoch {epoch + 1}: validation accuracy {accuracy:.3f} (best {self.best:.3f})",
+              flush=True)
+
+
+def train(config):
+    X, Y, X_test, Y_test, _ = load_signs_dataset(ROOT / "datasets")
+    X = X.astype("float32") / 255
+    X_test, Y_test = X_test.astype("float32") / 255, one_hot(Y_test)
+    train_index, val_index = split(Y, config.validation_fraction, config.seed)
+    X_train, Y_train = X[train_index], one_hot(Y[train_index])
+    X_val, Y_val = X[val_index], one_hot(Y[val_index])
+    keras.utils.set_random_seed(config.seed)
+    solution = run_answers(solution_sources())
+    model = solution["ResNet50"](input_shape=(64, 64, 3), classes=6)
+    steps = config.epochs * int(np.ceil(len(X_train) / config.batch_size))
+    model.compile(optimizer=keras.optimizers.Adam(
+                      keras.optimizers.schedules.CosineDecay(config.learning_rate, steps)),
+                  loss="categorical_crossentropy", metrics=["accuracy"])
+    select = SelectOnValidation(solution["reestimate_bn_statistics"], X_train, X_val, Y_val,
+                                first_epoch=max(1, int(config.epochs * config.select_from_epoch)))
+    started = time.perf_counter()
+    model.fit(augmented(X_train, Y_train, config), epochs=config.epochs, verbose=2,
+              callbacks=[select])
+    model.set_weights(select.best_weights)
+    report = {"config": dataclasses.asdict(config), "train_images": len(X_train),
+              "validation_images": len(X_val), "validation": select.history,
+              "best_validation_accuracy": select.best,
+              "test_accuracy": float(model.evaluate(X_test, Y_test, verbose=0)[1]),
+              "train_seconds": round(time.perf_counter() - started, 1),
+              "versions": {"tensorflow": tf.__version__, "keras": keras.__version__}}
+    return model, report
+
+
+def save(model, report, out):
+    """Write the model and its report; a half-written file never takes the final name."""
+    out = Path(out)
+    temporary = out.with_name(out.stem + ".partial.h5")
+    model.save(temporary)
+    keras.models.load_model(temporary)  # what students will do: fails here, not in class
+    report["sha256"] = hashlib.sha256(temporary.read_bytes()).hexdigest()
+    temporary.replace(out)
+    out.with_suffix(".json").write_text(json.dumps(report, indent=2))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    for field in dataclasses.fields(Config):
+        parser.add_argument(f"--{field.name.replace('_', '-')}", type=field.type,
+                            default=field.default)
+    config = Config(**vars(parser.parse_args(argv)))
+    model, report = train(config)
+    save(model, report, config.out)
+    print(f"wrote {config.out}: validation accuracy {report['best_validation_accuracy']:.3f}, "
+          f"test accuracy {report['test_accuracy']:.3f}, sha256 {report['sha256'][:16]}…")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
