@@ -5,10 +5,11 @@ derived from the layer's role (never from Keras' initializer streams, which chan
 versions), and compares the outputs with references.npz, made from the instructor solution by
 `python -m course.references`.
 
-Tolerance: outputs are float32 values of order 1 that go through at most a few hundred
-multiply-adds per block; equivalent code (layers.Add vs keras.ops.add, a conv bias kept at zero,
-another oneDNN kernel) changes them by ~1e-6, measured in tests/test_hidden_checks.py. atol=1e-4
-leaves a 100× margin over that while every wrong block moves outputs by 1e-2 or more.
+Tolerance: atol=1e-4 (plus rtol=1e-3) on outputs of order 1. A correct block written
+differently (ReLU layers, keras.ops.add, no conv bias, a loop: tests/test_checks.py) matched the
+references exactly on this machine; the headroom is for other CPUs, oneDNN kernels and summation
+orders (float32 epsilon 1.2e-7 times a few hundred accumulated terms is about 1e-5). The bundled
+block mistakes move outputs by 0.08 to 0.7 in the cases that expose them.
 """
 import functools
 import sys
