@@ -122,7 +122,7 @@ def save(model, report, out):
     """Write the model and its report; a half-written file never takes the final name."""
     out = Path(out)
     temporary = out.with_name(out.stem + ".partial.h5")
-    model.save(temporary, include_optimizer=False)  # weights only: 94 MB instead of 283 MB
+    model.save(temporary, include_optimizer=False)  # weights only: 95 MB instead of 283 MB
     keras.models.load_model(temporary)  # what students will do: fails here, not in class
     report["sha256"] = hashlib.sha256(temporary.read_bytes()).hexdigest()
     temporary.replace(out)
