@@ -7,6 +7,7 @@ it in: the instructor solution, the untouched release, and wrong answers made by
 realistic mistake (a text edit) to one answer cell of the solution.
 """
 import sys
+
 import nbformat
 
 from course.notebook import ASSIGNMENT, NOTEBOOK, ROOT, solution_sources
