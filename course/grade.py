@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from nbgrader.api import Gradebook
+from nbgrader.api import Gradebook, MissingEntry
 
 from course.submissions import POINTS
 
@@ -43,7 +43,7 @@ def cell_scores(students):
         for student in students:
             try:
                 notebook = gradebook.find_submission_notebook(NOTEBOOK, ASSIGNMENT, student)
-            except Exception:  # nbgrader raises MissingEntry: not graded
+            except MissingEntry:  # not graded: nbgrader could not run it
                 scores[student] = {}
                 continue
             scores[student] = {grade.name: (grade.score, grade.max_score)

@@ -99,11 +99,12 @@ def main():
     if not RELEASE.exists():
         print(f"error: {RELEASE} not found. Fix: run `make release` first.", file=sys.stderr)
         return 2
+    why = {mistake.student: f" ({mistake.why})" for mistake in MISTAKES}
     for student, notebook in submissions().items():
         path = SUBMITTED / student / ASSIGNMENT / NOTEBOOK
         path.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(notebook, path)
-        print("wrote", path.relative_to(ROOT))
+        print(f"wrote {path.relative_to(ROOT)}{why.get(student, '')}")
     return 0
 
 
