@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 SIGNS_SOURCE ?= $(CURDIR)/../shared/datasets/signs
+DIGITS_SOURCE ?= $(CURDIR)/../shared/datasets/sign-language-digits-6to9
 export PATH := $(BIN):$(PATH)
 export TF_CPP_MIN_LOG_LEVEL := 3
 
@@ -25,7 +26,7 @@ $(VENV)/.installed: requirements.txt
 	touch $@
 
 data: install
-	$(BIN)/python -m course.data --source "$(SIGNS_SOURCE)"
+	$(BIN)/python -m course.data --source "$(SIGNS_SOURCE)" --digits-source "$(DIGITS_SOURCE)"
 
 ## pretrained: train resnet50.h5 for the notebook (about 13 minutes on 2 cores; kept once built)
 pretrained: $(PRETRAINED)

@@ -1,9 +1,11 @@
-"""Put the SIGNS dataset into datasets/ (git-ignored), checked.
+"""Put the SIGNS dataset and the sign-language digits 6-9 into datasets/ (git-ignored), checked.
 
-    python -m course.data [--source DIR] [--copy]
+    python -m course.data [--source DIR] [--digits-source DIR] [--copy]
 
-The source folder defaults to $SIGNS_SOURCE, else ../shared/datasets/signs beside the project.
-Files are linked (or copied with --copy) only after they pass the same checks the notebook makes.
+The SIGNS folder defaults to $SIGNS_SOURCE, else ../shared/datasets/signs beside the project; the
+digits folder (6/ 7/ 8/ 9/ of JPEGs, for the transfer-learning exercise) to $DIGITS_SOURCE, else
+../shared/datasets/sign-language-digits-6to9. Everything is linked (or copied with --copy) only
+after all of it passes the same checks the notebook makes.
 """
 import argparse
 import os
@@ -14,16 +16,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "source" / "resnets"))
 
-from resnets_utils import SIGNS_FILES, read_signs_file  # noqa: E402
+from resnets_utils import (DIGITS_FOLDER, SIGNS_FILES, read_digits_folder,  # noqa: E402
+                           read_signs_file)
 
 DEFAULT_SOURCE = ROOT.parent / "shared" / "datasets" / "signs"
+DEFAULT_DIGITS_SOURCE = ROOT.parent / "shared" / "datasets" / DIGITS_FOLDER
 DATASETS = ROOT / "datasets"
 EXAMPLE = "example_hand.jpg"  # one test photo, for the notebook's "try your own image" cell
 
 
-def install(source, copy=False, dest=DATASETS):
-    """Check and link (or copy) the SIGNS files from `source` into `dest`; returns what it did."""
-    source = Path(source).resolve()
+def install(source, copy=False, dest=DATASETS, digits_source=DEFAULT_DIGITS_SOURCE):
+    """Check, then link (or copy) the SIGNS files from `source` and the digits folder from
+    `digits_source` into `dest`; returns what it did. Nothing is written unless all checks pass."""
+    source, digits_source = Path(source).resolve(), Path(digits_source).resolve()
     if not source.is_dir():
         raise FileNotFoundError(f"SIGNS source folder {source} does not exist. Fix: pass --source "
                                 "DIR or set SIGNS_SOURCE to the folder with train_signs.h5.")
@@ -37,13 +42,23 @@ def install(source, copy=False, dest=DATASETS):
     if not photos:
         raise FileNotFoundError(f"{source / '64x64_SIGNS' / 'test_signs'} has no JPEG photos. "
                                 "Fix: point --source at the full SIGNS folder.")
+    if not digits_source.is_dir():
+        raise FileNotFoundError(f"digits source folder {digits_source} does not exist. Fix: pass "
+                                "--digits-source DIR or set DIGITS_SOURCE to the folder with "
+                                "6/ 7/ 8/ 9/.")
+    read_digits_folder(digits_source)  # raises one clear error for a missing class or bad JPEG
     dest.mkdir(exist_ok=True)
     done = []
-    for name, origin in [(n, source / n) for n in SIGNS_FILES] + [(EXAMPLE, photos[0])]:
+    for name, origin in ([(n, source / n) for n in SIGNS_FILES] + [(EXAMPLE, photos[0])]
+                         + [(DIGITS_FOLDER, digits_source)]):
         target = dest / name
-        if target.is_symlink() or target.exists():
+        if target.is_symlink() or target.is_file():
             target.unlink()
-        if copy:
+        elif target.is_dir():
+            shutil.rmtree(target)
+        if copy and origin.is_dir():
+            shutil.copytree(origin, target)
+        elif copy:
             shutil.copyfile(origin, target)
         else:
             target.symlink_to(origin)
@@ -54,10 +69,12 @@ def install(source, copy=False, dest=DATASETS):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--source", default=os.environ.get("SIGNS_SOURCE", DEFAULT_SOURCE))
+    parser.add_argument("--digits-source",
+                        default=os.environ.get("DIGITS_SOURCE", DEFAULT_DIGITS_SOURCE))
     parser.add_argument("--copy", action="store_true", help="copy instead of linking")
     args = parser.parse_args(argv)
     try:
-        for line in install(args.source, args.copy):
+        for line in install(args.source, args.copy, digits_source=args.digits_source):
             print(line)
     except (FileNotFoundError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)

@@ -1,4 +1,5 @@
 """The instructor notebook as code: its answer cells, and a namespace that has run them."""
+import ast
 import contextlib
 import io
 from pathlib import Path
@@ -39,4 +40,15 @@ def run_answers(answers):
         exec(imports.source, namespace)
         for source in answers.values():
             exec(source, namespace)
+    return namespace
+
+
+def cell_functions(cell_id, namespace):
+    """Define in `namespace` the functions of a given cell (only its `def`s, none of its other
+    statements): lets a benchmark reuse the notebook's recipe without running the cell."""
+    cell = next(cell for cell in nbformat.read(SOURCE, as_version=4).cells
+                if grade_id(cell) == cell_id)
+    tree = ast.parse(cell.source)
+    tree.body = [node for node in tree.body if isinstance(node, ast.FunctionDef)]
+    exec(compile(tree, f"<cell {cell_id}>", "exec"), namespace)
     return namespace

@@ -15,7 +15,8 @@ from course.notebook import ASSIGNMENT, NOTEBOOK, ROOT, solution_sources
 RELEASE = ROOT / "release" / ASSIGNMENT / NOTEBOOK
 SUBMITTED = ROOT / "submitted"
 POINTS = {"identity_block_tests": 3, "convolutional_block_tests": 3, "ResNet50_tests": 3,
-          "bn_behaviour_tests": 3, "reestimate_bn_statistics_tests": 3}
+          "bn_behaviour_tests": 3, "reestimate_bn_statistics_tests": 3,
+          "transfer_model_tests": 3, "unfreeze_last_stage_tests": 3}
 
 
 class Mistake:
@@ -50,6 +51,14 @@ MISTAKES = [
     Mistake("wrong-reestimate-momentum", "reestimate_bn_statistics",
             [("layer.momentum = (k - 1) / k", "layer.momentum = 1 / k")],
             "reestimate_bn_statistics_tests", "momentum 1/k: the first batch's statistics dominate"),
+    Mistake("wrong-transfer-not-frozen", "transfer_model",
+            [("    backbone.trainable = False\n", "")],
+            "transfer_model_tests", "the backbone left trainable: fit would retrain all of it"),
+    Mistake("wrong-unfreeze-bn-trainable", "unfreeze_last_stage",
+            [("layer.trainable = (layer.name.startswith(prefix)\n"
+              "                           and not isinstance(layer, BatchNormalization))",
+              "layer.trainable = layer.name.startswith(prefix)")],
+            "unfreeze_last_stage_tests", "conv5_'s BatchNorm layers unfrozen with it"),
 ]
 
 

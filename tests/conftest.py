@@ -34,7 +34,7 @@ def make_namespace():
 @pytest.fixture(scope="session")
 def datasets_dir():
     folder = ROOT / "datasets"
-    for name in ("train_signs.h5", "test_signs.h5"):
+    for name in ("train_signs.h5", "test_signs.h5", "sign-language-digits-6to9"):
         if not (folder / name).exists():
-            pytest.fail(f"{folder / name} is missing: run `make data` (tests need the SIGNS data)")
+            pytest.fail(f"{folder / name} is missing: run `make data` (tests need the datasets)")
     return folder

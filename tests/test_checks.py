@@ -13,12 +13,17 @@ PUBLIC = {"identity_block_tests": ("identity_block", public_tests.identity_block
           "ResNet50_tests": ("ResNet50", public_tests.ResNet50_test),
           "bn_behaviour_tests": ("bn_behaviour", public_tests.bn_behaviour_test),
           "reestimate_bn_statistics_tests": ("reestimate_bn_statistics",
-                                             public_tests.reestimate_bn_statistics_test)}
+                                             public_tests.reestimate_bn_statistics_test),
+          "transfer_model_tests": ("transfer_model", public_tests.transfer_model_test),
+          "unfreeze_last_stage_tests": ("unfreeze_last_stage",
+                                        public_tests.unfreeze_last_stage_test)}
 HIDDEN = {"identity_block_tests": hidden_checks.check_identity_block,
           "convolutional_block_tests": hidden_checks.check_convolutional_block,
           "ResNet50_tests": hidden_checks.check_ResNet50,
           "bn_behaviour_tests": hidden_checks.check_bn_behaviour,
-          "reestimate_bn_statistics_tests": hidden_checks.check_reestimate_bn_statistics}
+          "reestimate_bn_statistics_tests": hidden_checks.check_reestimate_bn_statistics,
+          "transfer_model_tests": hidden_checks.check_transfer_model,
+          "unfreeze_last_stage_tests": hidden_checks.check_unfreeze_last_stage}
 # What the public test must say for each bundled mistake: the feedback a student acts on.
 MESSAGES = {
     "wrong-identity-relu-before-add": "main path ends with a ReLU before the addition",
@@ -27,6 +32,8 @@ MESSAGES = {
     "wrong-resnet-no-softmax": "the last Dense layer has no softmax",
     "wrong-bn-no-restore": "moving statistics changed",
     "wrong-reestimate-momentum": "moving_mean is not the average of the 4 batches",
+    "wrong-transfer-not-frozen": "the backbone is trainable: set backbone.trainable = False",
+    "wrong-unfreeze-bn-trainable": "BatchNormalization layer 'conv5_block1_1_bn' is trainable",
 }
 
 
@@ -44,7 +51,8 @@ def test_each_mistake_fails_its_own_cell_with_a_message_that_names_it(make_names
     name, public = PUBLIC[mistake.loses]
     with pytest.raises(AssertionError, match=MESSAGES[mistake.student]):
         public(namespace[name])
-    with pytest.raises(AssertionError, match="differs from the reference|moving statistics"):
+    with pytest.raises(AssertionError,
+                       match="differs from the reference|moving statistics|trainable flags"):
         HIDDEN[mistake.loses](namespace[name])
 
 
@@ -74,6 +82,49 @@ def test_correct_variant_passes_and_shows_the_tolerance_margin():
         outputs = hidden_checks.block_outputs("identity_block", _identity_variant)
         worst = max(float(np.max(np.abs(outputs[k] - stored[k]))) for k in outputs)
     assert worst < hidden_checks.ATOL / 10  # measured 0.0 here: the tolerance is headroom
+
+
+def test_transfer_model_written_the_keras_guide_way_passes(solution):
+    # backbone(x, training=False), as in the Keras transfer-learning guide: redundant once the
+    # backbone is frozen, and harmless.
+    def guide_variant(pretrained, classes=4):
+        backbone = keras.Model(pretrained.input, pretrained.get_layer("flatten").output,
+                               name="backbone")
+        backbone.trainable = False
+        inputs = keras.Input((16, 16, 3))
+        outputs = layers.Dense(classes, activation="softmax", name="new_predictions")(
+            backbone(inputs, training=False))
+        return keras.Model(inputs, outputs)
+    public_tests.transfer_model_test(guide_variant)
+    hidden_checks.check_transfer_model(guide_variant)
+
+
+def test_unfreeze_without_the_backbone_flag_fails_on_the_flags():
+    # Keras 3 trains such a model like the solution (the outer model gathers trainable
+    # variables itself), but its backbone reports no trainable weights: graded on the flags.
+    def forgets_backbone_flag(model, prefix="conv5_", learning_rate=3e-4):
+        for layer in model.get_layer("backbone").layers:
+            layer.trainable = (layer.name.startswith(prefix)
+                               and not isinstance(layer, layers.BatchNormalization))
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
+                      loss="categorical_crossentropy", metrics=["accuracy"])
+    with pytest.raises(AssertionError, match="the backbone's own flag is still False"):
+        public_tests.unfreeze_last_stage_test(forgets_backbone_flag)
+    with pytest.raises(AssertionError, match="trainable flags .* differ"):
+        hidden_checks.check_unfreeze_last_stage(forgets_backbone_flag)
+
+
+def test_unfreeze_that_does_not_recompile_is_caught():
+    def no_recompile(model, prefix="conv5_", learning_rate=3e-4):
+        backbone = model.get_layer("backbone")
+        backbone.trainable = True
+        for layer in backbone.layers:
+            layer.trainable = (layer.name.startswith(prefix)
+                               and not isinstance(layer, layers.BatchNormalization))
+    with pytest.raises(AssertionError, match="recompile"):
+        public_tests.unfreeze_last_stage_test(no_recompile)
+    with pytest.raises(AssertionError, match="recompile"):
+        hidden_checks.check_unfreeze_last_stage(no_recompile)
 
 
 @pytest.mark.parametrize("degenerate", [

@@ -4,9 +4,11 @@ import os
 import h5py
 import numpy as np
 import pytest
+from PIL import Image
 
 from course import data
-from resnets_utils import load_signs_dataset, one_hot, read_signs_file
+from resnets_utils import (load_digits_dataset, load_signs_dataset, one_hot, read_digits_folder,
+                           read_signs_file)
 
 
 def test_real_signs_dataset_has_the_course_shapes_and_balanced_classes(datasets_dir):
@@ -16,6 +18,38 @@ def test_real_signs_dataset_has_the_course_shapes_and_balanced_classes(datasets_
     assert np.bincount(Y_train).tolist() == [180] * 6  # 180 per class (datasets README)
     assert np.bincount(Y_test).tolist() == [20] * 6
     assert classes.tolist() == [0, 1, 2, 3, 4, 5]
+
+
+def test_real_digits_dataset_is_split_stratified_with_stratified_prefixes(datasets_dir):
+    X_train, Y_train, X_test, Y_test, classes = load_digits_dataset(datasets_dir)
+    # 207, 206, 208 and 204 photos of the signs 6..9 (datasets README: 825 in all); 20% held out
+    assert X_train.shape == (660, 64, 64, 3) and X_train.dtype == np.uint8
+    assert X_test.shape == (165, 64, 64, 3)
+    assert np.bincount(Y_test).tolist() == [41, 41, 42, 41]
+    assert np.bincount(Y_train).tolist() == [166, 165, 166, 163]
+    assert np.bincount(Y_train[:66]).tolist() == [17, 16, 17, 16]  # the 10% subset
+    assert np.bincount(Y_train[:165]).tolist() == [42, 41, 41, 41]  # the 25% subset
+    assert classes.tolist() == [6, 7, 8, 9]
+    # the held-out images are not among the training images
+    train_keys = {image.tobytes() for image in X_train}
+    assert not any(image.tobytes() in train_keys for image in X_test)
+    # box downscaling keeps the mean brightness of the 100×100 originals
+    folder = datasets_dir / "sign-language-digits-6to9" / "6"
+    original = np.asarray(Image.open(sorted(folder.glob("*.JPG"))[0]).convert("RGB"), np.float64)
+    first, _ = read_digits_folder(datasets_dir / "sign-language-digits-6to9")
+    assert abs(first[0].mean() - original.mean()) < 1.0
+
+
+def test_digits_folder_errors_name_the_folder_or_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"6 has no JPEG images: expected folders 6/ 7/ "
+                                                r"8/ 9/.*make data"):
+        read_digits_folder(tmp_path)
+    for sign in "6789":
+        (tmp_path / sign).mkdir()
+        Image.new("RGB", (100, 100)).save(tmp_path / sign / "a.jpg")
+    (tmp_path / "8" / "b.jpg").write_bytes(b"not a jpeg")
+    with pytest.raises(ValueError, match=r"8/b.jpg is not a readable image"):
+        read_digits_folder(tmp_path)
 
 
 def test_one_hot_rows():
@@ -57,6 +91,10 @@ def test_setup_refuses_a_bad_source_without_touching_the_destination(tmp_path, c
     assert not dest.exists()
     assert data.main(["--source", str(tmp_path / "nowhere")]) == 2
     assert capsys.readouterr().err.startswith("error: ")
+    signs = os.environ.get("SIGNS_SOURCE", data.DEFAULT_SOURCE)
+    with pytest.raises(FileNotFoundError, match="digits source folder .*nowhere does not exist"):
+        data.install(signs, dest=dest, digits_source=tmp_path / "nowhere")
+    assert not dest.exists()
 
 
 def test_setup_links_checked_files(tmp_path, datasets_dir):
@@ -65,3 +103,4 @@ def test_setup_links_checked_files(tmp_path, datasets_dir):
     X_train, *_ = load_signs_dataset(dest)
     assert X_train.shape == (1080, 64, 64, 3)
     assert (dest / data.EXAMPLE).stat().st_size > 0
+    assert load_digits_dataset(dest)[0].shape == (660, 64, 64, 3)

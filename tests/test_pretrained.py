@@ -1,10 +1,14 @@
-"""The pretrained-model builder: its validation split and its all-or-nothing save."""
+"""The pretrained-model builder (its validation split and its all-or-nothing save), and
+fine-tuning the real resnet50.h5 on the real new task."""
 import json
 
 import keras
 import numpy as np
+import pytest
 
+from conftest import ASSIGNMENT_DIR
 from course import pretrained
+from resnets_utils import load_digits_dataset, one_hot
 
 
 def test_validation_split_is_stratified_disjoint_and_seeded():
@@ -28,3 +32,31 @@ def test_save_writes_a_loadable_model_and_its_report(tmp_path):
                                model.predict(x, verbose=0), rtol=1e-6)
     report = json.loads((tmp_path / "resnet50.json").read_text())
     assert len(report["sha256"]) == 64 and report["test_accuracy"] == 0.5
+
+
+def test_fine_tuning_resnet50_h5_changes_only_conv5_convolutions_and_the_head(solution,
+                                                                               datasets_dir):
+    path = ASSIGNMENT_DIR / "resnet50.h5"
+    if not path.exists():
+        pytest.fail(f"{path} is missing: run `make pretrained`")
+    X_train, Y_train, *_ = load_digits_dataset(datasets_dir)
+    X, Y = X_train[:64].astype("float32") / 255, one_hot(Y_train[:64], 4)
+    keras.utils.set_random_seed(0)
+    model = solution["transfer_model"](keras.models.load_model(path, compile=False), 4)
+    model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="categorical_crossentropy")
+    model.fit(X, Y, batch_size=32, epochs=1, verbose=0)
+    solution["unfreeze_last_stage"](model, prefix="conv5_", learning_rate=3e-4)
+    model.fit(X, Y, batch_size=32, epochs=1, verbose=0)
+
+    original = keras.models.load_model(path, compile=False)
+    changed = {}
+    for layer in model.get_layer("backbone").layers:
+        for before, after in zip(original.get_layer(layer.name).weights, layer.weights):
+            changed[after.path] = not np.array_equal(before.numpy(), after.numpy())
+    tuned = {path for path, moved in changed.items() if moved}
+    # the 10 convolutions of conv5_ (3 blocks of 3, one shortcut), kernels and biases, and
+    # nothing else: no other weight, no BatchNorm gamma, beta or statistic
+    assert len(changed) == 53 * 2 + 53 * 4  # 53 convolutions, 53 BatchNorm layers
+    assert tuned == {path for path in changed
+                     if path.startswith("conv5_") and path.split("/")[0].endswith("_conv")}
+    assert len(tuned) == 20

@@ -53,28 +53,33 @@ def _role(layer):
 def set_role_weights(model):
     """Set every weight of `model` from NumPy, seeded by the layer's role and the weight's shape."""
     for layer in model.layers:
-        if isinstance(layer, layers.Conv2D):
-            fan_in = int(np.prod(layer.kernel.shape[:-1]))
-            rng = np.random.default_rng(_seed("conv", tuple(layer.kernel.shape)))
-            layer.kernel.assign(rng.normal(0, np.sqrt(1.0 / fan_in), layer.kernel.shape))
-            if layer.bias is not None:  # zero bias: with or without use_bias is the same block
-                layer.bias.assign(np.zeros(layer.bias.shape))
-        elif isinstance(layer, layers.BatchNormalization):
-            rng = np.random.default_rng(_seed("bn", _role(layer), tuple(layer.moving_mean.shape)))
-            size = layer.moving_mean.shape
-            values = {"gamma": rng.uniform(0.5, 1.5, size), "beta": rng.normal(0, 0.2, size),
-                      "moving_mean": rng.normal(0, 0.3, size),
-                      "moving_variance": rng.uniform(0.5, 2.0, size)}
-            for weight in layer.weights:
-                weight.assign(values[weight.name])
-        elif isinstance(layer, layers.Dense):
-            rng = np.random.default_rng(_seed("dense", tuple(layer.kernel.shape)))
-            fan_in = layer.kernel.shape[0]  # small logits: softmax far from saturation
-            layer.kernel.assign(rng.normal(0, 0.3 / np.sqrt(fan_in), layer.kernel.shape))
-            layer.bias.assign(rng.normal(0, 0.1, layer.bias.shape))
-        elif layer.weights:
-            raise AssertionError(f"unexpected layer with weights: {layer.name} "
-                                 f"({type(layer).__name__})")
+        set_layer_role_weights(layer)
+
+
+def set_layer_role_weights(layer):
+    """Set the weights of one layer from NumPy, seeded by its role and the weight's shape."""
+    if isinstance(layer, layers.Conv2D):
+        fan_in = int(np.prod(layer.kernel.shape[:-1]))
+        rng = np.random.default_rng(_seed("conv", tuple(layer.kernel.shape)))
+        layer.kernel.assign(rng.normal(0, np.sqrt(1.0 / fan_in), layer.kernel.shape))
+        if layer.bias is not None:  # zero bias: with or without use_bias is the same block
+            layer.bias.assign(np.zeros(layer.bias.shape))
+    elif isinstance(layer, layers.BatchNormalization):
+        rng = np.random.default_rng(_seed("bn", _role(layer), tuple(layer.moving_mean.shape)))
+        size = layer.moving_mean.shape
+        values = {"gamma": rng.uniform(0.5, 1.5, size), "beta": rng.normal(0, 0.2, size),
+                  "moving_mean": rng.normal(0, 0.3, size),
+                  "moving_variance": rng.uniform(0.5, 2.0, size)}
+        for weight in layer.weights:
+            weight.assign(values[weight.name])
+    elif isinstance(layer, layers.Dense):
+        rng = np.random.default_rng(_seed("dense", tuple(layer.kernel.shape)))
+        fan_in = layer.kernel.shape[0]  # small logits: softmax far from saturation
+        layer.kernel.assign(rng.normal(0, 0.3 / np.sqrt(fan_in), layer.kernel.shape))
+        layer.bias.assign(rng.normal(0, 0.1, layer.bias.shape))
+    elif layer.weights:
+        raise AssertionError(f"unexpected layer with weights: {layer.name} "
+                             f"({type(layer).__name__})")
 
 
 def _inputs(shape):
@@ -150,7 +155,9 @@ def compute_references():
     return {**block_outputs("identity_block", blocks["identity_block"]),
             **block_outputs("convolutional_block", blocks["convolutional_block"]),
             **resnet_outputs(ns["ResNet50"], blocks), **bn_outputs(ns["bn_behaviour"]),
-            **reestimate_outputs(ns["reestimate_bn_statistics"])}
+            **reestimate_outputs(ns["reestimate_bn_statistics"]),
+            **transfer_outputs(ns["transfer_model"]),
+            **unfreeze_outputs(ns["unfreeze_last_stage"])}
 
 
 def _compare(where, outputs):
@@ -161,12 +168,16 @@ def _compare(where, outputs):
             if value.shape != expected.shape:
                 raise AssertionError(f"{where} ({key}): output shape {value.shape}, expected "
                                      f"{expected.shape}.")
+            if "flags" in key and not np.array_equal(value, expected):
+                raise AssertionError(
+                    f"{where}: the trainable flags of the backbone, its layers and the head "
+                    f"differ from the reference solution's (case {key.split('/')[1]}).")
             if not np.allclose(value, expected, atol=ATOL, rtol=RTOL):
                 worst = float(np.max(np.abs(value - expected)))
                 raise AssertionError(
                     f"{where}: with the grader's fixed weights, the {key.split('/')[-1]} "
                     f"output differs from the reference solution's by up to {worst:.3g} "
-                    f"(case {key.split('/')[1]}). Re-read the specification table.")
+                    f"(case {key.split('/')[1]}). Re-read the exercise's specification.")
     print(f"{where}: hidden tests passed.")
 
 
@@ -186,6 +197,58 @@ def reestimate_outputs(reestimate_bn_statistics):
                              "the original 0.99 on every layer.")
     return {f"reestimate/{number}/moving statistics": weight.numpy()
             for number, weight in enumerate(model.non_trainable_weights)}
+
+
+def _with_role_head(model):
+    """`model` with its new head's weights set by role; the stand-in backbone keeps its own."""
+    for layer in model.layers:
+        if isinstance(layer, layers.Dense):
+            set_layer_role_weights(layer)
+    return model
+
+
+def _fine_tuning_data():
+    rng = np.random.default_rng(_seed("fine-tuning"))
+    images = rng.uniform(0, 1, (32, 16, 16, 3)).astype("float32")
+    return images, np.eye(4, dtype="float32")[rng.integers(0, 4, 32)]
+
+
+def transfer_outputs(transfer_model):
+    """Outputs of the transfer model in both modes, and after one SGD step on fixed data (a
+    backbone that is not frozen, or that updates its BatchNorm statistics, changes them)."""
+    model = _with_role_head(transfer_model(_test_utils().tiny_pretrained_model(), 4))
+    x = _inputs((8, 16, 16, 3))
+    results = {"transfer_model/0/inference": np.asarray(model(x)),
+               "transfer_model/0/training": np.asarray(model(x, training=True))}
+    images, labels = _fine_tuning_data()
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="categorical_crossentropy")
+    model.fit(images, labels, batch_size=32, epochs=1, shuffle=False, verbose=0)
+    results["transfer_model/0/after one training step"] = np.asarray(model(x))
+    return results
+
+
+def unfreeze_outputs(unfreeze_last_stage):
+    """Trainable flags of the backbone's layers after unfreezing with two prefixes, and the
+    outputs after fine-tuning, on the model that transfer_model builds (test_utils)."""
+    images, labels = _fine_tuning_data()
+    x = _inputs((8, 16, 16, 3))
+    results = {}
+    for prefix in ("conv5_", "conv4_"):
+        model = _with_role_head(_test_utils().tiny_transfer_model())
+        model.compile(optimizer=keras.optimizers.SGD(0.1), loss="categorical_crossentropy")
+        model.fit(images, labels, batch_size=32, epochs=1, shuffle=False, verbose=0)
+        unfreeze_last_stage(model, prefix=prefix, learning_rate=1e-3)
+        backbone = model.get_layer("backbone")
+        results[f"unfreeze/prefix={prefix}/trainable flags"] = np.array(
+            [backbone.trainable] + [layer.trainable for layer in backbone.layers if layer.weights]
+            + [model.get_layer("new_predictions").trainable], dtype=np.int64)
+        try:
+            model.fit(images, labels, batch_size=16, epochs=2, shuffle=False, verbose=0)
+        except ValueError as error:
+            raise AssertionError(f"unfreeze_last_stage: fit failed afterwards ({str(error)[:120]}"
+                                 "...): recompile the model after changing trainable flags.")
+        results[f"unfreeze/prefix={prefix}/inference after fine-tuning"] = np.asarray(model(x))
+    return results
 
 
 def check_identity_block(identity_block):
@@ -209,3 +272,11 @@ def check_bn_behaviour(bn_behaviour):
 
 def check_reestimate_bn_statistics(reestimate_bn_statistics):
     _compare("reestimate_bn_statistics", reestimate_outputs(reestimate_bn_statistics))
+
+
+def check_transfer_model(transfer_model):
+    _compare("transfer_model", transfer_outputs(transfer_model))
+
+
+def check_unfreeze_last_stage(unfreeze_last_stage):
+    _compare("unfreeze_last_stage", unfreeze_outputs(unfreeze_last_stage))

@@ -3,12 +3,15 @@
 Each test builds your function on a small symbolic input, traces the layers it created and stops at
 the first difference from the specification, with a message that says what is wrong and where.
 """
+import warnings
+
 import keras
 import numpy as np
 from keras import layers
 
 from test_utils import (chain_back, conv_settings, describe, kind, pinned_training,
-                        replaced_globals, tiny_bn_model, tiny_images, trace_block)
+                        replaced_globals, tiny_bn_model, tiny_images, tiny_pretrained_model,
+                        tiny_transfer_model, trace_block)
 
 PASS = "\033[92mAll tests passed!\033[0m"
 MAIN_PATH = "conv → bn → relu → conv → bn → relu → conv → bn"
@@ -306,4 +309,123 @@ def reestimate_bn_statistics_test(reestimate_bn_statistics):
                              f"{len(batches)} batches' statistics (largest difference "
                              f"{np.max(np.abs(weight.numpy() - want)):.3g}). Before the call on "
                              "batch k, set momentum to (k - 1) / k; use batch_size images a batch.")
+    print(PASS)
+
+
+def _backbone(where, model):
+    try:
+        backbone = model.get_layer("backbone")
+    except ValueError:
+        _fail(where, "the model has no layer named 'backbone': wrap the pretrained network up to "
+                     "its layer 'flatten' in Model(..., name=\"backbone\") and call it on the input.")
+    if not isinstance(backbone, keras.Model):
+        _fail(where, f"the layer 'backbone' is a {type(backbone).__name__}, expected a keras.Model.")
+    return backbone
+
+
+def transfer_model_test(transfer_model):
+    where = "transfer_model"
+    pretrained = tiny_pretrained_model()
+    features = keras.Model(pretrained.input, pretrained.get_layer("flatten").output)
+    images = tiny_images(16, size=16)
+    # A backbone built on pretrained.inputs (a list) works the same but warns when called on an
+    # array: not the student's mistake, so not shown.
+    warnings.filterwarnings("ignore", message="The structure of `inputs` doesn't match")
+    for classes in (4, 3):
+        model = transfer_model(pretrained, classes)
+        if not isinstance(model, keras.Model):
+            _fail(where, f"return a keras.Model, found {type(model).__name__}.")
+        if tuple(model.outputs[0].shape) != (None, classes):
+            _fail(where, f"output shape {tuple(model.outputs[0].shape)} for classes={classes}, "
+                         f"expected (None, {classes}).")
+        backbone = _backbone(where, model)
+        names = [layer.name for layer in backbone.layers]
+        if "predictions" in names:
+            _fail(where, "the backbone still holds the old classifier 'predictions': end it at the "
+                         "output of the layer 'flatten'.")
+        if tuple(backbone.outputs[0].shape) != tuple(features.outputs[0].shape):
+            _fail(where, f"the backbone's output has shape {tuple(backbone.outputs[0].shape)}, "
+                         f"expected {tuple(features.outputs[0].shape)}: the output of the "
+                         "pretrained network's layer 'flatten'.")
+        if backbone.trainable:
+            _fail(where, "the backbone is trainable: set backbone.trainable = False.")
+        head = model.layers[-1]
+        if not isinstance(head, layers.Dense) or head.name != "new_predictions":
+            _fail(where, f"the last layer is {type(head).__name__} '{head.name}', expected "
+                         "Dense(classes, activation=\"softmax\", name=\"new_predictions\").")
+        activation = getattr(head.activation, "__name__", str(head.activation))
+        if activation != "softmax":
+            _fail(where, f"the new head has activation '{activation}', expected 'softmax'.")
+        trainable = sorted(weight.path for weight in model.trainable_weights)
+        if sorted(weight.path for weight in head.weights) != trainable:
+            _fail(where, f"the trainable weights are {trainable}; only the new head's kernel and "
+                         "bias should be trainable.")
+        before = [weight.numpy() for weight in backbone.weights]
+        inference = np.asarray(model(images))
+        training = np.asarray(model(images, training=True))
+        if any(not np.array_equal(b, w.numpy()) for b, w in zip(before, backbone.weights)):
+            _fail(where, "a training-mode call changed the backbone's BatchNorm statistics: the "
+                         "frozen backbone must keep them.")
+        if not np.allclose(inference, training, atol=1e-5):
+            _fail(where, "the output in training mode differs from inference mode: a frozen "
+                         "backbone normalizes with its moving statistics in both.")
+        if not np.allclose(np.asarray(backbone(images)), np.asarray(features(images)), atol=1e-5):
+            _fail(where, "the backbone's output differs from the pretrained network's 'flatten' "
+                         "output on the same images: reuse the pretrained layers (Model("
+                         "pretrained.input, ...)), do not build or initialize new ones.")
+    print(PASS)
+
+
+def unfreeze_last_stage_test(unfreeze_last_stage):
+    where = "unfreeze_last_stage"
+    model = tiny_transfer_model()  # what transfer_model builds, so this tests your function alone
+    backbone = model.get_layer("backbone")
+    images = tiny_images(32, size=16)
+    labels = np.eye(4, dtype="float32")[np.random.default_rng(0).integers(0, 4, 32)]
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="categorical_crossentropy")
+    model.fit(images, labels, batch_size=16, epochs=1, shuffle=False, verbose=0)  # head only
+    unfreeze_last_stage(model, prefix="conv5_", learning_rate=1e-2)
+    if not backbone.trainable:
+        _fail(where, "the backbone's own flag is still False: set backbone.trainable = True first "
+                     "(it sets every layer inside to trainable), then each layer's flag. A model "
+                     "whose flag is False reports no trainable weights (backbone.trainable_weights "
+                     "is empty), and tf.keras 2 trains none of its layers.")
+    for layer in backbone.layers:
+        if not layer.weights:
+            continue
+        is_bn = isinstance(layer, layers.BatchNormalization)
+        want = layer.name.startswith("conv5_") and not is_bn
+        if layer.trainable and is_bn:
+            _fail(where, f"BatchNormalization layer '{layer.name}' is trainable: set trainable = "
+                         "False on every BatchNormalization layer, so that it keeps normalizing "
+                         "with the pretrained statistics.")
+        if layer.trainable != want:
+            _fail(where, f"layer '{layer.name}' is {'trainable' if layer.trainable else 'frozen'}"
+                         ": only the layers whose names start with prefix ('conv5_' here), "
+                         "BatchNormalization excepted, should be trainable.")
+    if not model.get_layer("new_predictions").trainable:
+        _fail(where, "the new head 'new_predictions' is frozen: it keeps training.")
+    optimizer = getattr(model, "optimizer", None)
+    if not isinstance(optimizer, keras.optimizers.Adam):
+        _fail(where, f"the model is compiled with {type(optimizer).__name__}, expected "
+                     "keras.optimizers.Adam(learning_rate=learning_rate).")
+    rate = float(keras.ops.convert_to_numpy(optimizer.learning_rate))
+    if not np.isclose(rate, 1e-2):
+        _fail(where, f"the optimizer's learning rate is {rate:g}, expected learning_rate=0.01 as "
+                     "passed: recompile with keras.optimizers.Adam(learning_rate=learning_rate).")
+    trainable = {id(weight) for weight in model.trainable_weights}
+    before = [weight.numpy() for weight in model.weights]
+    try:
+        model.fit(images, labels, batch_size=16, epochs=2, shuffle=False, verbose=0)
+    except ValueError as error:
+        _fail(where, f"fit failed after unfreeze_last_stage ({str(error)[:120]}...): recompile the "
+                     "model after changing trainable flags.")
+    for weight, value in zip(model.weights, before):
+        changed = not np.array_equal(value, weight.numpy())
+        if id(weight) in trainable and not changed:
+            _fail(where, f"fine-tuning did not change '{weight.path}', which is trainable: "
+                         "recompile the model after changing trainable flags (model.compile): "
+                         "fit keeps training what was trainable at the last compile.")
+        if changed and id(weight) not in trainable:
+            _fail(where, f"fine-tuning changed the frozen weight '{weight.path}'.")
     print(PASS)

@@ -14,6 +14,8 @@ SIGNS_FILES = {
 }
 IMAGE_SHAPE = (64, 64, 3)
 NUM_CLASSES = 6
+DIGITS_FOLDER = "sign-language-digits-6to9"  # the transfer-learning task: signs 6, 7, 8, 9
+DIGITS_CLASSES = (6, 7, 8, 9)
 
 # nbgrader sets NBGRADER_EXECUTION to "autograde" or "validate" while it runs a notebook:
 # the documented switch for shortening long cells (training) during grading only.
@@ -81,6 +83,63 @@ def load_signs_dataset(data_dir=None):
     X_train, Y_train = read_signs_file(data_dir / "train_signs.h5")
     X_test, Y_test = read_signs_file(data_dir / "test_signs.h5")
     return X_train, Y_train, X_test, Y_test, np.arange(NUM_CLASSES)
+
+
+def read_digits_folder(folder, size=IMAGE_SHAPE[0]):
+    """Images (m, size, size, 3) uint8 and labels (m,) 0..3 (signs 6..9) of the digits folder.
+
+    The folder holds one subfolder per sign (6/ 7/ 8/ 9/) of 100×100 JPEGs; each image is
+    downscaled to size×size with box filtering (the average of the pixels it covers).
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    folder = Path(folder)
+    images, labels = [], []
+    for label, sign in enumerate(DIGITS_CLASSES):
+        files = sorted(path for path in (folder / str(sign)).glob("*")
+                       if path.suffix.lower() in (".jpg", ".jpeg"))
+        if not files:
+            raise FileNotFoundError(
+                f"{folder / str(sign)} has no JPEG images: expected folders 6/ 7/ 8/ 9/ of "
+                f"sign-language digit photos in {folder}. Fix: run `make data`, or set "
+                "SIGNS_DATA_DIR to the folder holding it.")
+        for path in files:
+            try:
+                with Image.open(path) as image:
+                    image = image.convert("RGB").resize((size, size), Image.Resampling.BOX)
+            except (OSError, UnidentifiedImageError) as error:
+                raise ValueError(f"{path} is not a readable image ({error}). Fix: copy the "
+                                 "dataset folder again (`make data`).") from None
+            images.append(np.asarray(image))
+            labels.append(label)
+    return np.stack(images), np.array(labels, dtype=np.int64)
+
+
+def load_digits_dataset(data_dir=None, held_out=0.2, seed=0):
+    """The transfer-learning task: photos of the signs 6, 7, 8 and 9, resized to 64×64.
+
+    A fixed stratified split (`seed`) holds out `held_out` of each class for evaluation. The
+    training images are interleaved by class, so that every prefix X_train[:n] holds the four
+    signs in proportion: X_train[:66] is a stratified 10% subset.
+
+    Returns X_train (m, 64, 64, 3) uint8, Y_train (m,) labels 0..3, X_test, Y_test, classes
+    (the signs 6..9 that labels 0..3 stand for).
+    """
+    data_dir = Path(data_dir) if data_dir else find_datasets_dir()
+    images, labels = read_digits_folder(data_dir / DIGITS_FOLDER)
+    rng = np.random.default_rng(seed)
+    train, test, position = [], [], []
+    for label in range(len(DIGITS_CLASSES)):
+        members = rng.permutation(np.flatnonzero(labels == label))
+        count = int(round(held_out * len(members)))
+        test.extend(members[:count])
+        rest = members[count:]
+        train.extend(rest)
+        position.extend((np.arange(len(rest)) + 0.5) / len(rest))  # spread each class evenly
+    train = np.array(train)[np.argsort(position, kind="stable")]
+    test = np.sort(test)
+    return (images[train], labels[train], images[test], labels[test],
+            np.array(DIGITS_CLASSES))
 
 
 def one_hot(labels, num_classes=NUM_CLASSES):
