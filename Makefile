@@ -9,7 +9,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 
 PRETRAINED := source/resnets/resnet50.h5
 
-.PHONY: demo test install data pretrained release submissions autograde references figures clean
+.PHONY: demo test install data pretrained release submissions autograde grade-audit references figures clean
 
 ## demo: install, fetch data, generate the release, autograde the bundled submissions
 demo: autograde
@@ -42,6 +42,11 @@ submissions: release
 
 autograde: data submissions
 	$(BIN)/python -m course.grade
+
+## grade-audit: grade every mistake and correct variant of course/catalog.py (in this process;
+## tests/test_catalog.py runs the same in `make test`)
+grade-audit: install data
+	$(BIN)/python -m course.audit
 
 ## references: recompute hidden/resnets/references.npz from the instructor solution
 references: install

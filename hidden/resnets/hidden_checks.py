@@ -124,16 +124,20 @@ def _test_utils():
 def bn_outputs(bn_behaviour):
     utils = _test_utils()
     results = {}
-    for pinned in (False, True):
-        model = utils.tiny_bn_model(always_batch_statistics=pinned)
+    # case: (pinned, frozen, batch sizes); keys keep the first two cases' original names
+    cases = {"0": (False, False, (1, 8, 64)), "1": (True, False, (1, 8, 64)),
+             "frozen": (False, True, (1, 8, 64)),
+             "pinned, batch sizes 4 and 16": (True, False, (4, 16))}
+    for case, (pinned, frozen, batch_sizes) in cases.items():
+        model = utils.tiny_bn_model(always_batch_statistics=pinned, frozen=frozen)
         before = [w.numpy() for w in model.non_trainable_weights]
-        report = bn_behaviour(model, utils.tiny_images())
+        report = bn_behaviour(model, utils.tiny_images(), batch_sizes=batch_sizes)
         if any(not np.array_equal(b, w.numpy())
                for b, w in zip(before, model.non_trainable_weights)):
             raise AssertionError("bn_behaviour: the model's moving statistics changed; it must "
                                  "leave the model as it found it.")
         for key in ("batch_size_spread", "predict_changes_stats", "training_call_changes_stats"):
-            results[f"bn_behaviour/{int(pinned)}/{key}"] = np.float64(report[key])
+            results[f"bn_behaviour/{case}/{key}"] = np.float64(report[key])
     return results
 
 

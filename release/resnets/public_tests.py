@@ -250,14 +250,16 @@ def ResNet50_test(ResNet50):
 def bn_behaviour_test(bn_behaviour):
     where = "bn_behaviour"
     images = tiny_images()
-    expectations = [
-        ("a model whose BatchNormalization follows the mode it is called in", False,
-         lambda spread: spread < 1e-4, False),
-        ("a model whose BatchNormalization always uses batch statistics", True,
-         lambda spread: spread > 1e-3, True),
+    expectations = [  # description, pinned, frozen, spread ok, predict moves, training call moves
+        ("a model whose BatchNormalization follows the mode it is called in", False, False,
+         lambda spread: spread < 1e-4, False, True),
+        ("a model whose BatchNormalization always uses batch statistics", True, False,
+         lambda spread: spread > 1e-3, True, True),
+        ("a model whose BatchNormalization is frozen (trainable=False)", False, True,
+         lambda spread: spread < 1e-4, False, False),
     ]
-    for description, pinned, spread_ok, predict_moves in expectations:
-        model = tiny_bn_model(always_batch_statistics=pinned)
+    for description, pinned, frozen, spread_ok, predict_moves, training_moves in expectations:
+        model = tiny_bn_model(always_batch_statistics=pinned, frozen=frozen)
         before = [w.numpy() for w in model.non_trainable_weights]
         result = bn_behaviour(model, images)
         if not isinstance(result, dict) or set(result) != {
@@ -276,9 +278,19 @@ def bn_behaviour_test(bn_behaviour):
         if bool(result["predict_changes_stats"]) != predict_moves:
             _fail(where, f"for {description}, predict_changes_stats should be {predict_moves}: "
                          "compare the moving statistics before and after model.predict.")
-        if bool(result["training_call_changes_stats"]) is not True:
-            _fail(where, f"for {description}, training_call_changes_stats should be True: a call "
-                         "model(images, training=True) updates moving_mean and moving_variance.")
+        if bool(result["training_call_changes_stats"]) != training_moves:
+            _fail(where, f"for {description}, training_call_changes_stats should be "
+                         f"{training_moves}: compare the moving statistics before and after one "
+                         "call model(images, training=True); do not assume the answer.")
+    # The batch sizes come from the argument; the spread is the largest difference between them.
+    model = tiny_bn_model(always_batch_statistics=True)
+    p4, p16 = (model.predict(images, batch_size=b, verbose=0) for b in (4, 16))
+    want = float(np.max(np.abs(p4 - p16)))
+    got = float(bn_behaviour(model, images, batch_sizes=(4, 16))["batch_size_spread"])
+    if not np.isclose(got, want, rtol=1e-3, atol=1e-6):
+        _fail(where, f"with batch_sizes=(4, 16), batch_size_spread = {got:.4g}, expected "
+                     f"{want:.4g}: predict with each batch size in the batch_sizes argument and "
+                     "take the largest absolute difference between any two predictions.")
     print(PASS)
 
 

@@ -112,12 +112,14 @@ def replaced_globals(function, **replacements):
                 namespace[name] = value
 
 
-def tiny_bn_model(always_batch_statistics=False, seed=0):
+def tiny_bn_model(always_batch_statistics=False, seed=0, frozen=False):
     """A small conv → BN → ReLU → dense classifier with fixed weights, for the BatchNorm exercise.
 
     always_batch_statistics=True builds what the original course's `training=True` pin does under
     tf.keras 2 (and Keras master): BatchNormalization that uses batch statistics even in predict.
     The same on every Keras 3 version, because the layer itself ignores the caller's mode.
+    frozen=True sets the BatchNorm layer's trainable to False (as when fine-tuning, section 9):
+    it then uses and keeps its moving statistics in every mode.
     """
     norm = BatchStatisticsNormalization if always_batch_statistics else layers.BatchNormalization
     inputs = keras.Input((8, 8, 3))
@@ -131,6 +133,10 @@ def tiny_bn_model(always_batch_statistics=False, seed=0):
     model.set_weights([rng.normal(0.5, 0.5, w.shape).astype("float32") if "variance" not in w.path
                        else rng.uniform(0.5, 2.0, w.shape).astype("float32")
                        for w in model.weights])
+    if frozen:
+        for layer in model.layers:
+            if isinstance(layer, layers.BatchNormalization):
+                layer.trainable = False
     return model
 
 
