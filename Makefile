@@ -1,5 +1,7 @@
 # Course commands. Everything runs from this folder with the project's own virtual environment.
-PYTHON ?= python3
+# An interpreter that every user can run (not one under root's private home folder): grading runs
+# student code as the unprivileged user `nobody` (docs/grading.md).
+PYTHON ?= $(firstword $(wildcard /usr/bin/python3.11 /usr/bin/python3) python3)
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 SIGNS_SOURCE ?= $(CURDIR)/../shared/datasets/signs

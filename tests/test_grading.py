@@ -1,60 +1,76 @@
-"""Autograde every bundled submission in a copy of the course and check each cell's grade."""
+"""The grade audit through nbgrader (course/audit.py, `make grade-audit`): the bundled submissions,
+every cataloged mistake and correct variant, and the hostile submissions, graded in a copy of
+the course with the sandboxed kernel and the hidden tests outside it."""
 import csv
 import json
 import os
-import shutil
-import subprocess
-import sys
 
 import pytest
 
 from conftest import ROOT
+from course import audit, sandbox
+from course.adversarial import ATTACKS
+from course.catalog import MUTANTS, VARIANTS
 from course.submissions import expected_scores
 
 
 @pytest.fixture(scope="module")
-def graded_course(tmp_path_factory, datasets_dir):
-    course = tmp_path_factory.mktemp("course")
-    for name in ("course", "source", "submitted", "hidden"):
-        shutil.copytree(ROOT / name, course / name, ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(ROOT / "nbgrader_config.py", course)
-    (course / "datasets").symlink_to(datasets_dir.resolve())
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", "resnets",
-                    "--log-level=ERROR"], cwd=course, check=True, env=env)
-    run = subprocess.run([sys.executable, "-m", "course.grade"], cwd=course, env=env,
-                         capture_output=True, text=True)
-    assert run.returncode == 0, run.stdout + run.stderr
-    return course, run.stdout
+def audited(datasets_dir):
+    if not sandbox.isolated():
+        pytest.fail("the grade audit needs root: it checks that student code runs as "
+                    f"'{sandbox.SANDBOX_USER}' (docs/grading.md)")
+    code = audit.main(["--jobs", str(os.cpu_count() or 1)])
+    with open(ROOT / "reports" / "grade_audit.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    return code, rows
 
 
-def test_every_submission_gets_exactly_the_expected_points_per_cell(graded_course):
-    course, _ = graded_course
-    with open(course / "reports" / "grades_by_cell.csv") as handle:
-        rows = {row["student"]: row for row in csv.DictReader(handle)}
-    expected = expected_scores()
-    assert set(rows) == set(expected)
-    for student, cells in expected.items():
-        got = {cell: float(rows[student][cell]) for cell in cells}
-        assert got == cells, student
+def _failed(rows, kind):
+    return [(r["name"], r["detail"]) for r in rows if r["kind"] == kind and r["ok"] != "True"]
 
 
-def test_feedback_and_grade_export_are_written(graded_course):
-    course, output = graded_course
-    for student in expected_scores():
-        html = (course / "feedback" / student / "resnets" / "Residual_Networks.html").read_text()
-        assert "references.npz" not in html
-    with open(course / "reports" / "grades.csv") as handle:
-        assert {row["student_id"] for row in csv.DictReader(handle)} == set(expected_scores())
-    assert "s per submission" in output
+def test_every_cataloged_mistake_loses_its_cell_with_feedback_naming_it(audited):
+    _, rows = audited
+    assert len([r for r in rows if r["kind"] == "mistake"]) == len(MUTANTS)
+    assert _failed(rows, "mistake") == []
 
 
-def test_grade_cells_write_nothing_to_stderr(graded_course):
+def test_every_correct_variant_keeps_full_marks(audited):
+    _, rows = audited
+    assert len([r for r in rows if r["kind"] == "variant"]) == len(VARIANTS)
+    assert _failed(rows, "variant") == []
+
+
+def test_every_attack_is_contained_and_reported(audited):
+    _, rows = audited
+    assert len([r for r in rows if r["kind"] == "attack"]) == len(ATTACKS)
+    assert _failed(rows, "attack") == []
+
+
+def test_bundled_submissions_course_files_and_gradebook(audited):
+    code, rows = audited
+    assert _failed(rows, "bundled") == [] and _failed(rows, "batch") == []
+    assert {r["name"] for r in rows if r["kind"] == "bundled"} | {
+        r["student"] for r in rows if r["kind"] == "mistake" and r["student"].startswith("wrong-")
+    } == set(expected_scores())
+    assert code == 0
+
+
+def test_feedback_never_shows_the_references_and_grade_cells_write_no_stderr(audited):
     # nbgrader gives 0 points to a passing grade cell that writes to stderr (PITFALLS.md).
-    course, _ = graded_course
     for student in expected_scores():
-        notebook = course / "autograded" / student / "resnets" / "Residual_Networks.ipynb"
+        html = (audit.AUDIT / "feedback" / student / "resnets" / "Residual_Networks.html").read_text()
+        assert "references.npz" not in html
+        notebook = audit.AUDIT / "autograded" / student / "resnets" / "Residual_Networks.ipynb"
         for cell in json.loads(notebook.read_text())["cells"]:
             if cell["metadata"].get("nbgrader", {}).get("grade"):
                 streams = [o for o in cell.get("outputs", []) if o.get("name") == "stderr"]
                 assert not streams, (student, cell["metadata"]["nbgrader"]["grade_id"], streams)
+
+
+def test_hidden_failure_is_a_comment_under_the_answer_in_the_feedback(audited):
+    html = (audit.AUDIT / "feedback" / "adversarial-shadowed-public-test" / "resnets" /
+            "Residual_Networks.html").read_text()
+    assert "Hidden tests (run by the grader, outside your notebook) failed" in html
+    assert "ResNet50: with the grader&#39;s fixed weights" in html or \
+        "ResNet50: with the grader's fixed weights" in html

@@ -5,6 +5,10 @@ derived from the layer's role (never from Keras' initializer streams, which chan
 versions), and compares the outputs with references.npz, made from the instructor solution by
 `python -m course.references`.
 
+The grader runs them in two processes (course/grade.py): the `*_outputs` functions run beside the
+student's code, which may be hostile, and need nothing secret (no references, no instructor
+solution); `compare` runs in the grader, on references it loaded before any student code ran.
+
 Tolerance: atol=1e-4 (plus rtol=1e-3) on outputs of order 1. A correct block written
 differently (ReLU layers, keras.ops.add, no conv bias, a loop: tests/test_checks.py) matched the
 references exactly on this machine; the headroom is for other CPUs, oneDNN kernels and summation
@@ -104,9 +108,28 @@ def block_outputs(name, block):
             for mode, value in _block_outputs(block, case).items()}
 
 
-def resnet_outputs(ResNet50, blocks):
-    """ResNet50's outputs when built on `blocks` (the reference blocks): grades ResNet50 alone."""
-    with _test_utils().replaced_globals(ResNet50, **blocks):
+def stand_in_blocks():
+    """Blocks without BatchNormalization, built from their arguments: ResNet50 is graded alone
+    (the student's blocks are graded in their own cells), with no instructor code. The main path
+    is scaled by 0.3 so that 16 residual additions keep the outputs of order 1."""
+    def main_path(X, f, filters, s):
+        X = layers.Activation("relu")(layers.Conv2D(filters[0], 1, strides=s)(X))
+        X = layers.Activation("relu")(layers.Conv2D(filters[1], f, padding="same")(X))
+        return layers.Rescaling(0.3)(layers.Conv2D(filters[2], 1)(X))
+
+    def convolutional_block(X, f, filters, s=2, training=None, initializer=None, name=None):
+        shortcut = layers.Conv2D(filters[2], 1, strides=s)(X)
+        return layers.Activation("relu")(layers.Add()([main_path(X, f, filters, s), shortcut]))
+
+    def identity_block(X, f, filters, training=None, initializer=None, name=None):
+        return layers.Activation("relu")(layers.Add()([main_path(X, f, filters, 1), X]))
+
+    return {"convolutional_block": convolutional_block, "identity_block": identity_block}
+
+
+def resnet_outputs(ResNet50):
+    """ResNet50's outputs when built on stand-in blocks: grades ResNet50 alone."""
+    with _test_utils().replaced_globals(ResNet50, **stand_in_blocks()):
         model = ResNet50(input_shape=RESNET_CASE["shape"][1:], classes=RESNET_CASE["classes"])
     x = np.random.default_rng(_seed("images")).uniform(0, 1, RESNET_CASE["shape"]).astype("float32")
     return {f"ResNet50/{mode}": value for mode, value in _modes(model, x).items()}
@@ -154,43 +177,52 @@ def solution_namespace():
 
 def compute_references():
     ns = solution_namespace()
-    blocks = {"identity_block": ns["identity_block"],
-              "convolutional_block": ns["convolutional_block"]}
-    return {**block_outputs("identity_block", blocks["identity_block"]),
-            **block_outputs("convolutional_block", blocks["convolutional_block"]),
-            **resnet_outputs(ns["ResNet50"], blocks), **bn_outputs(ns["bn_behaviour"]),
-            **reestimate_outputs(ns["reestimate_bn_statistics"]),
-            **transfer_outputs(ns["transfer_model"]),
-            **unfreeze_outputs(ns["unfreeze_last_stage"])}
+    return {key: value for cell, outputs in OUTPUTS.items() for key, value in
+            outputs(ns[cell]).items()}
 
 
-def _compare(where, outputs):
-    with np.load(REFERENCES) as stored:
-        for key, value in outputs.items():
-            expected = stored[key]
-            value = np.asarray(value, dtype=expected.dtype)
-            if value.shape != expected.shape:
-                raise AssertionError(f"{where} ({key}): output shape {value.shape}, expected "
-                                     f"{expected.shape}.")
-            if "flags" in key and not np.array_equal(value, expected):
-                raise AssertionError(
-                    f"{where}: the trainable flags of the backbone, its layers and the head "
-                    f"differ from the reference solution's (case {key.split('/')[1]}).")
-            if not np.allclose(value, expected, atol=ATOL, rtol=RTOL):
-                worst = float(np.max(np.abs(value - expected)))
-                raise AssertionError(
-                    f"{where}: with the grader's fixed weights, the {key.split('/')[-1]} "
-                    f"output differs from the reference solution's by up to {worst:.3g} "
-                    f"(case {key.split('/')[1]}). Re-read the exercise's specification.")
-    print(f"{where}: hidden tests passed.")
+def load_references():
+    """{key: array} of references.npz, read into memory."""
+    with np.load(REFERENCES, allow_pickle=False) as stored:
+        return {key: stored[key] for key in stored.files}
+
+
+def compare(where, outputs, references):
+    """Raise AssertionError, naming `where`, unless `outputs` match `references` ({key: array})
+    for every reference key of cell `where`."""
+    wanted = sorted(key for key in references if key.split("/")[0] == OUTPUT_PREFIX[where])
+    if sorted(outputs) != wanted:
+        raise AssertionError(f"{where}: the hidden tests produced outputs {sorted(outputs)}, "
+                             f"expected {wanted}.")
+    for key in wanted:
+        expected = references[key]
+        try:
+            value = np.asarray(outputs[key], dtype=expected.dtype)
+        except (TypeError, ValueError):
+            raise AssertionError(f"{where} ({key}): the output is not an array of numbers.")
+        if value.shape != expected.shape:
+            raise AssertionError(f"{where} ({key}): output shape {value.shape}, expected "
+                                 f"{expected.shape}.")
+        if "flags" in key and not np.array_equal(value, expected):
+            raise AssertionError(
+                f"{where}: the trainable flags of the backbone, its layers and the head "
+                f"differ from the reference solution's (case {key.split('/')[1]}).")
+        if not np.allclose(value, expected, atol=ATOL, rtol=RTOL):
+            worst = float(np.max(np.abs(value - expected)))
+            raise AssertionError(
+                f"{where}: with the grader's fixed weights, the {key.split('/')[-1]} "
+                f"output differs from the reference solution's by up to {worst:.3g} "
+                f"(case {key.split('/')[1]}). Re-read the exercise's specification.")
 
 
 def reestimate_outputs(reestimate_bn_statistics):
-    """Moving statistics of a two-block model (reference blocks) after re-estimation."""
-    ns = solution_namespace()
+    """Moving statistics of a model with three BatchNorm layers after re-estimation."""
     inputs = keras.Input((6, 6, 8))
-    x = ns["identity_block"](inputs, 3, [3, 5, 8])
-    x = ns["convolutional_block"](x, 2, [2, 3, 4], s=2)
+    x = layers.Conv2D(5, 3, padding="same")(inputs)
+    x = layers.Activation("relu")(layers.BatchNormalization(axis=3)(x))
+    x = layers.Conv2D(3, 1)(x)
+    x = layers.Activation("relu")(layers.BatchNormalization(axis=3)(x))
+    x = layers.BatchNormalization(axis=3)(layers.Conv2D(4, 2, strides=2)(x))
     model = keras.Model(inputs, x)
     set_role_weights(model)
     reestimate_bn_statistics(model, _inputs((48, 6, 6, 8)), batch_size=16)
@@ -255,32 +287,45 @@ def unfreeze_outputs(unfreeze_last_stage):
     return results
 
 
+# The outputs of each graded cell's function, and the prefix of its keys in references.npz.
+OUTPUTS = {"identity_block": functools.partial(block_outputs, "identity_block"),
+           "convolutional_block": functools.partial(block_outputs, "convolutional_block"),
+           "ResNet50": resnet_outputs, "bn_behaviour": bn_outputs,
+           "reestimate_bn_statistics": reestimate_outputs, "transfer_model": transfer_outputs,
+           "unfreeze_last_stage": unfreeze_outputs}
+OUTPUT_PREFIX = {"reestimate_bn_statistics": "reestimate", "unfreeze_last_stage": "unfreeze",
+                 **{cell: cell for cell in ("identity_block", "convolutional_block", "ResNet50",
+                                            "bn_behaviour", "transfer_model")}}
+
+
+def check(cell, function, references=None):
+    """Run the hidden test of graded cell `cell` on `function` in this process."""
+    compare(cell, OUTPUTS[cell](function), references or load_references())
+
+
 def check_identity_block(identity_block):
-    _compare("identity_block", block_outputs("identity_block", identity_block))
+    check("identity_block", identity_block)
 
 
 def check_convolutional_block(convolutional_block):
-    _compare("convolutional_block", block_outputs("convolutional_block", convolutional_block))
+    check("convolutional_block", convolutional_block)
 
 
 def check_ResNet50(ResNet50):
-    ns = solution_namespace()
-    blocks = {"identity_block": ns["identity_block"],
-              "convolutional_block": ns["convolutional_block"]}
-    _compare("ResNet50", resnet_outputs(ResNet50, blocks))
+    check("ResNet50", ResNet50)
 
 
 def check_bn_behaviour(bn_behaviour):
-    _compare("bn_behaviour", bn_outputs(bn_behaviour))
+    check("bn_behaviour", bn_behaviour)
 
 
 def check_reestimate_bn_statistics(reestimate_bn_statistics):
-    _compare("reestimate_bn_statistics", reestimate_outputs(reestimate_bn_statistics))
+    check("reestimate_bn_statistics", reestimate_bn_statistics)
 
 
 def check_transfer_model(transfer_model):
-    _compare("transfer_model", transfer_outputs(transfer_model))
+    check("transfer_model", transfer_model)
 
 
 def check_unfreeze_last_stage(unfreeze_last_stage):
-    _compare("unfreeze_last_stage", unfreeze_outputs(unfreeze_last_stage))
+    check("unfreeze_last_stage", unfreeze_last_stage)

@@ -3,6 +3,8 @@
 Each test builds your function on a small symbolic input, traces the layers it created and stops at
 the first difference from the specification, with a message that says what is wrong and where.
 """
+import functools
+import re
 import warnings
 
 import keras
@@ -19,6 +21,58 @@ MAIN_PATH = "conv → bn → relu → conv → bn → relu → conv → bn"
 
 def _fail(where, message):
     raise AssertionError(f"{where}: {message}")
+
+
+def _first_line(error):
+    if isinstance(error, NotImplementedError):
+        return ("NotImplementedError: the function is not written yet (replace "
+                "`raise NotImplementedError()` with your code)")
+    return f"{type(error).__name__}: {(str(error).strip().splitlines() or [''])[0]}"
+
+
+def _names_errors(test):
+    """An error raised by the student's code inside `test` becomes one failure naming the
+    function (the original error and its traceback follow it)."""
+    where = test.__name__.removesuffix("_test")
+
+    @functools.wraps(test)
+    def run(function):
+        try:
+            return test(function)
+        except AssertionError:
+            raise
+        except Exception as error:
+            raise AssertionError(f"{where}: your function raised {_first_line(error)}") from error
+
+    return run
+
+
+def _shape_hint(message):
+    """What a Keras shape error while building a block usually means, in the block's terms."""
+    shapes = re.search(r"Received shapes \(([\d, ]*)\) and \(([\d, ]*)\)", message)
+    if shapes:
+        main, shortcut = shapes.groups()
+        if main.split(",")[:2] != shortcut.split(",")[:2]:
+            return (f" The addition got ({main}) from the main path and ({shortcut}) from the "
+                    "shortcut: their height and width differ. The f×f convolution needs "
+                    "padding='same', and the stride s goes on the first convolution and on the "
+                    "shortcut's convolution.")
+        return (f" The addition got ({main}) from the main path and ({shortcut}) from the "
+                "shortcut: their channels differ. The third convolution (and the shortcut's "
+                "convolution) need F3 filters.")
+    if "output size would be zero or negative" in message:
+        return (" A convolution shrank the image to nothing: the f×f convolution needs "
+                "padding='same' (the 1×1 convolutions use 'valid').")
+    return ""
+
+
+def _trace(where, block, shape, *args, **kwargs):
+    """trace_block, with an error raised by the student's code turned into a named failure."""
+    try:
+        return trace_block(block, shape, *args, **kwargs)
+    except Exception as error:
+        _fail(where, f"building the block on an input of shape {(None,) + shape[1:]} raised "
+                     f"{_first_line(error)}.{_shape_hint(str(error))}")
 
 
 def _check_main_path(where, steps, f, filters, s):
@@ -105,10 +159,11 @@ def _check_pins(where, trace):
 MAIN_NAMES = ["1_conv", "1_bn", "2_conv", "2_bn", "3_conv", "3_bn"]
 
 
+@_names_errors
 def identity_block_test(identity_block):
     where = "identity_block"
     f, filters, shape = 3, [2, 4, 8], (3, 4, 4, 8)
-    trace = trace_block(identity_block, shape, f, filters, name="conv9_block2")
+    trace = _trace(where, identity_block, shape, f, filters, name="conv9_block2")
     _check_merge_and_output(where, trace)
     main, shortcut = _split_branches(trace)
     if shortcut:
@@ -123,10 +178,11 @@ def identity_block_test(identity_block):
     print(PASS)
 
 
+@_names_errors
 def convolutional_block_test(convolutional_block):
     where = "convolutional_block"
     for f, filters, shape, s in [(3, [2, 4, 6], (3, 4, 4, 3), 2), (2, [3, 2, 5], (3, 5, 5, 4), 1)]:
-        trace = trace_block(convolutional_block, shape, f, filters, s=s, name="conv9_block1")
+        trace = _trace(where, convolutional_block, shape, f, filters, s=s, name="conv9_block1")
         _check_merge_and_output(where, trace)
         main, shortcut = _split_branches(trace)
         kinds = [kind(op) for op, _ in shortcut]
@@ -177,6 +233,21 @@ def _spy_blocks(calls):
     return {"convolutional_block": convolutional_block, "identity_block": identity_block}
 
 
+def _check_calls(where, calls):
+    """The block calls made so far against Table 1, in order."""
+    for number, (call, want) in enumerate(zip(calls, EXPECTED_BLOCKS), start=1):
+        if call[:4] != want[:4]:
+            _fail(where, f"block {number} ({want[4]}) should be {want[0]}(f={want[1]}, "
+                         f"filters={want[2]}" + (f", s={want[3]})" if want[3] else ")") +
+                         f", found {call[0]}(f={call[1]}, filters={call[2]}" +
+                         (f", s={call[3]})" if call[3] else ")"))
+        if call[4] != want[4]:
+            _fail(where, f"block {number} should get name='{want[4]}', found name={call[4]!r}.")
+        if call[5] is not None:
+            _fail(where, f"block {number} is called with training={call[5]!r}; leave training "
+                         "out so that fit, evaluate and predict decide the mode.")
+
+
 def _check_stem(where, inputs, first_block_input):
     steps, merge = chain_back(first_block_input, inputs)
     found = [(kind(op), op) for op, _ in steps]
@@ -215,28 +286,24 @@ def _check_head(where, outputs, last_block_output, classes):
                      "outputs are class probabilities.")
 
 
+@_names_errors
 def ResNet50_test(ResNet50):
     where = "ResNet50"
     for input_shape, classes in [((64, 64, 3), 6), ((64, 64, 3), 4)]:
         calls = []
-        with replaced_globals(ResNet50, **_spy_blocks(calls)):
-            model = ResNet50(input_shape=input_shape, classes=classes)
+        try:
+            with replaced_globals(ResNet50, **_spy_blocks(calls)):
+                model = ResNet50(input_shape=input_shape, classes=classes)
+        except Exception as error:
+            _check_calls(where, calls)  # a wrong block call usually explains the error
+            _fail(where, f"ResNet50(input_shape={input_shape}, classes={classes}) raised "
+                         f"{_first_line(error)}, after {len(calls)} block calls.")
         if not isinstance(model, keras.Model):
             _fail(where, f"returned {type(model).__name__}; return keras.Model(inputs=..., outputs=...).")
+        _check_calls(where, calls)
         if len(calls) != len(EXPECTED_BLOCKS):
             _fail(where, f"called the blocks {len(calls)} times; expected 16 calls: stages of "
                          "3, 4, 6 and 3 blocks, each starting with a convolutional_block.")
-        for number, (call, want) in enumerate(zip(calls, EXPECTED_BLOCKS), start=1):
-            if call[:4] != want[:4]:
-                _fail(where, f"block {number} ({want[4]}) should be {want[0]}(f={want[1]}, "
-                             f"filters={want[2]}" + (f", s={want[3]})" if want[3] else ")") +
-                             f", found {call[0]}(f={call[1]}, filters={call[2]}" +
-                             (f", s={call[3]})" if call[3] else ")"))
-            if call[4] != want[4]:
-                _fail(where, f"block {number} should get name='{want[4]}', found name={call[4]!r}.")
-            if call[5] is not None:
-                _fail(where, f"block {number} is called with training={call[5]!r}; leave training "
-                             "out so that fit, evaluate and predict decide the mode.")
         _check_stem(where, model.inputs[0], calls[0][6])
         _check_head(where, model.outputs[0], calls[-1][7], classes)
         if tuple(model.outputs[0].shape) != (None, classes):
@@ -247,6 +314,7 @@ def ResNet50_test(ResNet50):
     print(PASS)
 
 
+@_names_errors
 def bn_behaviour_test(bn_behaviour):
     where = "bn_behaviour"
     images = tiny_images()
@@ -294,6 +362,7 @@ def bn_behaviour_test(bn_behaviour):
     print(PASS)
 
 
+@_names_errors
 def reestimate_bn_statistics_test(reestimate_bn_statistics):
     where = "reestimate_bn_statistics"
     images = tiny_images(64)
@@ -307,7 +376,11 @@ def reestimate_bn_statistics_test(reestimate_bn_statistics):
         batches = features.reshape(-1, batch_size, *features.shape[1:])
         want_mean = batches.mean(axis=(1, 2, 3)).mean(axis=0)
         want_variance = batches.var(axis=(1, 2, 3)).mean(axis=0)
-        reestimate_bn_statistics(model, images, batch_size=batch_size)
+        try:
+            reestimate_bn_statistics(model, images, batch_size=batch_size)
+        except ZeroDivisionError as error:
+            _fail(where, f"raised {_first_line(error)}. Number the batches from k = 1 "
+                         "(enumerate(..., start=1)): momentum (k - 1) / k.")
         if bn.momentum != momentum:
             _fail(where, f"BatchNormalization momentum is {bn.momentum} afterwards, expected "
                          f"{momentum}: put each layer's original momentum back at the end.")
@@ -335,6 +408,7 @@ def _backbone(where, model):
     return backbone
 
 
+@_names_errors
 def transfer_model_test(transfer_model):
     where = "transfer_model"
     pretrained = tiny_pretrained_model()
@@ -388,6 +462,7 @@ def transfer_model_test(transfer_model):
     print(PASS)
 
 
+@_names_errors
 def unfreeze_last_stage_test(unfreeze_last_stage):
     where = "unfreeze_last_stage"
     model = tiny_transfer_model()  # what transfer_model builds, so this tests your function alone

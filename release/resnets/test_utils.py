@@ -4,9 +4,7 @@ A block is traced from its output back to its input through the Keras functional
 tests can name the mistake ("the shortcut has no BatchNormalization") instead of printing tensors.
 """
 import logging
-import sys
 from contextlib import contextmanager
-from pathlib import Path
 
 import keras
 import numpy as np
@@ -200,20 +198,3 @@ def tiny_transfer_model(classes=4):
     inputs = keras.Input(pretrained.input.shape[1:])
     outputs = layers.Dense(classes, activation="softmax", name="new_predictions")(backbone(inputs))
     return keras.Model(inputs, outputs, name="transfer")
-
-
-def hidden_checks():
-    """The instructor's hidden checks (hidden/resnets/hidden_checks.py in the course folder).
-
-    Present only where the course is graded; students never need it.
-    """
-    for folder in (Path.cwd(), *Path.cwd().parents):
-        candidate = folder / "hidden" / "resnets"
-        if (candidate / "hidden_checks.py").exists():
-            if str(candidate) not in sys.path:
-                sys.path.insert(0, str(candidate))
-            import hidden_checks
-
-            return hidden_checks
-    raise AssertionError("hidden/resnets/hidden_checks.py not found above the notebook: grade "
-                         "from inside the course folder (nbgrader autograde).")

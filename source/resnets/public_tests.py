@@ -3,6 +3,7 @@
 Each test builds your function on a small symbolic input, traces the layers it created and stops at
 the first difference from the specification, with a message that says what is wrong and where.
 """
+import functools
 import re
 import warnings
 
@@ -23,7 +24,27 @@ def _fail(where, message):
 
 
 def _first_line(error):
+    if isinstance(error, NotImplementedError):
+        return ("NotImplementedError: the function is not written yet (replace "
+                "`raise NotImplementedError()` with your code)")
     return f"{type(error).__name__}: {(str(error).strip().splitlines() or [''])[0]}"
+
+
+def _names_errors(test):
+    """An error raised by the student's code inside `test` becomes one failure naming the
+    function (the original error and its traceback follow it)."""
+    where = test.__name__.removesuffix("_test")
+
+    @functools.wraps(test)
+    def run(function):
+        try:
+            return test(function)
+        except AssertionError:
+            raise
+        except Exception as error:
+            raise AssertionError(f"{where}: your function raised {_first_line(error)}") from error
+
+    return run
 
 
 def _shape_hint(message):
@@ -138,6 +159,7 @@ def _check_pins(where, trace):
 MAIN_NAMES = ["1_conv", "1_bn", "2_conv", "2_bn", "3_conv", "3_bn"]
 
 
+@_names_errors
 def identity_block_test(identity_block):
     where = "identity_block"
     f, filters, shape = 3, [2, 4, 8], (3, 4, 4, 8)
@@ -156,6 +178,7 @@ def identity_block_test(identity_block):
     print(PASS)
 
 
+@_names_errors
 def convolutional_block_test(convolutional_block):
     where = "convolutional_block"
     for f, filters, shape, s in [(3, [2, 4, 6], (3, 4, 4, 3), 2), (2, [3, 2, 5], (3, 5, 5, 4), 1)]:
@@ -263,6 +286,7 @@ def _check_head(where, outputs, last_block_output, classes):
                      "outputs are class probabilities.")
 
 
+@_names_errors
 def ResNet50_test(ResNet50):
     where = "ResNet50"
     for input_shape, classes in [((64, 64, 3), 6), ((64, 64, 3), 4)]:
@@ -290,6 +314,7 @@ def ResNet50_test(ResNet50):
     print(PASS)
 
 
+@_names_errors
 def bn_behaviour_test(bn_behaviour):
     where = "bn_behaviour"
     images = tiny_images()
@@ -337,6 +362,7 @@ def bn_behaviour_test(bn_behaviour):
     print(PASS)
 
 
+@_names_errors
 def reestimate_bn_statistics_test(reestimate_bn_statistics):
     where = "reestimate_bn_statistics"
     images = tiny_images(64)
@@ -382,6 +408,7 @@ def _backbone(where, model):
     return backbone
 
 
+@_names_errors
 def transfer_model_test(transfer_model):
     where = "transfer_model"
     pretrained = tiny_pretrained_model()
@@ -435,6 +462,7 @@ def transfer_model_test(transfer_model):
     print(PASS)
 
 
+@_names_errors
 def unfreeze_last_stage_test(unfreeze_last_stage):
     where = "unfreeze_last_stage"
     model = tiny_transfer_model()  # what transfer_model builds, so this tests your function alone
