@@ -42,12 +42,13 @@ release: install $(PRETRAINED)
 submissions: release
 	$(BIN)/python -m course.submissions
 
+## autograde: grade submitted/ (two at a time, student code sandboxed: docs/grading.md)
 autograde: data submissions
 	$(BIN)/python -m course.grade
 
-## grade-audit: grade every mistake and correct variant of course/catalog.py (in this process;
-## tests/test_catalog.py runs the same in `make test`)
-grade-audit: install data
+## grade-audit: grade the mistake catalog, the correct variants and the hostile submissions through
+## nbgrader in build/grade-audit/ (about 10 minutes; `make test` runs it too, tests/test_grading.py)
+grade-audit: install data $(PRETRAINED)
 	$(BIN)/python -m course.audit
 
 ## references: recompute hidden/resnets/references.npz from the instructor solution
@@ -58,4 +59,4 @@ figures: install
 	$(BIN)/python -m course.figures
 
 clean:
-	rm -rf autograded feedback reports gradebook.db .pytest_cache
+	rm -rf autograded feedback reports gradebook.db build .pytest_cache

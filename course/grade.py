@@ -1,7 +1,7 @@
 """Autograde the submissions in submitted/: nbgrader for the notebook and its public tests, then
 the hidden tests outside the student's process; feedback, grades and a report.
 
-    python -m course.grade [--jobs N] [STUDENT ...]
+    python -m course.grade [--jobs N] [--shard K/N] [STUDENT ...]
 
 For each submission, in parallel (N at a time, default: one per CPU core):
 1. the submission is checked (notebook present under its name, valid JSON), else not graded;
@@ -11,6 +11,8 @@ For each submission, in parallel (N at a time, default: one per CPU core):
    hidden test fails gets 0 points in the gradebook (nbgrader's manual score) and a comment under
    the student's answer, which the feedback shows.
 Then `nbgrader generate_feedback` (feedback/) and `nbgrader export` (reports/grades.csv).
+--shard K/N grades only the K-th of N equal shares of the class (every N-th student in sorted
+order): the same command on N machines, started by a job array (docs/grading.md).
 Writes reports/grades_by_cell.csv and reports/grading_report.txt (one line per finding: cells
 that failed or timed out, submissions not graded, course files or gradebook touched).
 """
@@ -60,6 +62,17 @@ def course_files_digest():
         for file in files:
             digests[str(file.relative_to(ROOT))] = hashlib.sha256(file.read_bytes()).hexdigest()
     return digests
+
+
+def shard(students, spec):
+    """The K-th of N shares of `students` (sorted) for --shard K/N."""
+    try:
+        k, n = (int(part) for part in spec.split("/"))
+        if not 1 <= k <= n:
+            raise ValueError
+    except ValueError:
+        raise SystemExit(f"error: --shard {spec}: expected K/N with 1 <= K <= N, e.g. 2/8.")
+    return sorted(students)[k - 1::n]
 
 
 def check_submission(student):
@@ -230,20 +243,25 @@ class Grader:
         return {student: results[student] for student in students}
 
 
+HIDDEN_COMMENT = "Hidden tests (run by the grader, outside your notebook) failed, so this " \
+    "function scores 0: "
+
+
 def apply_hidden_verdicts(results):
-    """0 points, with the hidden test's message as a comment, where a hidden test failed."""
+    """0 points, with the hidden test's message as a comment, where a hidden test failed; a
+    0 that an earlier batch set this way is lifted when the hidden test now passes."""
     with Gradebook(f"sqlite:///{ROOT / 'gradebook.db'}") as gradebook:
         for student, result in results.items():
             for cell, message in result["hidden"].items():
-                if message is None:
-                    continue
                 grade = gradebook.find_grade(f"{cell}_tests", NOTEBOOK, ASSIGNMENT, student)
-                if (grade.auto_score or 0) > 0:
+                comment = gradebook.find_comment(cell, NOTEBOOK, ASSIGNMENT, student)
+                ours = (comment.manual_comment or "").startswith(HIDDEN_COMMENT)
+                if message is not None and ((grade.auto_score or 0) > 0 or ours):
                     grade.manual_score = 0.0
-                    comment = gradebook.find_comment(cell, NOTEBOOK, ASSIGNMENT, student)
-                    comment.manual_comment = (
-                        f"Hidden tests (run by the grader, outside your notebook) failed, so "
-                        f"this function scores 0: {message}")
+                    comment.manual_comment = HIDDEN_COMMENT + message
+                elif message is None and ours:
+                    grade.manual_score = None
+                    comment.manual_comment = None
         gradebook.db.commit()
 
 
@@ -336,12 +354,15 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                         help="submissions graded at once (default: one per CPU core)")
+    parser.add_argument("--shard", metavar="K/N", help="grade only the K-th of N shares")
     parser.add_argument("students", nargs="*", help="default: every folder in submitted/")
     args = parser.parse_args(argv)
     submitted = ROOT / "submitted"
     students = args.students
     if not students and submitted.is_dir():
         students = sorted(p.name for p in submitted.iterdir() if p.is_dir())
+    if args.shard:
+        students = shard(students, args.shard)
     if not students:
         print("error: submitted/ has no submissions. Fix: run `make submissions`.", file=sys.stderr)
         return 2
