@@ -370,6 +370,10 @@ def main(argv=None):
         print(f"error: gradebook.db has no assignment '{ASSIGNMENT}'. Fix: run `make release` "
               "(nbgrader generate_assignment records it) first.", file=sys.stderr)
         return 2
+    problem = sandbox.probe(str(ROOT))
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     REPORTS.mkdir(exist_ok=True)
     grader = Grader(max(1, args.jobs))
     isolation = (f"student code runs as '{sandbox.SANDBOX_USER}'" if sandbox.isolated() else

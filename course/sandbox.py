@@ -13,6 +13,7 @@ import os
 import pwd
 import resource
 import shutil
+import subprocess
 import sys
 import tempfile
 
@@ -53,6 +54,22 @@ def enter():
         os.setgroups([])
         os.setgid(user.pw_gid)
         os.setuid(user.pw_uid)
+
+
+def probe(course):
+    """None if the sandbox user can run this interpreter and read the course's code, else why."""
+    if not isolated():
+        return None
+    check = subprocess.run(
+        [sys.executable, "-c", f"open({os.path.join(course, 'course', 'sandbox.py')!r}).close()"],
+        preexec_fn=enter, capture_output=True, text=True, cwd="/")
+    if check.returncode == 0:
+        return None
+    reason = (check.stderr.strip().splitlines() or ["no output"])[-1]
+    return (f"the sandbox user '{SANDBOX_USER}' cannot run {sys.executable} or read {course} "
+            f"({reason}). Fix: put the course in a folder every user can enter (not under "
+            "/root), and build the environment from a system Python (make install "
+            "PYTHON=/usr/bin/python3).")
 
 
 def kernel_spec(folder):

@@ -60,7 +60,9 @@ def first_line(error):
 
 def main(notebook_path, checks_folder, out_folder):
     signal.signal(signal.SIGALRM, _alarm)
-    os.chdir(os.path.dirname(os.path.abspath(notebook_path)))
+    notebook_path, checks_folder, out_folder = map(
+        os.path.abspath, (notebook_path, checks_folder, out_folder))
+    os.chdir(os.path.dirname(notebook_path))
     sys.path[:0] = [os.getcwd(), checks_folder]
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ["NBGRADER_EXECUTION"] = "autograde"  # the notebook's grading mode (GRADING)
