@@ -117,6 +117,7 @@ class Grader:
         self.hidden_checks = hidden_checks
         self.references = hidden_checks.load_references()  # before any student code runs
         self.scratch = Path(tempfile.mkdtemp(prefix="resnets-grading-"))
+        os.environ[sandbox.SCRATCH_PARENT] = str(self.scratch)  # the sandbox's scratch folders
         self.checks = self.scratch / "checks"  # the hidden test code, without references
         self.checks.mkdir()
         shutil.copy(HIDDEN / "hidden_checks.py", self.checks)

@@ -21,6 +21,10 @@ SANDBOX_USER = "nobody"
 MEMORY_BYTES = int(os.environ.get("RESNETS_SANDBOX_MEMORY_GIB", "8")) * 2**30  # address space
 FILE_BYTES = 2**30  # largest file it may write
 KERNEL_NAME = "resnets-sandbox"
+SCRATCH_PARENT = "RESNETS_SANDBOX_SCRATCH"  # env: where scratch folders go (the grader removes it)
+# The grader's environment variables that sandboxed code gets; no others (tokens, credentials).
+PASSED_ENVIRONMENT = ("PATH", "LANG", "LC_ALL", "TZ", "TF_CPP_MIN_LOG_LEVEL", "NBGRADER_EXECUTION",
+                      "SIGNS_DATA_DIR", "RESNETS_SANDBOX_MEMORY_GIB", SCRATCH_PARENT)
 
 
 def isolated():
@@ -30,7 +34,7 @@ def isolated():
 
 def scratch_folder():
     """A new folder that the sandboxed code owns: its HOME, caches and runtime files."""
-    folder = tempfile.mkdtemp(prefix="resnets-sandbox-")
+    folder = tempfile.mkdtemp(prefix="resnets-sandbox-", dir=os.environ.get(SCRATCH_PARENT))
     if isolated():
         user = pwd.getpwnam(SANDBOX_USER)
         os.chown(folder, user.pw_uid, user.pw_gid)
@@ -38,8 +42,10 @@ def scratch_folder():
 
 
 def environment(scratch):
-    """os.environ for sandboxed code: everything it may write points into `scratch`."""
-    return {**os.environ, "HOME": scratch, "MPLCONFIGDIR": scratch, "IPYTHONDIR": scratch,
+    """The environment of sandboxed code: a few of the grader's variables, and everything it may
+    write pointing into `scratch`."""
+    return {**{name: os.environ[name] for name in PASSED_ENVIRONMENT if name in os.environ},
+            "HOME": scratch, "MPLCONFIGDIR": scratch, "IPYTHONDIR": scratch,
             "JUPYTER_RUNTIME_DIR": scratch, "JUPYTER_DATA_DIR": scratch, "TMPDIR": scratch,
             "KERAS_HOME": os.path.join(scratch, ".keras")}
 
@@ -93,8 +99,9 @@ def kernel(connection_file):
     if isolated():
         user = pwd.getpwnam(SANDBOX_USER)
         os.chown(copy, user.pw_uid, user.pw_gid)
-    os.environ.update(environment(scratch))
-    os.environ.pop("PYTHONPATH", None)  # the kernel sees the notebook's folder, not the course
+    variables = environment(scratch)  # the kernel sees the notebook's folder, not the course
+    os.environ.clear()
+    os.environ.update(variables)
     enter()
     os.execv(sys.executable, [sys.executable, "-m", "ipykernel_launcher", "-f", copy,
                               "--HistoryManager.hist_file=:memory:"])
