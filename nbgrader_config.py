@@ -15,3 +15,7 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 # Per-cell limit while autograding (nbgrader's default is 30 s). In grading mode the notebook's
 # slowest cell takes about 5 s; 120 s bounds an infinite loop without failing a slow laptop.
 c.Execute.timeout = 120
+
+# Students delete cells by accident (jupyter/nbgrader#1682): autograde puts a deleted test cell
+# back from the gradebook, with a comment saying so, and runs it.
+c.OverwriteCells.add_missing_cells = True

@@ -164,7 +164,8 @@ ATTACKS = [
            "reestimate_bn_statistics: RuntimeError: this cell raises"),
     Attack("adversarial-deleted-test-cell", "a wrong identity_block, its test cell deleted",
            deleted_test_cell, ["identity_block"],
-           "adversarial-deleted-test-cell: identity_block_tests: the test cell is missing"),
+           "adversarial-deleted-test-cell: identity_block_tests: the test cell was deleted from "
+           "the submission; nbgrader put it back and ran it"),
     Attack("adversarial-edited-test-cell",
            "a wrong convolutional_block, its test cell replaced by a print",
            edited_test_cell, ["convolutional_block"], "convolutional_block_tests: AssertionError"),

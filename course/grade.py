@@ -290,11 +290,15 @@ def findings(results):
             continue
         notebook = nbformat.read(ROOT / "autograded" / student / ASSIGNMENT / f"{NOTEBOOK}.ipynb",
                                  as_version=4)
-        present = {cell.metadata.get("nbgrader", {}).get("grade_id") for cell in notebook.cells}
+        present = {cell.metadata.get("nbgrader", {}).get("grade_id"): cell
+                   for cell in notebook.cells}
         for test in POINTS:
             if test not in present:
                 lines.append(f"{student}: {test}: the test cell is missing (deleted from the "
                              "submission): nbgrader scores it 0")
+            elif present[test].source.startswith("# This cell (id:"):  # OverwriteCells' note
+                lines.append(f"{student}: {test}: the test cell was deleted from the submission; "
+                             "nbgrader put it back and ran it")
         for cell in notebook.cells:
             grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "a cell the student added")
             for output in cell.get("outputs", []):

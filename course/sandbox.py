@@ -20,6 +20,7 @@ import tempfile
 SANDBOX_USER = "nobody"
 MEMORY_BYTES = int(os.environ.get("RESNETS_SANDBOX_MEMORY_GIB", "8")) * 2**30  # address space
 FILE_BYTES = 2**30  # largest file it may write
+CPU_SECONDS = 30 * 60  # a backstop for processes left behind: grading a notebook takes about 30
 KERNEL_NAME = "resnets-sandbox"
 SCRATCH_PARENT = "RESNETS_SANDBOX_SCRATCH"  # env: where scratch folders go (the grader removes it)
 # The grader's environment variables that sandboxed code gets; no others (tokens, credentials).
@@ -55,6 +56,7 @@ def enter():
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_BYTES, MEMORY_BYTES))
     resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_BYTES, FILE_BYTES))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    resource.setrlimit(resource.RLIMIT_CPU, (CPU_SECONDS, CPU_SECONDS))
     if isolated():
         user = pwd.getpwnam(SANDBOX_USER)
         os.setgroups([])
