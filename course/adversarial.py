@@ -130,6 +130,12 @@ def overwrites_files(answers):
     return NOTEBOOK, _notebook_bytes(_with_added_cell(notebook, "transfer_model", OVERWRITE_FILES))
 
 
+def killed_kernel(answers):
+    notebook = with_answers(answers)
+    return NOTEBOOK, _notebook_bytes(_with_added_cell(notebook, "bn_behaviour", (
+        "import os\nimport signal\n\nos.kill(os.getpid(), signal.SIGKILL)  # the kernel dies\n")))
+
+
 def huge_allocation(answers):
     grab = ("def grab_memory():\n    blocks = []\n    while True:  # 100 MB at a time, until refused\n"
             "        blocks.append(bytearray(10**8))\n\n\ngrab_memory()\n\n")
@@ -190,6 +196,9 @@ ATTACKS = [
     Attack("adversarial-fake-pass-message",
            "a wrong bn_behaviour whose cell prints the tests' 'All tests passed!'",
            fake_pass_message, ["bn_behaviour"], "bn_behaviour_tests: AssertionError"),
+    Attack("adversarial-kills-kernel", "an added cell kills its own kernel", killed_kernel, None,
+           "adversarial-kills-kernel: NOT GRADED: nbgrader autograde failed (exit 1): "
+           "DeadKernelError: Kernel died"),
     Attack("adversarial-corrupt-json", "the notebook file cut in half", corrupt_json, None,
            "adversarial-corrupt-json: NOT GRADED: submitted/adversarial-corrupt-json/resnets/"
            "Residual_Networks.ipynb is not a valid notebook"),

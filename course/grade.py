@@ -22,6 +22,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import sqlite3
 import stat
@@ -91,6 +92,12 @@ def check_submission(student):
                 f"({type(error).__name__}: {str(error).splitlines()[0][:120]}). Fix: open it in "
                 "Jupyter, save it, and submit again.")
     return None
+
+
+def last_error(log):
+    """The last exception line of an nbgrader log ("DeadKernelError: Kernel died")."""
+    found = re.findall(r"^\s*(?:[\w.]+\.)?(\w+(?:Error|Exception): .*)$", log.read_text(), re.M)
+    return found[-1].strip()[:200] if found else "no exception in the log"
 
 
 def _read_regular_file(path, limit):
@@ -219,7 +226,8 @@ class Grader:
             if code == "timeout":
                 result["problem"] = f"nbgrader autograde ran over {SUBMISSION_SECONDS} s"
             elif code != 0:
-                result["problem"] = f"nbgrader autograde failed (exit {code}); see {log}"
+                result["problem"] = (f"nbgrader autograde failed (exit {code}): "
+                                     f"{last_error(log)}; see reports/logs/{log.name}")
             else:
                 result["hidden"] = self.hidden_verdicts(student, log)
         result["seconds"] = time.perf_counter() - start
