@@ -29,10 +29,11 @@ import nbformat  # noqa: E402
 from course.adversarial import ATTACKS, build_all  # noqa: E402
 from course.catalog import MUTANTS, VARIANTS  # noqa: E402
 from course.notebook import ASSIGNMENT, NOTEBOOK, ROOT, run_answers, solution_sources  # noqa: E402
-from course.submissions import MISTAKES, POINTS, apply, submissions, with_answers  # noqa: E402
+from course.grade import HIDDEN_COMMENT, nbgrader_environment  # noqa: E402
+from course.submissions import (CELLS, MISTAKES, POINTS, apply, submissions,  # noqa: E402
+                                with_answers)
 
 AUDIT = ROOT / "build" / "grade-audit"
-CELLS = [cell.removesuffix("_tests") for cell in POINTS]
 
 
 def grade_cell(cell, function):
@@ -76,6 +77,13 @@ def packs():
             for i in range(max(len(mistakes) for mistakes in by_cell.values()))]
 
 
+def notebook_bytes(answers, entries):
+    """The release notebook with every entry (one per cell) made in `answers`, as a file."""
+    for entry in entries:
+        answers = apply(entry, answers)
+    return NOTEBOOK, nbformat.writes(with_answers(answers)).encode()
+
+
 def audit_submissions():
     """{student: (file name, bytes)} and {student: expectation} of the whole audit."""
     answers = solution_sources()
@@ -87,15 +95,9 @@ def audit_submissions():
         expected[student] = {"zero": zero, "mistakes": [wrong] if wrong else [], "variants": []}
     for number, pack in enumerate(packs(), start=1):
         student = f"catalog-mistakes-{number:02d}"
-        changed = answers
-        for mistake in pack:
-            changed = apply(mistake, changed)
-        files[student] = (NOTEBOOK, nbformat.writes(with_answers(changed)).encode())
+        files[student] = notebook_bytes(answers, pack)
         expected[student] = {"zero": [m.cell for m in pack], "mistakes": pack, "variants": []}
-    changed = answers
-    for variant in VARIANTS:
-        changed = apply(variant, changed)
-    files["catalog-variants"] = (NOTEBOOK, nbformat.writes(with_answers(changed)).encode())
+    files["catalog-variants"] = notebook_bytes(answers, VARIANTS)
     expected["catalog-variants"] = {"zero": [], "mistakes": [], "variants": VARIANTS}
     files.update(build_all())
     for attack in ATTACKS:
@@ -112,19 +114,18 @@ def prepare(files):
         shutil.copytree(ROOT / name, AUDIT / name, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(ROOT / "nbgrader_config.py", AUDIT)
     (AUDIT / "datasets").symlink_to((ROOT / "datasets").resolve())
-    env = {**os.environ,  # nbgrader runs alembic from PATH
-           "PATH": f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ.get('PATH', '')}"}
     subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", ASSIGNMENT,
-                    "--log-level=ERROR"], cwd=AUDIT, check=True, env=env)
+                    "--log-level=ERROR"], cwd=AUDIT, check=True, env=nbgrader_environment())
     for student, (name, data) in files.items():
         folder = AUDIT / "submitted" / student / ASSIGNMENT
         folder.mkdir(parents=True)
         (folder / name).write_bytes(data)
 
 
-def named_failures(student):
+def named_failures(student, report):
     """{graded function: message} of the failures the student's feedback shows: its grade cell's
-    error, or the hidden test's comment under its answer."""
+    error, or the hidden test's comment under its answer (found in `report`, the text of
+    reports/grading_report.txt)."""
     path = AUDIT / "autograded" / student / ASSIGNMENT / NOTEBOOK
     named = {}
     if not path.exists():
@@ -138,10 +139,10 @@ def named_failures(student):
                 named[function] = output.evalue.splitlines()[0]
     feedback = AUDIT / "feedback" / student / ASSIGNMENT / NOTEBOOK.replace(".ipynb", ".html")
     html = feedback.read_text() if feedback.exists() else ""
-    for line in (AUDIT / "reports" / "grading_report.txt").read_text().splitlines():
+    for line in report.splitlines():
         for function in CELLS:
             prefix = f"{student}: {function}: hidden tests failed: "
-            if line.startswith(prefix) and "Hidden tests (run by the grader" in html:
+            if line.startswith(prefix) and HIDDEN_COMMENT in html:
                 named.setdefault(function, line[len(prefix):])
     return named
 
@@ -163,7 +164,7 @@ def check(expected, output):
         else:
             right = graded and all(scores[c] == (0 if c in zero else POINTS[f"{c}_tests"])
                                    for c in CELLS)
-        named = named_failures(student)
+        named = named_failures(student, report)
         for mistake in want["mistakes"]:
             rows.append({"kind": "mistake", "name": mistake.student, "student": student,
                          "cell": mistake.cell, "ok": right and mistake.cell in named,

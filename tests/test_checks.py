@@ -1,4 +1,6 @@
 """Public tests and hidden checks, run directly on the solution, the bundled mistakes and variants."""
+import functools
+
 import keras
 import numpy as np
 import pytest
@@ -17,13 +19,8 @@ PUBLIC = {"identity_block_tests": ("identity_block", public_tests.identity_block
           "transfer_model_tests": ("transfer_model", public_tests.transfer_model_test),
           "unfreeze_last_stage_tests": ("unfreeze_last_stage",
                                         public_tests.unfreeze_last_stage_test)}
-HIDDEN = {"identity_block_tests": hidden_checks.check_identity_block,
-          "convolutional_block_tests": hidden_checks.check_convolutional_block,
-          "ResNet50_tests": hidden_checks.check_ResNet50,
-          "bn_behaviour_tests": hidden_checks.check_bn_behaviour,
-          "reestimate_bn_statistics_tests": hidden_checks.check_reestimate_bn_statistics,
-          "transfer_model_tests": hidden_checks.check_transfer_model,
-          "unfreeze_last_stage_tests": hidden_checks.check_unfreeze_last_stage}
+HIDDEN = {f"{cell}_tests": functools.partial(hidden_checks.check, cell)
+          for cell in hidden_checks.OUTPUTS}
 # What the public test must say for each bundled mistake: the feedback a student acts on.
 MESSAGES = {
     "wrong-identity-relu-before-add": "main path ends with a ReLU before the addition",
@@ -59,7 +56,7 @@ def test_each_mistake_fails_its_own_cell_with_a_message_that_names_it(make_names
 def test_resnet_is_graded_on_its_own_code_with_a_wrong_block(make_namespace):
     namespace = make_namespace(MISTAKES[0])  # identity block with a ReLU before the addition
     public_tests.ResNet50_test(namespace["ResNet50"])
-    hidden_checks.check_ResNet50(namespace["ResNet50"])
+    hidden_checks.check("ResNet50", namespace["ResNet50"])
 
 
 def _identity_variant(X, f, filters, training=None, initializer=None, name=None):
@@ -77,7 +74,7 @@ def _identity_variant(X, f, filters, training=None, initializer=None, name=None)
 
 def test_correct_variant_passes_and_shows_the_tolerance_margin():
     public_tests.identity_block_test(_identity_variant)
-    hidden_checks.check_identity_block(_identity_variant)
+    hidden_checks.check("identity_block", _identity_variant)
     with np.load(hidden_checks.REFERENCES) as stored:
         outputs = hidden_checks.block_outputs("identity_block", _identity_variant)
         worst = max(float(np.max(np.abs(outputs[k] - stored[k]))) for k in outputs)
@@ -96,7 +93,7 @@ def test_transfer_model_written_the_keras_guide_way_passes(solution):
             backbone(inputs, training=False))
         return keras.Model(inputs, outputs)
     public_tests.transfer_model_test(guide_variant)
-    hidden_checks.check_transfer_model(guide_variant)
+    hidden_checks.check("transfer_model", guide_variant)
 
 
 def test_unfreeze_without_the_backbone_flag_fails_on_the_flags():
@@ -111,7 +108,7 @@ def test_unfreeze_without_the_backbone_flag_fails_on_the_flags():
     with pytest.raises(AssertionError, match="the backbone's own flag is still False"):
         public_tests.unfreeze_last_stage_test(forgets_backbone_flag)
     with pytest.raises(AssertionError, match="trainable flags .* differ"):
-        hidden_checks.check_unfreeze_last_stage(forgets_backbone_flag)
+        hidden_checks.check("unfreeze_last_stage", forgets_backbone_flag)
 
 
 def test_unfreeze_that_does_not_recompile_is_caught():
@@ -124,7 +121,7 @@ def test_unfreeze_that_does_not_recompile_is_caught():
     with pytest.raises(AssertionError, match="recompile"):
         public_tests.unfreeze_last_stage_test(no_recompile)
     with pytest.raises(AssertionError, match="recompile"):
-        hidden_checks.check_unfreeze_last_stage(no_recompile)
+        hidden_checks.check("unfreeze_last_stage", no_recompile)
 
 
 @pytest.mark.parametrize("degenerate", [
@@ -134,7 +131,7 @@ def test_unfreeze_that_does_not_recompile_is_caught():
 ])
 def test_hidden_check_cannot_pass_by_accident(degenerate):
     with pytest.raises(AssertionError, match="differs from the reference"):
-        hidden_checks.check_identity_block(degenerate)
+        hidden_checks.check("identity_block", degenerate)
 
 
 def test_committed_references_match_the_current_solution():
