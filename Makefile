@@ -11,7 +11,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 
 PRETRAINED := source/resnets/resnet50.h5
 
-.PHONY: demo test install data pretrained release submissions autograde grade-audit references figures clean
+.PHONY: demo test install sandbox-tools data pretrained release submissions autograde grade-audit references figures clean
 
 ## demo: install, fetch data, generate the release, autograde the bundled submissions
 demo: autograde
@@ -21,11 +21,19 @@ demo: autograde
 test: install data $(PRETRAINED)
 	$(BIN)/python -m pytest
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed sandbox-tools
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
+
+## sandbox-tools: bubblewrap (and util-linux's setpriv and prlimit) for grading's per-submission
+## sandbox (course/sandbox.py), from Debian's packages; needs root, as grading does
+sandbox-tools:
+	@if command -v bwrap >/dev/null && command -v setpriv >/dev/null && command -v prlimit >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && apt-get install -y -qq bubblewrap util-linux >/dev/null; \
+	else echo "note: bubblewrap is missing and this is not root: grading will refuse to run (docs/grading.md)"; fi
 
 data: install
 	$(BIN)/python -m course.data --source "$(SIGNS_SOURCE)" --digits-source "$(DIGITS_SOURCE)"

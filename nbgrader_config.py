@@ -19,3 +19,18 @@ c.Execute.timeout = 120
 # Students delete cells by accident (jupyter/nbgrader#1682): autograde puts a deleted test cell
 # back from the gradebook, with a comment saying so, and runs it.
 c.OverwriteCells.add_missing_cells = True
+
+# A grade cell that passed its tests keeps its points when a warning went to stderr (nbgrader
+# would give it 0): course/preprocessors.py, between Execute and SaveAutoGrades.
+import sys  # noqa: E402
+
+sys.path.insert(0, c.CourseDirectory.root)
+from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Execute,  # noqa: E402
+                                    IgnorePattern, LimitOutput, SaveAutoGrades)
+
+from course.preprocessors import KeepPointsForStderr  # noqa: E402
+
+c.Autograde.autograde_preprocessors = [
+    Execute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, KeepPointsForStderr,
+    SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]

@@ -1,20 +1,24 @@
-"""Grading throughput: one class graded through nbgrader with 1, 2 and 3 parallel jobs.
+"""Grading time per submission, side by side in one run: with the per-submission sandbox, without
+it (--unsafe-no-sandbox), and with the grader of an earlier commit (its own sandbox).
 
-    python benchmarks/grading.py [--jobs 1 2 3]
+    python benchmarks/grading.py [--modes sandbox none baseline] [--jobs 1] [--submissions 12]
+                                 [--baseline 309b5ae] [--rounds 1]
 
-The class: the bundled submissions, the catalog's mistakes packed one per graded function (see
-course/audit.py) and the correct variants: 23 ordinary submissions, no attacks (their timeouts
-would measure the timeout, not the grader). The course is copied to build/grade-audit/ and the
-same submissions are graded once per job count, one after the other, in this run. Writes
-reports/grading_throughput.json and prints seconds per submission, submissions per minute and
-the speed-up over one job.
+The class: the bundled submissions, then the catalog's mistake packs and the correct variants
+(course/audit.py), the first --submissions of them; no attacks (their timeouts would measure the
+timeout, not the grader). Each mode grades the same submissions in a fresh copy of the course;
+with --rounds 2 or more the modes alternate, so load on the machine falls on all of them.
+`baseline` grades them with the earlier commit's course.grade (a `git archive` of it in
+build/baseline-REF/, this environment, its own sandbox). Writes reports/grading_throughput.json
+and prints seconds per submission and the difference to the sandbox mode.
 """
 import argparse
 import json
 import platform
-import re
+import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -22,48 +26,116 @@ sys.path.insert(0, str(ROOT))
 
 from course import audit  # noqa: E402
 
+PRETRAINED = Path("source") / "resnets" / "resnet50.h5"
+
+
+def submissions(count):
+    files, expected = audit.audit_submissions({"port": 0}, attacks=[])
+    return dict(list(files.items())[:count])
+
+
+def baseline_course(ref):
+    """A copy of commit `ref` in build/baseline-REF/, with this course's datasets and model."""
+    folder = ROOT / "build" / f"baseline-{ref}"
+    if not folder.exists():
+        folder.mkdir(parents=True)
+        archive = subprocess.run(["git", "archive", ref], cwd=ROOT, capture_output=True,
+                                 check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+        (folder / "datasets").rmdir() if (folder / "datasets").is_dir() and not any(
+            (folder / "datasets").iterdir()) else None
+        shutil.rmtree(folder / "datasets", ignore_errors=True)
+        (folder / "datasets").symlink_to((ROOT / "datasets").resolve())
+        if (ROOT / PRETRAINED).exists():
+            (folder / PRETRAINED).symlink_to(ROOT / PRETRAINED)
+    return folder
+
+
+def grade_baseline(folder, files, jobs):
+    """Seconds for the earlier commit's grader on `files`, set up by its own audit module."""
+    staged = folder.parent / f"{folder.name}-submissions"
+    shutil.rmtree(staged, ignore_errors=True)
+    for student, contents in files.items():
+        for name, data in contents.items():
+            (staged / student).mkdir(parents=True, exist_ok=True)
+            (staged / student / name).write_bytes(data)
+    code = ("import sys\nfrom pathlib import Path\n"
+            f"sys.path.insert(0, {str(folder)!r})\nfrom course import audit\n"
+            f"audit.prepare({{d.name: next((f.name, f.read_bytes()) for f in d.iterdir()) "
+            f"for d in Path({str(staged)!r}).iterdir()}})\n")
+    subprocess.run([sys.executable, "-c", code], cwd=folder, check=True, capture_output=True)
+    start = time.perf_counter()
+    run = subprocess.run([sys.executable, "-m", "course.grade", "--jobs", str(jobs)],
+                         cwd=folder / "build" / "grade-audit", capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if run.returncode != 0:
+        raise SystemExit(f"error: the baseline grader failed:\n{run.stdout[-2000:]}"
+                         f"{run.stderr[-2000:]}")
+    return seconds
+
+
+def grade_here(files, jobs, unsafe):
+    """Seconds for this commit's grader on `files`, and its grading results."""
+    audit.prepare(files)
+    start = time.perf_counter()
+    results = audit.grade_batch(list(files), jobs, unsafe)
+    seconds = time.perf_counter() - start
+    if results is None:
+        raise SystemExit("error: grading failed; see reports/grade_audit_output.txt")
+    return seconds, results
+
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2, 3])
+    parser.add_argument("--modes", nargs="+", default=["sandbox", "none", "baseline"],
+                        choices=["sandbox", "none", "baseline"])
+    parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--submissions", type=int, default=12)
+    parser.add_argument("--baseline", default="309b5ae",
+                        help="the commit whose grader is the baseline (default: the last one "
+                             "before the per-submission sandbox)")
+    parser.add_argument("--rounds", type=int, default=1)
     args = parser.parse_args()
-    files, _ = audit.audit_submissions()
-    files = {s: f for s, f in files.items() if not s.startswith("adversarial-")}
-    audit.prepare(files)
-    results = []
-    for jobs in args.jobs:
-        print(f"grading {len(files)} submissions with {jobs} job(s)...", flush=True)
-        run = subprocess.run([sys.executable, "-m", "course.grade", "--jobs", str(jobs)],
-                             cwd=audit.AUDIT, capture_output=True, text=True)
-        found = re.search(r"graded (\d+) submissions in (\d+) s with (\d+) jobs: ([\d.]+) s per "
-                          r"submission, ([\d.]+) submissions per minute", run.stdout)
-        if run.returncode != 0 or not found:
-            print(run.stdout[-2000:] + run.stderr[-2000:], file=sys.stderr)
-            print(f"error: grading with {jobs} jobs failed", file=sys.stderr)
-            return 1
-        results.append({"jobs": jobs, "submissions": int(found.group(1)),
-                        "seconds": int(found.group(2)),
-                        "seconds_per_submission": float(found.group(4)),
-                        "submissions_per_minute": float(found.group(5))})
-        print(f"  {results[-1]}", flush=True)
-    base = results[0]["seconds"]
-    for result in results:
-        result["speedup_over_first"] = round(base / result["seconds"], 2)
+    files = submissions(args.submissions)
+    (ROOT / "reports").mkdir(exist_ok=True)
+    (ROOT / "reports" / "grade_audit_output.txt").write_text("")
+    seconds = {mode: [] for mode in args.modes}
+    for round_ in range(args.rounds):
+        for mode in args.modes:
+            print(f"round {round_ + 1}: grading {len(files)} submissions, {mode}, "
+                  f"{args.jobs} job(s)...", flush=True)
+            if mode == "baseline":
+                took = grade_baseline(baseline_course(args.baseline), files, args.jobs)
+            else:
+                took, results = grade_here(files, args.jobs, unsafe=mode == "none")
+                graded = sum(r["status"] == "graded" for r in results["submissions"].values())
+                if graded != len(files):
+                    raise SystemExit(f"error: {mode}: only {graded} of {len(files)} graded")
+            seconds[mode].append(took)
+            print(f"  {took:.1f} s, {took / len(files):.2f} s per submission", flush=True)
     import keras
     import nbgrader
     import tensorflow as tf
 
-    report = {"command": "python benchmarks/grading.py --jobs " + " ".join(map(str, args.jobs)),
+    rows = {mode: {"seconds": [round(s, 1) for s in runs],
+                   "seconds_per_submission": round(sum(runs) / len(runs) / len(files), 2)}
+            for mode, runs in seconds.items()}
+    bwrap = subprocess.run(["bwrap", "--version"], capture_output=True, text=True).stdout.strip()
+    report = {"command": "python benchmarks/grading.py --modes " + " ".join(args.modes) +
+                         f" --jobs {args.jobs} --submissions {args.submissions} "
+                         f"--baseline {args.baseline} --rounds {args.rounds}",
+              "submissions": list(files), "jobs": args.jobs,
               "versions": {"python": platform.python_version(), "tensorflow": tf.__version__,
-                           "keras": keras.__version__, "nbgrader": nbgrader.__version__},
-              "results": results}
+                           "keras": keras.__version__, "nbgrader": nbgrader.__version__,
+                           "bubblewrap": bwrap},
+              "results": rows}
     out = ROOT / "reports" / "grading_throughput.json"
-    out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"\n{'jobs':>4s} {'s/submission':>13s} {'submissions/min':>16s} {'speed-up':>9s}")
-    for r in results:
-        print(f"{r['jobs']:>4d} {r['seconds_per_submission']:>13.1f} "
-              f"{r['submissions_per_minute']:>16.1f} {r['speedup_over_first']:>9.2f}")
+    print(f"\n{'mode':>9s} {'s/submission':>13s} {'vs sandbox':>11s}")
+    for mode, row in rows.items():
+        difference = (row["seconds_per_submission"] - rows["sandbox"]["seconds_per_submission"]
+                      if "sandbox" in rows else float("nan"))
+        print(f"{mode:>9s} {row['seconds_per_submission']:>13.2f} {difference:>+11.2f}")
     print(f"written to {out}")
     return 0
 

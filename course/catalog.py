@@ -274,4 +274,20 @@ VARIANTS = [
               "        layer.trainable = layer.name[:len(prefix)] == prefix and not is_norm\n"),
              ('loss="categorical_crossentropy"', "loss=keras.losses.CategoricalCrossentropy()")],
             None, "slicing and class names; a loss object"),
+    # correct answers whose tests write a warning to stderr: nbgrader alone would give them 0
+    Mistake("variant-reestimate-submodel-warning", "reestimate_bn_statistics",
+            [("    bn_layers = [layer", "    runner = keras.Model(model.inputs, model.outputs)\n"
+              "    bn_layers = [layer"),
+             ("        model(X[start:start + batch_size], training=True)\n",
+              "        runner(X[start:start + batch_size], training=True)  # Keras: UserWarning\n")],
+            None, "a Model(model.inputs, ...) over the same layers (Keras prints a UserWarning)"),
+    Mistake("variant-bn-np-array-warning", "bn_behaviour",
+            [("    saved = [w.numpy() for w in model.non_trainable_weights]\n",
+              "    saved = [np.array(w) for w in model.non_trainable_weights]  # DeprecationWarning\n")],
+            None, "np.array(variable) (NumPy 2 prints a DeprecationWarning)"),
+    Mistake("variant-transfer-prints-to-stderr", "transfer_model",
+            [('    return Model(inputs=X_input, outputs=X, name="transfer")',
+              '    import sys\n    print("transfer_model: backbone frozen", file=sys.stderr)\n'
+              '    return Model(inputs=X_input, outputs=X, name="transfer")')],
+            None, "a progress line printed to stderr"),
 ]

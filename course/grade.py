@@ -38,6 +38,7 @@ import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 
 from course import sandbox
+from course.preprocessors import KeepPointsForStderr
 from course.submissions import CELLS, POINTS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,9 +47,6 @@ NOTEBOOK = "Residual_Networks"
 REPORTS = ROOT / "reports"
 HIDDEN = ROOT / "hidden" / ASSIGNMENT
 SUBMISSION_SECONDS = 30 * 60  # a whole submission, on top of nbgrader's per-cell timeout
-# Folders that hold solutions, references, other students' work or grades: closed to the sandbox
-# user (the grader itself runs as root, which needs no permission bits).
-PRIVATE = ["source", "hidden", "submitted", "autograded", "feedback", "reports", "release"]
 PROTECTED = ["source", "hidden", "release", "nbgrader_config.py", "course"]  # must not change
 
 
@@ -97,21 +95,67 @@ def shard(students, spec):
     return sorted(students)[k - 1::n]
 
 
+STUDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}")
+
+
+def escape(text, limit=300):
+    """`text` on one line, at most `limit` characters: control and other unprintable characters
+    become escapes, so nothing a submission chose can start a line of a report."""
+    text = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
+                   for c in str(text))
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def unsafe_files(folder):
+    """Paths under `folder` (itself included) that grading must not take in: links, hard links
+    and anything but regular files and folders. Nothing is followed."""
+    found = []
+
+    def judge(path):
+        info = os.lstat(path)
+        if stat.S_ISLNK(info.st_mode):
+            found.append(f"{path.relative_to(ROOT)} (a symbolic link)")
+        elif stat.S_ISREG(info.st_mode) and info.st_nlink > 1:
+            found.append(f"{path.relative_to(ROOT)} (a hard link)")
+        elif not (stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode)):
+            found.append(f"{path.relative_to(ROOT)} (not a regular file)")
+        else:
+            return stat.S_ISDIR(info.st_mode)
+        return False
+
+    if os.path.lexists(folder) and judge(folder):
+        for parent, folders, files in os.walk(folder, followlinks=False):
+            for name in [*folders, *files]:
+                judge(Path(parent) / name)
+    return found
+
+
 def check_submission(student):
-    """None if submitted/STUDENT holds a readable notebook, else why it cannot be graded."""
+    """None if submitted/STUDENT holds a readable notebook and nothing unsafe, else why it
+    cannot be graded (one line, with the fix)."""
+    if not STUDENT_ID.fullmatch(student):
+        return (f"the student id {escape(ascii(student))} is not a safe name (letters, digits and "
+                ". _ @ + - only, at most 64, starting with a letter or digit). Fix: rename the "
+                "folder in submitted/.")
+    unsafe = unsafe_files(ROOT / "submitted" / student)
+    if unsafe:
+        return (f"{', '.join(escape(path, 120) for path in unsafe[:5])}"
+                f"{f' and {len(unsafe) - 5} more' if len(unsafe) > 5 else ''}: grading takes in "
+                "regular files and folders only. Fix: submit the notebook itself (no links, no "
+                "special files).")
     folder = ROOT / "submitted" / student / ASSIGNMENT
     path = folder / f"{NOTEBOOK}.ipynb"
     if not path.exists():
         found = sorted(p.name for p in folder.glob("*.ipynb")) if folder.is_dir() else []
         return (f"no {NOTEBOOK}.ipynb in submitted/{student}/{ASSIGNMENT}/ (found: "
-                f"{', '.join(found) or 'no notebook'}). Fix: submit the notebook under its "
-                "original name.")
+                f"{escape(', '.join(found), 120) or 'no notebook'}). Fix: submit the notebook "
+                "under its original name.")
     try:
         nbformat.validate(nbformat.read(path, as_version=4))
     except Exception as error:  # JSON or schema errors: nbformat raises several kinds
         return (f"submitted/{student}/{ASSIGNMENT}/{NOTEBOOK}.ipynb is not a valid notebook "
-                f"({type(error).__name__}: {str(error).splitlines()[0][:120]}). Fix: open it in "
-                "Jupyter, save it, and submit again.")
+                f"({type(error).__name__}: {escape(str(error), 120)}). Fix: open "
+                "it in Jupyter, save it, and submit again.")
     return None
 
 
@@ -122,8 +166,19 @@ def last_error(log):
 
 
 def _read_regular_file(path, limit):
-    """Bytes of a file the sandbox wrote: never through a link, at most `limit` bytes."""
-    descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    """Bytes of a file the sandbox wrote: never through a link (the folders on the way
+    included), at most `limit` bytes."""
+    folder = os.open(path.parent.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    try:
+        inner = os.open(path.parent.name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW,
+                        dir_fd=folder)
+        try:
+            descriptor = os.open(path.name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK,
+                                 dir_fd=inner)
+        finally:
+            os.close(inner)
+    finally:
+        os.close(folder)
     with os.fdopen(descriptor, "rb") as handle:
         if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
             raise ValueError(f"{path.name} is not a regular file")
@@ -134,67 +189,71 @@ def _read_regular_file(path, limit):
 
 
 class Grader:
-    """One batch: the sandbox set up once, then submissions graded in parallel."""
+    """One batch: the hidden tests loaded once, then submissions graded in parallel, each in
+    boundaries of its own (course/sandbox.py) unless `unsafe`."""
 
-    def __init__(self, jobs):
-        self.jobs = jobs
+    def __init__(self, jobs, unsafe=False):
+        self.jobs, self.unsafe = jobs, unsafe
         self.lock = threading.Lock()
         sys.path.insert(0, str(HIDDEN))
         import hidden_checks
 
         self.hidden_checks = hidden_checks
         self.references = hidden_checks.load_references()  # before any student code runs
-        self.scratch = Path(tempfile.mkdtemp(prefix="resnets-grading-"))
-        os.environ[sandbox.SCRATCH_PARENT] = str(self.scratch)  # the sandbox's scratch folders
+        self.scratch = Path(tempfile.mkdtemp(prefix="resnets-grading-"))  # root only (0700)
         self.checks = self.scratch / "checks"  # the hidden test code, without references
         self.checks.mkdir()
         shutil.copy(HIDDEN / "hidden_checks.py", self.checks)
-        self.jupyter_path = sandbox.kernel_spec(str(self.scratch / "jupyter"))
-        for path in (self.scratch, *self.scratch.rglob("*")):  # readable by the sandbox user
-            os.chmod(path, 0o755 if path.is_dir() else 0o644)
-        if sandbox.isolated():
-            for name in PRIVATE:
-                (ROOT / name).mkdir(exist_ok=True)
-                os.chmod(ROOT / name, 0o700)
-            os.chmod(ROOT / "autograded", 0o711)  # the kernel's own folder is under it
-            if (ROOT / "gradebook.db").exists():
-                os.chmod(ROOT / "gradebook.db", 0o600)
+        shutil.copy(ROOT / "course" / "untrusted.py", self.checks)
+        self.jupyter_path = sandbox.kernel_spec(self.scratch / "jupyter", ROOT)
+        self.boundaries = self.scratch / "boundaries.jsonl"  # the kernels' boundaries report here
         self.digest = course_files_digest()
 
-    def nbgrader(self, log, *args, timeout=None):
-        """Run one nbgrader command in the course folder, its output appended to `log`."""
+    def boundary(self, folder, read_only):
+        kind = sandbox.Unsandboxed if self.unsafe else sandbox.Boundary
+        return kind(folder, read_only={**sandbox.course_view(ROOT), **read_only})
+
+    def nbgrader(self, log, *args, timeout=None, runtime=None):
+        """Run one nbgrader command in the course folder, its output appended to `log`; with a
+        `runtime` folder, its notebooks run in the sandboxed kernel."""
+        env = {**nbgrader_environment(), "JUPYTER_PATH": self.jupyter_path,
+               sandbox.RECORD: str(self.boundaries)}
+        if runtime is not None and not self.unsafe:
+            env["JUPYTER_RUNTIME_DIR"] = str(runtime)
+            args = (*args, f"--Execute.kernel_name={sandbox.KERNEL_NAME}",
+                    "--KernelManager.transport=ipc",  # no network in the sandbox: Unix sockets
+                    f"--KernelManager.connection_file={runtime / 'kernel.json'}",
+                    f"--KernelManager.ip={runtime / 'ipc'}")
         return run_logged([sys.executable, "-m", "nbgrader", *args], log, timeout,
-                          f"nbgrader {' '.join(args)}", cwd=ROOT,
-                          env={**nbgrader_environment(), "JUPYTER_PATH": self.jupyter_path})
+                          f"nbgrader {' '.join(args)}", cwd=ROOT, env=env)
 
-    def hidden_outputs(self, student, log):
-        """({key: array}, {cell: error}) computed beside the student's code, in the sandbox."""
-        notebook = ROOT / "autograded" / student / ASSIGNMENT / f"{NOTEBOOK}.ipynb"
-        out = Path(sandbox.scratch_folder())
-        env = {**sandbox.environment(str(out)), "PYTHONPATH": str(ROOT),
-               "TF_CPP_MIN_LOG_LEVEL": "3"}
-        run_logged([sys.executable, "-m", "course.untrusted", str(notebook), str(self.checks),
-                    str(out)], log, SUBMISSION_SECONDS, "python -m course.untrusted (sandboxed)",
-                   cwd=out, env=env, preexec_fn=sandbox.enter)
-        try:
-            import numpy as np
+    def hidden_outputs(self, folder, log):
+        """({key: array}, {cell: error}, processes killed) computed beside the student's code in
+        `folder` (their autograded notebook's), in a boundary."""
+        with self.boundary(folder, {self.checks: self.checks}) as box:
+            out = f"{box.home_inside}/out"
+            run_logged(box.command([sys.executable, str(self.checks / "untrusted.py"),
+                                    str(folder / f"{NOTEBOOK}.ipynb"), str(self.checks), out]),
+                       log, SUBMISSION_SECONDS, "python untrusted.py (sandboxed)", cwd="/",
+                       env=box.environment())
+            try:
+                import numpy as np
 
-            errors = json.loads(_read_regular_file(out / "errors.json", 2**20))
-            with np.load(io.BytesIO(_read_regular_file(out / "outputs.npz", 2**28)),
-                         allow_pickle=False) as stored:
-                outputs = {key: stored[key] for key in stored.files}
-            if not isinstance(errors, dict):
-                raise ValueError("errors.json is not an object")
-        except Exception as error:  # no result, or a result the student's code tampered with
-            message = f"the hidden tests gave no usable result ({type(error).__name__})"
-            return {}, {cell: message for cell in CELLS}
-        finally:
-            shutil.rmtree(out, ignore_errors=True)
-        return outputs, {str(cell): str(message)[:300] for cell, message in errors.items()}
+                errors = json.loads(_read_regular_file(box.home / "out" / "errors.json", 2**20))
+                with np.load(io.BytesIO(_read_regular_file(box.home / "out" / "outputs.npz",
+                                                           2**28)), allow_pickle=False) as stored:
+                    outputs = {key: stored[key] for key in stored.files}
+                if not isinstance(errors, dict):
+                    raise ValueError("errors.json is not an object")
+            except Exception as error:  # no result, or a result the student's code tampered with
+                message = f"the hidden tests gave no usable result ({type(error).__name__})"
+                outputs, errors = {}, {cell: message for cell in CELLS}
+        errors = {str(cell): str(message) for cell, message in errors.items()}
+        return outputs, errors, box.killed
 
-    def hidden_verdicts(self, student, log):
-        """{cell: None if the hidden test passed, else its message}."""
-        outputs, errors = self.hidden_outputs(student, log)
+    def hidden_verdicts(self, folder, log):
+        """{cell: None if the hidden test passed, else its message}, processes killed."""
+        outputs, errors, killed = self.hidden_outputs(folder, log)
         verdicts = {}
         for cell in CELLS:
             if cell in errors:
@@ -205,59 +264,76 @@ class Grader:
                 verdicts[cell] = None
             except AssertionError as error:
                 verdicts[cell] = str(error)
-        return verdicts
+        return verdicts, killed
 
     def grade(self, student):
-        """Autograde one submission; returns a result dict."""
+        """Autograde one submission; returns its record (a dict, see `main`)."""
         start = time.perf_counter()
-        log = REPORTS / "logs" / f"{student}.log"
-        log.write_text("")
         problem = check_submission(student)
-        result = {"student": student, "problem": problem, "hidden": {}, "code": None}
+        record = {"student": student, "status": "not graded", "problem": problem, "hidden": {},
+                  "killed": 0}
         if problem is None:
+            log = REPORTS / "logs" / f"{student}.log"
+            log.write_text("")
+            runtime = self.scratch / "runtime" / student
+            runtime.mkdir(parents=True)
             code = self.nbgrader(log, "autograde", ASSIGNMENT, "--student", student, "--force",
-                                 f"--Execute.kernel_name={sandbox.KERNEL_NAME}",
-                                 timeout=SUBMISSION_SECONDS)
-            result["code"] = code
+                                 timeout=SUBMISSION_SECONDS, runtime=runtime)
+            shutil.rmtree(runtime, ignore_errors=True)
             if code == "timeout":
-                result["problem"] = f"nbgrader autograde ran over {SUBMISSION_SECONDS} s"
+                record["problem"] = f"nbgrader autograde ran over {SUBMISSION_SECONDS} s"
             elif code != 0:
-                result["problem"] = (f"nbgrader autograde failed (exit {code}): "
+                record["problem"] = (f"nbgrader autograde failed (exit {code}): "
                                      f"{last_error(log)}; see reports/logs/{log.name}")
             else:
-                result["hidden"] = self.hidden_verdicts(student, log)
-        result["seconds"] = time.perf_counter() - start
-        return result
+                folder = ROOT / "autograded" / student / ASSIGNMENT
+                record["hidden"], record["killed"] = self.hidden_verdicts(folder, log)
+                record["status"] = "graded"
+        record["seconds"] = round(time.perf_counter() - start, 2)
+        return record
+
+    def kernels_killed(self):
+        """{student: processes the sandboxed kernels left behind and their boundary killed}."""
+        killed = {}
+        if self.boundaries.exists():
+            for line in self.boundaries.read_text().splitlines():
+                entry = json.loads(line)
+                student = Path(entry["folder"]).relative_to(ROOT / "autograded").parts[0]
+                killed[student] = killed.get(student, 0) + entry["killed"]
+        return killed
 
     def run(self, students):
         (REPORTS / "logs").mkdir(parents=True, exist_ok=True)
-        results, done = {}, 0
+        records, done = {}, 0
 
         def task(student):
             nonlocal done
-            result = self.grade(student)
+            record = self.grade(student)
             with self.lock:
                 done += 1
-                results[student] = result
-                status = result["problem"] or "ok"
-                print(f"[{done}/{len(students)}] graded {student:40s} {result['seconds']:5.1f} s  "
-                      f"{status}", flush=True)
+                records[student] = record
+                print(f"[{done}/{len(students)}] graded {escape(student, 40):40s} "
+                      f"{record['seconds']:5.1f} s  {escape(record['problem'] or 'ok', 160)}",
+                      flush=True)
 
         with ThreadPoolExecutor(self.jobs) as pool:
             list(pool.map(task, students))
-        return {student: results[student] for student in students}
+        for student, killed in self.kernels_killed().items():
+            if student in records:
+                records[student]["killed"] += killed
+        return {student: records[student] for student in students}
 
 
 HIDDEN_COMMENT = "Hidden tests (run by the grader, outside your notebook) failed, so this " \
     "function scores 0: "
 
 
-def apply_hidden_verdicts(results):
+def apply_hidden_verdicts(records):
     """0 points, with the hidden test's message as a comment, where a hidden test failed; a
     0 that an earlier batch set this way is lifted when the hidden test now passes."""
     with Gradebook(f"sqlite:///{ROOT / 'gradebook.db'}") as gradebook:
-        for student, result in results.items():
-            for cell, message in result["hidden"].items():
+        for student, record in records.items():
+            for cell, message in record["hidden"].items():
                 grade = gradebook.find_grade(f"{cell}_tests", NOTEBOOK, ASSIGNMENT, student)
                 comment = gradebook.find_comment(cell, NOTEBOOK, ASSIGNMENT, student)
                 ours = (comment.manual_comment or "").startswith(HIDDEN_COMMENT)
@@ -271,7 +347,7 @@ def apply_hidden_verdicts(results):
 
 
 def cell_scores(students):
-    """{student: {graded function: (score, max score)}} from the gradebook."""
+    """{student: {graded function: [score, max score]}} from the gradebook."""
     scores = {}
     with Gradebook(f"sqlite:///{ROOT / 'gradebook.db'}") as gradebook:
         for student in students:
@@ -280,49 +356,78 @@ def cell_scores(students):
             except MissingEntry:  # not graded
                 scores[student] = {}
                 continue
-            scores[student] = {grade.name.removesuffix("_tests"): (grade.score, grade.max_score)
+            scores[student] = {grade.name.removesuffix("_tests"): [grade.score, grade.max_score]
                                for grade in notebook.grades}
     return scores
 
 
-def findings(results):
-    """Report lines: what went wrong in each submission, in the instructor's terms."""
-    lines = []
-    for student, result in results.items():
-        if result["problem"]:
-            lines.append(f"{student}: NOT GRADED: {result['problem']}")
-            continue
-        notebook = nbformat.read(ROOT / "autograded" / student / ASSIGNMENT / f"{NOTEBOOK}.ipynb",
-                                 as_version=4)
-        present = {cell.metadata.get("nbgrader", {}).get("grade_id"): cell
-                   for cell in notebook.cells}
-        for test in POINTS:
-            if test not in present:
-                lines.append(f"{student}: {test}: the test cell is missing (deleted from the "
-                             "submission): nbgrader scores it 0")
-            elif present[test].source.startswith("# This cell (id:"):  # OverwriteCells' note
-                lines.append(f"{student}: {test}: the test cell was deleted from the submission; "
-                             "nbgrader put it back and ran it")
-        for cell in notebook.cells:
-            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "a cell the student added")
-            for output in cell.get("outputs", []):
-                if output.output_type == "error":
-                    lines.append(f"{student}: {grade_id}: {output.ename}: "
-                                 f"{output.evalue.splitlines()[0][:200] if output.evalue else ''}")
-        for cell, message in result["hidden"].items():
-            if message is not None:
-                lines.append(f"{student}: {cell}: hidden tests failed: {message[:200]}")
-    return lines
+def _stream_text(cell, name):
+    return "".join(o.get("text", "") for o in cell.get("outputs", [])
+                   if o.output_type == "stream" and o.name == name)
+
+
+def findings(record, scores):
+    """What went wrong in one submission, in the instructor's terms: a list of
+    {"student", "cell", "kind", "message"} (kinds: not graded, test cell, error, stderr,
+    hidden, processes)."""
+    student = record["student"]
+
+    def finding(cell, kind, message):
+        return {"student": student, "cell": cell, "kind": kind, "message": message}
+
+    if record["status"] != "graded":
+        return [finding(None, "not graded", record["problem"])]
+    found = []
+    notebook = nbformat.read(ROOT / "autograded" / student / ASSIGNMENT / f"{NOTEBOOK}.ipynb",
+                             as_version=4)
+    present = {cell.metadata.get("nbgrader", {}).get("grade_id"): cell for cell in notebook.cells}
+    for test in POINTS:
+        if test not in present:
+            found.append(finding(test, "test cell", "the test cell is missing (deleted from the "
+                                 "submission): nbgrader scores it 0"))
+        elif present[test].source.startswith("# This cell (id:"):  # OverwriteCells' note
+            found.append(finding(test, "test cell", "the test cell was deleted from the "
+                                 "submission; nbgrader put it back and ran it"))
+    for cell in notebook.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        grade_id = meta.get("grade_id", "a cell the student added")
+        errors = [o for o in cell.get("outputs", []) if o.output_type == "error"]
+        for output in errors:
+            found.append(finding(grade_id, "error", f"{output.ename}: "
+                                 f"{(output.evalue.splitlines() or [''])[0]}"))
+        kept = cell.metadata.get(KeepPointsForStderr.KEY)
+        if kept:
+            found.append(finding(grade_id, "stderr", "wrote to stderr and passed its tests: "
+                                 f"points kept (nbgrader would give 0): {kept}"))
+        elif meta.get("grade") and not errors and _stream_text(cell, "stderr"):
+            zero = scores.get(grade_id.removesuffix("_tests"), [None])[0] == 0
+            found.append(finding(grade_id, "stderr", "wrote to stderr"
+                                 f"{' and scores 0 for it (nbgrader counts stderr as a failure)' if zero else ''}: "
+                                 f"{(_stream_text(cell, 'stderr').strip().splitlines() or [''])[0]}"))
+    for cell, message in record["hidden"].items():
+        if message is not None:
+            found.append(finding(cell, "hidden", f"hidden tests failed: {message}"))
+    if record["killed"]:
+        found.append(finding(None, "processes", f"{record['killed']} processes it left running "
+                             "were killed when its grading ended"))
+    return found
+
+
+def render(finding):
+    """One line of reports/grading_report.txt; every field escaped."""
+    cell = f"{escape(finding['cell'], 60)}: " if finding["cell"] else ""
+    kind = "NOT GRADED: " if finding["kind"] == "not graded" else ""
+    return f"{escape(finding['student'], 80)}: {cell}{kind}{escape(finding['message'])}"
 
 
 def gradebook_check(students):
-    """One line on the gradebook's state after the batch."""
+    """(integrity, number of the students with a submission recorded) after the batch."""
     path = ROOT / "gradebook.db"
     with sqlite3.connect(path) as connection:
         status = connection.execute("PRAGMA integrity_check").fetchone()[0]
     with Gradebook(f"sqlite:///{path}") as gradebook:
         graded = sum(1 for s in students if _has_submission(gradebook, s))
-    return f"gradebook.db: integrity {status}, {graded} of {len(students)} submissions recorded"
+    return status, graded
 
 
 def _has_submission(gradebook, student):
@@ -333,23 +438,24 @@ def _has_submission(gradebook, student):
         return False
 
 
-def write_table(results, scores):
+def write_table(records):
     with open(REPORTS / "grades_by_cell.csv", "w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["student", *CELLS, "total", "max", "seconds", "status"])
-        for student, per_cell in scores.items():
-            total = sum(score for score, _ in per_cell.values())
-            maximum = sum(top for _, top in per_cell.values())
-            writer.writerow([student, *(per_cell.get(c, ("", ""))[0] for c in CELLS), total,
-                             maximum, f"{results[student]['seconds']:.1f}",
-                             results[student]["problem"] or "graded"])
+        for student, record in records.items():
+            per_cell = record["scores"]
+            writer.writerow([escape(student, 80), *(per_cell.get(c, ("", ""))[0] for c in CELLS),
+                             sum(score for score, _ in per_cell.values()),
+                             sum(top for _, top in per_cell.values()), f"{record['seconds']:.1f}",
+                             record["status"]])
     width = max(len(name) for name in CELLS) + 2
     print("\n" + f"{'student':40s}" + "".join(f"{c:>{width}s}" for c in CELLS) + f"{'total':>8s}")
-    for student, per_cell in scores.items():
+    for student, record in records.items():
+        per_cell = record["scores"]
         row = "".join(f"{f'{per_cell[c][0]:g} / {per_cell[c][1]:g}':>{width}s}" if c in per_cell
                       else f"{'not graded':>{width}s}" for c in CELLS)
         total = sum(score for score, _ in per_cell.values())
-        print(f"{student:40s}{row}{total:>8g}")
+        print(f"{escape(student, 40):40s}{row}{total:>8g}")
 
 
 def assignment_in_gradebook():
@@ -364,12 +470,16 @@ def main(argv=None):
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                         help="submissions graded at once (default: one per CPU core)")
     parser.add_argument("--shard", metavar="K/N", help="grade only the K-th of N shares")
+    parser.add_argument("--unsafe-no-sandbox", action="store_true",
+                        help="run student code without its sandbox, with the grader's rights "
+                             "(only for code you trust: it can read the references)")
     parser.add_argument("students", nargs="*", help="default: every folder in submitted/")
     args = parser.parse_args(argv)
     submitted = ROOT / "submitted"
     students = args.students
     if not students and submitted.is_dir():
-        students = sorted(p.name for p in submitted.iterdir() if p.is_dir())
+        students = sorted(p.name for p in submitted.iterdir()
+                          if p.is_dir() or p.is_symlink())  # a link is refused, with a line
     if args.shard:
         students = shard(students, args.shard)
     if not students:
@@ -379,20 +489,21 @@ def main(argv=None):
         print(f"error: gradebook.db has no assignment '{ASSIGNMENT}'. Fix: run `make release` "
               "(nbgrader generate_assignment records it) first.", file=sys.stderr)
         return 2
-    problem = sandbox.probe(str(ROOT))
+    problem = None if args.unsafe_no_sandbox else sandbox.unavailable()
     if problem:
-        print(f"error: {problem}", file=sys.stderr)
+        print(f"error: cannot sandbox student code: {problem} (or, for code you trust only: "
+              "--unsafe-no-sandbox)", file=sys.stderr)
         return 2
     REPORTS.mkdir(exist_ok=True)
-    grader = Grader(max(1, args.jobs))
-    isolation = (f"student code runs as '{sandbox.SANDBOX_USER}'" if sandbox.isolated() else
-                 "student code runs as this user (not root): limits only, no isolation")
-    print(f"grading {len(students)} submissions, {grader.jobs} at a time; sandbox: {isolation}, "
-          f"{sandbox.MEMORY_BYTES / 2**30:g} GiB memory", flush=True)
+    grader = Grader(max(1, args.jobs), unsafe=args.unsafe_no_sandbox)
+    isolation = ("NONE (--unsafe-no-sandbox): student code runs with the grader's rights"
+                 if grader.unsafe else "one bubblewrap sandbox and user id per submission")
+    print(f"grading {len(students)} submissions, {grader.jobs} at a time; sandbox: {isolation}",
+          flush=True)
     started = time.perf_counter()
-    results = grader.run(students)
+    records = grader.run(students)
     elapsed = time.perf_counter() - started
-    apply_hidden_verdicts({s: r for s, r in results.items() if not r["problem"]})
+    apply_hidden_verdicts({s: r for s, r in records.items() if r["status"] == "graded"})
     log = REPORTS / "logs" / "batch.log"
     log.write_text("")
     for step in (["generate_feedback", ASSIGNMENT, "--force"],
@@ -400,22 +511,36 @@ def main(argv=None):
         if grader.nbgrader(log, *step) != 0:
             print(f"error: nbgrader {step[0]} failed; see {log}", file=sys.stderr)
             return 1
-    scores = cell_scores(students)
-    write_table(results, scores)
+    scores = cell_scores([s for s in students if STUDENT_ID.fullmatch(s)])
+    for student, record in records.items():
+        record["scores"] = scores.get(student, {})
+    write_table(records)
     changed = sorted(path for path, digest in course_files_digest().items()
                      if grader.digest.get(path) != digest)
-    report = findings(results) + [
+    integrity, recorded = gradebook_check([s for s in students if STUDENT_ID.fullmatch(s)])
+    left = sandbox.leftover_processes()
+    batch = {"submissions": len(students), "jobs": grader.jobs, "sandbox": not grader.unsafe,
+             "seconds": round(elapsed, 1), "seconds_per_submission": round(elapsed / len(students), 2),
+             "course_files_changed": changed, "gradebook_integrity": integrity,
+             "submissions_recorded": recorded,
+             "processes_left": sum(len(pids) for pids in left.values())}
+    found = [f for record in records.values() for f in findings(record, record["scores"])]
+    (REPORTS / "grading_results.json").write_text(json.dumps(
+        {"batch": batch, "submissions": records, "findings": found}, indent=1) + "\n")
+    report = [render(f) for f in found] + [
         f"course files: {'unchanged' if not changed else 'CHANGED: ' + ', '.join(changed)}",
-        gradebook_check(students)]
+        f"gradebook.db: integrity {integrity}, {recorded} of {len(students)} submissions recorded",
+        f"sandbox processes left after grading: {batch['processes_left']}"]
     (REPORTS / "grading_report.txt").write_text("\n".join(report) + "\n")
     print("\n" + "\n".join(report))
-    per = elapsed / len(students)
+    per = batch["seconds_per_submission"]
     print(f"\ngraded {len(students)} submissions in {elapsed:.0f} s with {grader.jobs} jobs: "
           f"{per:.1f} s per submission, {60 / per:.1f} submissions per minute")
     print("feedback in feedback/<student>/resnets/, grades in reports/grades.csv and "
-          "reports/grades_by_cell.csv, findings in reports/grading_report.txt")
+          "reports/grades_by_cell.csv, findings in reports/grading_report.txt, all of it as data "
+          "in reports/grading_results.json")
     shutil.rmtree(grader.scratch, ignore_errors=True)
-    return 1 if changed else 0
+    return 1 if changed or batch["processes_left"] else 0
 
 
 if __name__ == "__main__":

@@ -1,115 +1,402 @@
-"""Run student code with fewer rights: an unprivileged user, a memory limit, a file-size limit.
+"""A boundary of its own for every submission: bubblewrap namespaces, a user id that no other
+running submission has, and resource limits.
 
-    python -m course.sandbox kernel -f CONNECTION_FILE   # the grading kernel (kernel.json argv)
+    python -m course.sandbox kernel --course ROOT -f CONNECTION_FILE   # kernel.json argv
+    python -m course.sandbox check                                      # exit 0, or 2 and why
 
-Used for everything that executes a submission: the Jupyter kernel that nbgrader autograde starts
-(through the `resnets-sandbox` kernelspec that course.grade writes) and the process that computes
-the hidden-test outputs (course.untrusted). When the grader runs as root, that code runs as
-`nobody`: it can read what any local user can, and write only its own scratch folder (HOME). As
-any other user, only the limits apply (docs/grading.md says what that leaves open).
+Everything that runs a submission's code goes through `Boundary`: the Jupyter kernel that
+`nbgrader autograde` starts (the `resnets-sandbox` kernelspec, `kernel_spec`) and the process that
+computes the hidden tests' outputs (course.grade). Inside a boundary the code
+
+- runs as a user id of its own (`Settings.first_uid` + n, claimed with a lock file, held by no
+  other running boundary), with no capabilities, no supplementary groups and no way to gain
+  privileges (`setpriv --no-new-privs`);
+- has its own PID namespace: it sees and signals only its own processes, and all of them are
+  killed when the boundary ends (bubblewrap's PID 1 dies, the kernel kills the namespace; then
+  any process of its user id that is left is killed and counted);
+- has no network (its own network namespace: only an unconfigured loopback), its own IPC and
+  UTS namespaces;
+- sees a file view holding only what the notebook needs: /usr, a few /etc files, the Python
+  environment, the datasets (read-only), its working folder (the files there read-only, new
+  files go to scratch), a private HOME and /tmp; and nothing of the course's .git, source/,
+  hidden/, submitted/, autograded/ (other than its own folder's files) or feedback/;
+- gets per-process limits on address space, CPU time and file size, and a limit on the number
+  of processes and threads of its user id (`prlimit`).
+
+Why bubblewrap (Debian's `bubblewrap`, the sandbox of Flatpak): it does namespaces and a file
+view from one command line, is small and audited, and runs where Docker does not (no daemon).
+It runs as root here and `setpriv` (util-linux) drops to the submission's user id as the last
+step, so no unprivileged user namespaces are needed and the user id is a real one outside the
+sandbox. A container per submission (Docker, Podman) is the production alternative
+(docs/grading.md).
 """
+import argparse
+import fcntl
 import json
 import os
-import pwd
-import resource
 import shutil
+import signal
 import subprocess
 import sys
-import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
 
-SANDBOX_USER = "nobody"
-MEMORY_BYTES = int(os.environ.get("RESNETS_SANDBOX_MEMORY_GIB", "8")) * 2**30  # address space
-FILE_BYTES = 2**30  # largest file it may write
-CPU_SECONDS = 30 * 60  # a backstop for processes left behind: grading a notebook takes about 30
 KERNEL_NAME = "resnets-sandbox"
-SCRATCH_PARENT = "RESNETS_SANDBOX_SCRATCH"  # env: where scratch folders go (the grader removes it)
-# The grader's environment variables that sandboxed code gets; no others (tokens, credentials).
-PASSED_ENVIRONMENT = ("PATH", "LANG", "LC_ALL", "TZ", "TF_CPP_MIN_LOG_LEVEL", "NBGRADER_EXECUTION",
-                      "SIGNS_DATA_DIR", "RESNETS_SANDBOX_MEMORY_GIB", SCRATCH_PARENT)
+ROOT = Path(__file__).resolve().parents[1]
 
 
-def isolated():
-    """True when the sandboxed code runs as another user (the grader is root)."""
-    return os.geteuid() == 0
+@dataclass(frozen=True)
+class Settings:
+    """The numbers that bound a boundary; each overridable by an environment variable
+    COURSE_SANDBOX_<NAME> (e.g. COURSE_SANDBOX_MEMORY_GIB=4)."""
+    memory_gib: float = 8  # address space of each process: an allocation past it is a MemoryError
+    cpu_seconds: int = 30 * 60  # CPU time of each process: a backstop (a notebook takes ~30 s)
+    processes: int = 512  # processes and threads of the user id: TensorFlow starts about 60
+    file_gib: float = 1  # largest file it may write
+    open_files: int = 4096
+    first_uid: int = 3_000_000  # user ids first_uid .. first_uid + identities - 1: no login users
+    identities: int = 1024  # boundaries that can run at once on one machine
+    state: str = "/var/tmp/course-sandbox"  # root-only: lock files and each boundary's scratch
+
+    @classmethod
+    def from_environment(cls):
+        fields = {}
+        for name, field in cls.__dataclass_fields__.items():
+            value = os.environ.get(f"COURSE_SANDBOX_{name.upper()}")
+            if value is not None:
+                fields[name] = type(field.default)(value)
+        return cls(**fields)
 
 
-def scratch_folder():
-    """A new folder that the sandboxed code owns: its HOME, caches and runtime files."""
-    folder = tempfile.mkdtemp(prefix="resnets-sandbox-", dir=os.environ.get(SCRATCH_PARENT))
-    if isolated():
-        user = pwd.getpwnam(SANDBOX_USER)
-        os.chown(folder, user.pw_uid, user.pw_gid)
-    return folder
+SETTINGS = Settings.from_environment()
+# The grader's environment variables that sandboxed code gets (no tokens, no credentials).
+PASSED_ENVIRONMENT = ("LANG", "LC_ALL", "TZ", "TF_CPP_MIN_LOG_LEVEL", "NBGRADER_EXECUTION",
+                      "SIGNS_DATA_DIR")
+ETC = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "fonts", "alternatives",
+       "mime.types", "nsswitch.conf")
+HOME = "/home/student"
+RECORD = "COURSE_SANDBOX_RECORD"  # env: a file to which kernel launchers append one JSON line each
 
 
-def environment(scratch):
-    """The environment of sandboxed code: a few of the grader's variables, and everything it may
-    write pointing into `scratch`."""
-    return {**{name: os.environ[name] for name in PASSED_ENVIRONMENT if name in os.environ},
-            "HOME": scratch, "MPLCONFIGDIR": scratch, "IPYTHONDIR": scratch,
-            "JUPYTER_RUNTIME_DIR": scratch, "JUPYTER_DATA_DIR": scratch, "TMPDIR": scratch,
-            "KERAS_HOME": os.path.join(scratch, ".keras")}
+class SandboxError(RuntimeError):
+    """This machine cannot run a boundary; the message says why and the fix."""
 
 
-def enter():
-    """Limit this process, then, as root, become SANDBOX_USER (irreversibly)."""
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_BYTES, MEMORY_BYTES))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_BYTES, FILE_BYTES))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    resource.setrlimit(resource.RLIMIT_CPU, (CPU_SECONDS, CPU_SECONDS))
-    if isolated():
-        user = pwd.getpwnam(SANDBOX_USER)
-        os.setgroups([])
-        os.setgid(user.pw_gid)
-        os.setuid(user.pw_uid)
+def unavailable():
+    """None if boundaries can run here, else why (one line with the fix)."""
+    if os.geteuid() != 0:
+        return ("the grader is not root, so it cannot give each submission a user id and "
+                "namespaces of its own. Fix: grade as root (sudo), or in a container.")
+    missing = [tool for tool in ("bwrap", "setpriv", "prlimit") if shutil.which(tool) is None]
+    if missing:
+        return (f"{', '.join(missing)} not found. Fix: `make install` (installs Debian's "
+                "bubblewrap and util-linux), or `apt-get install bubblewrap util-linux`.")
+    try:
+        with Boundary(Path("/")) as box:
+            check = subprocess.run(box.command(["/bin/sh", "-c", "id -u"]), capture_output=True,
+                                   text=True, env={}, timeout=60)
+    except (OSError, SandboxError, subprocess.TimeoutExpired) as error:
+        return f"bubblewrap could not start ({error}). Fix: see docs/grading.md, 'The sandbox'."
+    if check.returncode != 0 or check.stdout.strip() != str(box.uid):
+        reason = (check.stderr.strip().splitlines() or ["no output"])[-1]
+        return (f"bubblewrap could not start a sandbox ({reason}). Fix: run on a kernel with "
+                "namespaces enabled (docs/grading.md, 'The sandbox').")
+    return None
 
 
-def probe(course):
-    """None if the sandbox user can run this interpreter and read the course's code, else why."""
-    if not isolated():
-        return None
-    check = subprocess.run(
-        [sys.executable, "-c", f"open({os.path.join(course, 'course', 'sandbox.py')!r}).close()"],
-        preexec_fn=enter, capture_output=True, text=True, cwd="/")
-    if check.returncode == 0:
-        return None
-    reason = (check.stderr.strip().splitlines() or ["no output"])[-1]
-    return (f"the sandbox user '{SANDBOX_USER}' cannot run {sys.executable} or read {course} "
-            f"({reason}). Fix: put the course in a folder every user can enter (not under "
-            "/root), and build the environment from a system Python (make install "
-            "PYTHON=/usr/bin/python3).")
+def _live_processes():
+    """{pid: real user id} of the live (not zombie) processes of this PID namespace."""
+    found = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/status") as handle:
+                fields = dict(line.split(":", 1) for line in handle if ":" in line)
+        except OSError:  # gone meanwhile
+            continue
+        if fields["State"].split()[0] not in "ZX":
+            found[int(entry.name)] = int(fields["Uid"].split()[0])
+    return found
 
 
-def kernel_spec(folder):
+def _processes_of(uid):
+    return [pid for pid, owner in _live_processes().items() if owner == uid]
+
+
+def kill_user(uid, settle=2.0, seconds=10.0):
+    """Kill the processes of `uid` that are still alive `settle` seconds after its sandbox ended
+    (the end of a PID namespace kills the rest of it: this is a backstop); returns how many."""
+    deadline = time.monotonic() + settle
+    while _processes_of(uid) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    killed, deadline = set(), time.monotonic() + seconds
+    while pids := _processes_of(uid):
+        if time.monotonic() > deadline:
+            raise SandboxError(f"processes of user id {uid} still alive after {seconds} s: "
+                               f"{pids[:10]}")
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+                killed.add(pid)
+            except ProcessLookupError:
+                pass
+        time.sleep(0.02)
+    return len(killed)
+
+
+def leftover_processes():
+    """{uid: [pid, ...]} of processes running under any boundary's user id."""
+    low, high = SETTINGS.first_uid, SETTINGS.first_uid + SETTINGS.identities
+    found = {}
+    for pid, uid in _live_processes().items():
+        if low <= uid < high:
+            found.setdefault(uid, []).append(pid)
+    return found
+
+
+class Boundary:
+    """One sandbox for one submission's process: `with Boundary(folder) as box:` then run
+    `box.command(argv)` (with `box.environment()`); leaving the block kills whatever the code
+    left running (`box.killed` counts it) and deletes the scratch folder.
+
+    folder: the working folder (the notebook's): its files are visible read-only at the same
+        path, new files go to the boundary's scratch.
+    read_only: {outside path: path inside} of further files or folders to show read-only.
+    writable: outside folders shown at the same path, writable by the submission (the kernel's
+        runtime folder, which holds its sockets).
+    """
+
+    def __init__(self, folder, read_only=None, writable=(), settings=SETTINGS):
+        self.folder = Path(folder)
+        self.read_only = dict(read_only or {})
+        self.writable = [Path(path) for path in writable]
+        self.settings = settings
+        self.uid = None
+        self.killed = 0
+        self._lock = None
+
+    # --- lifetime -------------------------------------------------------------------------
+    def __enter__(self):
+        state = Path(self.settings.state)
+        (state / "locks").mkdir(parents=True, exist_ok=True)
+        os.chmod(state, 0o700)
+        for number in range(self.settings.identities):
+            uid = self.settings.first_uid + number
+            handle = open(state / "locks" / str(uid), "w")
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.close()
+                continue
+            self.uid, self._lock = uid, handle
+            break
+        else:
+            raise SandboxError(f"all {self.settings.identities} sandbox user ids are in use. "
+                               "Fix: grade fewer submissions at once (--jobs).")
+        kill_user(self.uid)  # a boundary whose grader was killed may have left some
+        self.scratch = state / str(self.uid)
+        shutil.rmtree(self.scratch, ignore_errors=True)
+        for name in ("home", "tmp", "work"):
+            (self.scratch / name).mkdir(parents=True)
+            os.chown(self.scratch / name, self.uid, self.uid)
+        (self.scratch / "passwd").write_text(
+            f"root:x:0:0::/:/usr/sbin/nologin\nstudent:x:{self.uid}:{self.uid}::{HOME}:/bin/sh\n")
+        (self.scratch / "group").write_text(f"root:x:0:\nstudent:x:{self.uid}:\n")
+        for path in self.writable:
+            os.chown(path, self.uid, self.uid)
+        return self
+
+    def __exit__(self, *exc):
+        try:
+            self.killed = kill_user(self.uid)
+            shutil.rmtree(self.scratch, ignore_errors=True)
+        finally:
+            self._lock.close()
+        return False
+
+    @property
+    def home_inside(self):
+        """HOME as the sandboxed code sees it."""
+        return HOME
+
+    @property
+    def home(self):
+        """The outside path of the boundary's HOME (read what it wrote before leaving)."""
+        return self.scratch / "home"
+
+    # --- the command line -----------------------------------------------------------------
+    def environment(self, extra=None):
+        """The whole environment of the sandboxed code: a few of the grader's variables."""
+        python_bin = str(Path(sys.executable).parent)
+        return {**{name: os.environ[name] for name in PASSED_ENVIRONMENT if name in os.environ},
+                "PATH": f"{python_bin}:/usr/local/bin:/usr/bin:/bin", "HOME": HOME,
+                "USER": "student", "LOGNAME": "student", "TMPDIR": "/tmp",
+                "MPLCONFIGDIR": f"{HOME}/.config/matplotlib", "PYTHONDONTWRITEBYTECODE": "1",
+                **(extra or {})}
+
+    def _view(self):
+        """bubblewrap's arguments for the file view."""
+        args, made = [], {"/"}
+
+        def parents(path):
+            for parent in reversed(Path(path).parents):
+                if str(parent) not in made:
+                    made.add(str(parent))
+                    args.extend(["--perms", "0755", "--dir", str(parent)])
+
+        def bind(option, source, target):
+            parents(target)
+            made.add(str(target))
+            args.extend([option, str(source), str(target)])
+
+        for name in ("bin", "lib", "lib32", "lib64", "sbin"):  # Debian's merged /usr
+            path = Path("/") / name
+            if path.is_symlink():
+                args.extend(["--symlink", os.readlink(path), str(path)])
+            elif path.is_dir():
+                bind("--ro-bind", path, path)
+        bind("--ro-bind", "/usr", "/usr")
+        for name in ETC:
+            if (Path("/etc") / name).exists():
+                bind("--ro-bind", Path("/etc") / name, Path("/etc") / name)
+        bind("--ro-bind", self.scratch / "passwd", "/etc/passwd")
+        bind("--ro-bind", self.scratch / "group", "/etc/group")
+        for prefix in {sys.prefix, sys.base_prefix}:  # the Python environment
+            if not prefix.startswith("/usr"):
+                bind("--ro-bind", prefix, prefix)
+        args.extend(["--proc", "/proc", "--dev", "/dev"])
+        bind("--bind", self.scratch / "home", HOME)
+        bind("--bind", self.scratch / "tmp", "/tmp")
+        for source, target in self.read_only.items():
+            bind("--ro-bind", Path(source).resolve(), target)
+        for path in self.writable:
+            bind("--bind", path, path)
+        if self.folder != Path("/"):
+            bind("--bind", self.scratch / "work", self.folder)
+            for entry in sorted(os.scandir(self.folder), key=lambda e: e.name):
+                if entry.is_file(follow_symlinks=False) or entry.is_dir(follow_symlinks=False):
+                    bind("--ro-bind", entry.path, entry.path)
+        return args
+
+    def command(self, argv):
+        """The full command line that runs `argv` in this boundary."""
+        s = self.settings
+        limits = ["prlimit", f"--as={int(s.memory_gib * 2**30)}", f"--cpu={s.cpu_seconds}",
+                  f"--fsize={int(s.file_gib * 2**30)}", f"--nofile={s.open_files}", "--core=0",
+                  "--"]
+        # setpriv --pdeathsig: bubblewrap dies with whoever started it (a killed kernel launcher)
+        sandbox = ["setpriv", "--pdeathsig=KILL", "--", "bwrap", "--unshare-pid", "--unshare-net",
+                   "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try", "--die-with-parent",
+                   "--new-session", "--hostname", "sandbox", *self._view(),
+                   "--chdir", str(self.folder), "--"]
+        drop = ["setpriv", f"--reuid={self.uid}", f"--regid={self.uid}", "--clear-groups",
+                "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "prlimit",
+                f"--nproc={s.processes}", "--"]
+        return [*limits, *sandbox, *drop, *argv]
+
+
+class Unsandboxed(Boundary):
+    """The same interface with no boundary (`course.grade --unsafe-no-sandbox`): the code runs
+    as the grader, with the grader's rights, in a scratch HOME and the reduced environment."""
+
+    def __enter__(self):
+        import tempfile
+
+        self.scratch = Path(tempfile.mkdtemp(prefix="course-unsandboxed-"))
+        (self.scratch / "home").mkdir()
+        return self
+
+    def __exit__(self, *exc):
+        shutil.rmtree(self.scratch, ignore_errors=True)
+        return False
+
+    def environment(self, extra=None):
+        return {**super().environment(extra), "HOME": self.home_inside, "TMPDIR": self.home_inside,
+                "MPLCONFIGDIR": f"{self.home_inside}/.config/matplotlib"}
+
+    def command(self, argv):
+        return list(argv)
+
+    @property
+    def home_inside(self):
+        return str(self.home)
+
+
+def course_view(course):
+    """{path: path} of what every boundary of `course` shows read-only besides its folder: the
+    datasets (each entry of datasets/, links resolved, or $SIGNS_DATA_DIR)."""
+    datasets = Path(os.environ.get("SIGNS_DATA_DIR") or Path(course) / "datasets")
+    if not datasets.is_dir():
+        return {}
+    return {entry.path: entry.path for entry in os.scandir(datasets)
+            if not entry.name.startswith(".")}
+
+
+# --- the kernel --------------------------------------------------------------------------------
+def kernel_spec(folder, course=ROOT):
     """Write the `resnets-sandbox` kernelspec under `folder` (a JUPYTER_PATH entry)."""
-    spec = os.path.join(folder, "kernels", KERNEL_NAME)
-    os.makedirs(spec, exist_ok=True)
-    with open(os.path.join(spec, "kernel.json"), "w") as handle:
-        json.dump({"argv": [sys.executable, "-m", "course.sandbox", "kernel", "-f",
-                            "{connection_file}"],
-                   "display_name": "Python 3 (grading sandbox)", "language": "python",
-                   "env": {"PYTHONPATH": os.path.dirname(os.path.dirname(__file__))}}, handle)
-    return folder
+    spec = Path(folder) / "kernels" / KERNEL_NAME
+    spec.mkdir(parents=True, exist_ok=True)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-m", "course.sandbox", "kernel", "--course", str(course),
+                 "-f", "{connection_file}"],
+        "display_name": "Python 3 (grading sandbox)", "language": "python",
+        # the launcher cannot pass a signal into the sandbox's session: interrupt by message
+        "interrupt_mode": "message",
+        "env": {"PYTHONPATH": str(ROOT)}}))
+    return str(folder)
 
 
-def kernel(connection_file):
-    """Start an IPython kernel in the sandbox. The connection file is the grader's (readable by
-    root only), so the kernel gets a copy in its own scratch folder."""
-    scratch = scratch_folder()
-    copy = os.path.join(scratch, "connection.json")
-    shutil.copyfile(connection_file, copy)
-    if isolated():
-        user = pwd.getpwnam(SANDBOX_USER)
-        os.chown(copy, user.pw_uid, user.pw_gid)
-    variables = environment(scratch)  # the kernel sees the notebook's folder, not the course
-    os.environ.clear()
-    os.environ.update(variables)
-    enter()
-    os.execv(sys.executable, [sys.executable, "-m", "ipykernel_launcher", "-f", copy,
-                              "--HistoryManager.hist_file=:memory:"])
+def kernel(course, connection_file):
+    """Run an IPython kernel in a boundary, in this (the notebook's) working folder.
+
+    nbgrader runs this as root. The kernel speaks to nbgrader over Unix sockets (transport
+    "ipc": the sandbox has no network) in the connection file's folder, which must hold this
+    kernel's files only (course.grade gives each nbgrader process a runtime folder of its own).
+    """
+    connection = Path(connection_file).resolve()
+    info = json.loads(connection.read_text())
+    runtime = connection.parent
+    others = [p.name for p in runtime.iterdir() if p != connection]
+    if info.get("transport") != "ipc" or others:
+        raise SandboxError(
+            f"the sandboxed kernel needs transport 'ipc' and a runtime folder of its own, got "
+            f"transport {info.get('transport')!r} and {len(others)} other files in {runtime}. "
+            "Fix: grade with `python -m course.grade`, which sets both.")
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # interrupts come as messages
+    with Boundary(Path.cwd(), read_only=course_view(course), writable=[runtime]) as box:
+        copy = box.home / "connection.json"  # the original is readable by root only
+        copy.write_text(connection.read_text())
+        os.chown(copy, box.uid, box.uid)
+        process = subprocess.Popen(box.command(
+            [sys.executable, "-m", "ipykernel_launcher", "-f", f"{HOME}/connection.json",
+             "--HistoryManager.hist_file=:memory:"]), env=box.environment())
+        signal.signal(signal.SIGTERM, lambda *_: process.kill())
+        code = process.wait()
+    if os.environ.get(RECORD):
+        with open(os.environ[RECORD], "a") as handle:
+            handle.write(json.dumps({"folder": str(box.folder), "uid": box.uid,
+                                     "exit": code, "killed": box.killed}) + "\n")
+    return code
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    start = commands.add_parser("kernel", help="run a grading kernel (kernel.json's argv)")
+    start.add_argument("--course", default=str(ROOT))
+    start.add_argument("-f", dest="connection_file", required=True)
+    commands.add_parser("check", help="say whether this machine can run sandboxes")
+    args = parser.parse_args(argv)
+    if args.command == "check":
+        problem = unavailable()
+        print(f"error: {problem}" if problem else "sandbox: ok (bubblewrap, one user id per "
+              "submission)", file=sys.stderr if problem else sys.stdout)
+        return 2 if problem else 0
+    return kernel(args.course, args.connection_file)
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] != ["kernel"] or sys.argv[2:3] != ["-f"] or len(sys.argv) != 4:
-        sys.exit("usage: python -m course.sandbox kernel -f CONNECTION_FILE")
-    kernel(sys.argv[3])
+    sys.exit(main(sys.argv[1:]))

@@ -90,6 +90,7 @@ def main(notebook_path, checks_folder, out_folder):
                     outputs[key] = np.asarray(value)
         except BaseException as error:  # noqa: BLE001 - reported as this cell's failure
             errors[cell] = first_line(error)
+    os.makedirs(out_folder, exist_ok=True)
     with open(os.path.join(out_folder, "errors.json"), "w") as handle:
         json.dump(errors, handle)
     np.savez(os.path.join(out_folder, "outputs.npz"), **outputs)

@@ -1,7 +1,13 @@
-"""course.grade's own logic, without running nbgrader: shards, the submission check, bad input."""
+"""course.grade's own logic, without running nbgrader: shards, the submission check, bad input,
+report lines, the stderr preprocessor."""
+import os
+import shutil
+
+import nbformat
 import pytest
 
 from course import grade
+from course.preprocessors import KeepPointsForStderr
 
 
 @pytest.mark.parametrize("n", [1, 2, 3, 5])
@@ -50,3 +56,81 @@ def test_no_submissions_or_no_gradebook_is_one_error_line_and_exit_2(tmp_path, m
     assert grade.main([]) == 2
     assert "gradebook.db has no assignment 'resnets'. Fix: run `make release`" in (
         capsys.readouterr().err)
+
+
+@pytest.mark.parametrize("student", ["a\nb", "../x", "x/y", ".hidden", "-rf", "tab\there",
+                                     "e\u202ed", "", "x" * 65])
+def test_an_unsafe_student_id_is_refused_with_the_id_escaped(tmp_path, monkeypatch, student):
+    monkeypatch.setattr(grade, "ROOT", tmp_path)
+    problem = grade.check_submission(student)
+    assert problem.startswith("the student id ") and "is not a safe name" in problem
+    assert problem.isprintable() and problem.endswith("Fix: rename the folder in submitted/.")
+
+
+def test_links_hard_links_and_special_files_are_refused_naming_them(tmp_path, monkeypatch):
+    monkeypatch.setattr(grade, "ROOT", tmp_path)
+    secret = tmp_path / "source" / "secret.ipynb"
+    secret.parent.mkdir()
+    secret.write_text("{}")
+    notebook = b'{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'
+    for student in ("link", "beside", "hard", "pipe", "folder"):
+        _submit(tmp_path, student, "Residual_Networks.ipynb", notebook)
+    target = tmp_path / "submitted" / "link" / "resnets" / "Residual_Networks.ipynb"
+    target.unlink()
+    target.symlink_to(secret)
+    (tmp_path / "submitted" / "beside" / "resnets" / "refs").symlink_to(tmp_path / "source")
+    os.link(secret, tmp_path / "submitted" / "hard" / "resnets" / "copy.ipynb")
+    os.mkfifo(tmp_path / "submitted" / "pipe" / "resnets" / "pipe")
+    folder = tmp_path / "submitted" / "folder" / "resnets"
+    shutil.rmtree(folder)
+    folder.symlink_to(tmp_path / "submitted" / "link" / "resnets")
+    expected = {"link": "submitted/link/resnets/Residual_Networks.ipynb (a symbolic link)",
+                "beside": "submitted/beside/resnets/refs (a symbolic link)",
+                "hard": "submitted/hard/resnets/copy.ipynb (a hard link)",
+                "pipe": "submitted/pipe/resnets/pipe (not a regular file)",
+                "folder": "submitted/folder/resnets (a symbolic link)"}
+    for student, named in expected.items():
+        assert grade.check_submission(student) == (
+            f"{named}: grading takes in regular files and folders only. Fix: submit the notebook "
+            "itself (no links, no special files).")
+
+
+def test_report_lines_escape_whatever_a_submission_chose():
+    finding = {"student": "alice", "cell": "a cell the student added", "kind": "error",
+               "message": "Error\ncourse files: unchanged\rFORGED\x1b[2K \u2028x"}
+    line = grade.render(finding)
+    assert "\n" not in line and "\r" not in line and "\x1b" not in line and "\u2028" not in line
+    assert line == ("alice: a cell the student added: Error\\ncourse files: unchanged\\rFORGED"
+                    "\\x1b[2K \\u2028x")
+    assert grade.render({"student": "bob", "cell": None, "kind": "not graded",
+                         "message": "why"}) == "bob: NOT GRADED: why"
+    assert len(grade.escape("y" * 1000)) == 300
+
+
+def _grade_cell(outputs, points=3):
+    cell = nbformat.v4.new_code_cell("identity_block_test(identity_block)")
+    cell.metadata["nbgrader"] = {"grade": True, "solution": False, "locked": True,
+                                 "points": points, "grade_id": "identity_block_tests",
+                                 "schema_version": 3}
+    cell.outputs = [nbformat.v4.new_output(**output) for output in outputs]
+    return cell
+
+
+def test_a_passing_grade_cell_that_warned_keeps_its_points_and_is_reported():
+    from nbgrader.utils import determine_grade
+
+    warning = {"output_type": "stream", "name": "stderr",
+               "text": "/x/functional.py:259: UserWarning: The structure of `inputs`\n"}
+    passed = {"output_type": "stream", "name": "stdout", "text": "All tests passed!\n"}
+    cell = _grade_cell([warning, passed])
+    assert determine_grade(cell) == (0, 3)  # what nbgrader alone gives
+    keep = KeepPointsForStderr()
+    cell, _ = keep.preprocess_cell(cell, {}, 0)
+    assert determine_grade(cell) == (3, 3)
+    assert cell.outputs[0].name == "stdout" and cell.outputs[0].text.startswith(keep.note)
+    assert cell.metadata[KeepPointsForStderr.KEY] == (
+        "/x/functional.py:259: UserWarning: The structure of `inputs`")
+    failed = _grade_cell([warning, {"output_type": "error", "ename": "AssertionError",
+                                    "evalue": "identity_block: wrong", "traceback": []}])
+    failed, _ = keep.preprocess_cell(failed, {}, 0)
+    assert determine_grade(failed) == (0, 3) and KeepPointsForStderr.KEY not in failed.metadata

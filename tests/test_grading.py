@@ -11,18 +11,23 @@ from conftest import ROOT
 from course import audit, sandbox
 from course.adversarial import ATTACKS
 from course.catalog import MUTANTS, VARIANTS
-from course.submissions import expected_scores
+from course.submissions import CELLS, expected_scores
 
 
 @pytest.fixture(scope="module")
 def audited(datasets_dir):
-    if not sandbox.isolated():
-        pytest.fail("the grade audit needs root: it checks that student code runs as "
-                    f"'{sandbox.SANDBOX_USER}' (docs/grading.md)")
+    problem = sandbox.unavailable()
+    if problem:
+        pytest.fail(f"the grade audit needs the per-submission sandbox: {problem}")
     code = audit.main(["--jobs", str(os.cpu_count() or 1)])
     with open(ROOT / "reports" / "grade_audit.csv") as handle:
         rows = list(csv.DictReader(handle))
     return code, rows
+
+
+@pytest.fixture(scope="module")
+def results(audited):
+    return json.loads((ROOT / "reports" / "grade_audit_results.json").read_text())
 
 
 def _failed(rows, kind):
@@ -45,6 +50,34 @@ def test_every_attack_is_contained_and_reported(audited):
     _, rows = audited
     assert len([r for r in rows if r["kind"] == "attack"]) == len(ATTACKS)
     assert _failed(rows, "attack") == []
+
+
+def test_no_process_left_no_forged_line_no_course_file_changed(audited, results):
+    _, rows = audited
+    assert _failed(rows, "batch") == []
+    assert all(b["processes_left"] == 0 and b["course_files_changed"] == [] and
+               b["gradebook_integrity"] == "ok" and b["sandbox"] for b in results["batches"])
+    assert sandbox.leftover_processes() == {}
+
+
+def test_graded_in_the_sandbox_stealing_scores_nothing_and_harms_no_one(results):
+    records = results["submissions"]
+    for attack in ATTACKS:
+        if attack.zero is not None and attack.zero == CELLS:  # no answers of its own
+            assert sum(s for s, _ in records[attack.student]["scores"].values()) == 0, attack.student
+    # the daemon that killed other kernels ran beside other submissions: all graded
+    assert all(r["status"] == "graded" for s, r in records.items()
+               if s in expected_scores() or s.startswith("catalog-"))
+
+
+def test_warnings_in_grade_cells_keep_the_points_and_are_reported(results):
+    stderr = {(f["student"], f["cell"]) for f in results["findings"] if f["kind"] == "stderr"}
+    warned = {v.cell for v in VARIANTS if v.student.endswith(("-warning", "-stderr"))}
+    assert len(warned) == 3
+    for cell in warned:
+        student = next(s for s, r in results["submissions"].items()
+                       if s.startswith("catalog-variants-") and (s, f"{cell}_tests") in stderr)
+        assert results["submissions"][student]["scores"][cell] == [3, 3]
 
 
 def test_bundled_submissions_course_files_and_gradebook(audited):

@@ -1,0 +1,189 @@
+"""The per-submission boundary (course/sandbox.py), exercised directly: identity, file view,
+network, processes, limits. The grade audit (tests/test_grading.py) checks the same through
+nbgrader with hostile submissions."""
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+import pytest
+
+from conftest import ROOT
+from course import grade, sandbox
+
+
+@pytest.fixture(scope="module", autouse=True)
+def can_sandbox():
+    problem = sandbox.unavailable()
+    if problem:
+        pytest.fail(f"the sandbox cannot run here: {problem}")
+
+
+def run_python(box, code, timeout=60):
+    """Run `code` in `box`; its stdout parsed as JSON."""
+    done = subprocess.run(box.command([sys.executable, "-c", textwrap.dedent(code)]),
+                          env=box.environment(), capture_output=True, text=True, timeout=timeout)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture
+def notebook_folder():
+    """An autograded-like folder inside the course (as in grading; not under /tmp, which each
+    boundary replaces)."""
+    base = ROOT / "build" / "test-sandbox"
+    shutil.rmtree(base, ignore_errors=True)
+    folder = base / "autograded" / "someone" / "resnets"
+    folder.mkdir(parents=True)
+    (folder / "Residual_Networks.ipynb").write_text("{}")
+    (folder / "public_tests.py").write_text("X = 1\n")
+    yield folder
+    shutil.rmtree(base, ignore_errors=True)
+
+
+def test_each_boundary_has_its_own_unprivileged_user_without_capabilities(notebook_folder):
+    code = """
+        import json, os
+        caps = {l.split(":")[0]: l.split()[1] for l in open("/proc/self/status")
+                if l.startswith("Cap")}
+        print(json.dumps({"uid": os.getuid(), "gid": os.getgid(), "groups": os.getgroups(),
+                          "caps": caps, "home": os.environ["HOME"]}))
+    """
+    with sandbox.Boundary(notebook_folder) as first, sandbox.Boundary(notebook_folder) as second:
+        seen = [run_python(box, code) for box in (first, second)]
+        uids = (first.uid, second.uid)
+    assert uids[0] != uids[1]
+    for box_uid, inside in zip(uids, seen):
+        assert inside["uid"] == inside["gid"] == box_uid >= sandbox.SETTINGS.first_uid
+        assert inside["groups"] == [] and inside["home"] == sandbox.HOME
+        assert set(inside["caps"].values()) == {"0000000000000000"}, inside["caps"]
+
+
+def test_the_file_view_holds_the_notebook_folder_python_and_datasets_only(notebook_folder):
+    code = f"""
+        import json, os
+        from pathlib import Path
+        def can_write(path):
+            try:
+                Path(path).write_text("x")
+                return True
+            except OSError:
+                return False
+        folder = Path.cwd()
+        print(json.dumps({{
+            "cwd": str(folder), "files": sorted(os.listdir(folder)),
+            "course": sorted(os.listdir({str(ROOT)!r})),
+            "root": sorted(os.listdir("/")),
+            "tmp": os.listdir("/tmp"),
+            "read": (folder / "public_tests.py").read_text(),
+            "overwrite_test": can_write(folder / "public_tests.py"),
+            "new_file": can_write(folder / "notes.txt"),
+            "home": can_write(Path.home() / "x"), "tmp_write": can_write("/tmp/x"),
+            "usr": can_write("/usr/x"),
+            "datasets": sorted(os.listdir({str(ROOT / "datasets")!r})),
+        }}))
+    """
+    (ROOT / "datasets").mkdir(exist_ok=True)
+    with sandbox.Boundary(notebook_folder, read_only=sandbox.course_view(ROOT)) as box:
+        inside = run_python(box, code)
+    assert inside["cwd"] == str(notebook_folder)
+    assert inside["read"] == "X = 1\n" and not inside["overwrite_test"] and not inside["usr"]
+    assert inside["new_file"] and inside["home"] and inside["tmp_write"]
+    assert inside["tmp"] == []
+    # of the course folder only the Python environment and the datasets are there: no .git,
+    # source/, hidden/, submitted/, autograded/, feedback/, gradebook
+    assert set(inside["course"]) <= {".venv", "datasets", "build"}, inside["course"]
+    assert set(inside["datasets"]) == {p.name for p in (ROOT / "datasets").iterdir()
+                                       if not p.name.startswith(".")}
+    assert not {"root", "work", "var", "srv", "mnt", "opt"} & (set(inside["root"]) - {
+        ROOT.parts[1]}), inside["root"]
+    assert not (notebook_folder / "notes.txt").exists()  # new files stay in the scratch
+
+
+def test_no_network_not_even_the_grading_machines_loopback(notebook_folder):
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    port = server.getsockname()[1]
+    threading.Thread(target=lambda: server.accept(), daemon=True).start()
+    code = f"""
+        import json, socket
+        try:
+            socket.create_connection(("127.0.0.1", {port}), timeout=5)
+            result = "connected"
+        except OSError as error:
+            result = type(error).__name__
+        interfaces = [line.split(":")[0].strip() for line in open("/proc/net/dev")][2:]
+        print(json.dumps({{"result": result, "interfaces": interfaces}}))
+    """
+    with sandbox.Boundary(notebook_folder) as box:
+        inside = run_python(box, code)
+    server.close()
+    assert inside == {"result": "ConnectionRefusedError", "interfaces": ["lo"]}
+
+
+def test_its_own_processes_only_and_none_survives_it(notebook_folder):
+    outside = subprocess.Popen(["sleep", "60"])  # another process it must not see or signal
+    code = f"""
+        import json, os, signal, subprocess
+        subprocess.Popen(["sleep", "600"], start_new_session=True)  # a daemon
+        subprocess.Popen(["sh", "-c", "sleep 600 & sleep 600 &"])
+        pids = sorted(int(p) for p in os.listdir("/proc") if p.isdigit())
+        try:
+            os.kill({outside.pid}, signal.SIGKILL)
+            killed = True
+        except OSError:
+            killed = False
+        print(json.dumps({{"pids": pids, "killed_outside": killed}}))
+    """
+    with sandbox.Boundary(notebook_folder) as box:
+        inside = run_python(box, code)
+        uid = box.uid
+    try:
+        assert not inside["killed_outside"] and outside.poll() is None
+        assert max(inside["pids"]) < 20, inside["pids"]  # its own PID namespace
+        assert sandbox._processes_of(uid) == []  # the daemons died with the boundary
+    finally:
+        outside.kill()
+
+
+def test_limits_on_memory_cpu_files_and_processes(notebook_folder):
+    code = """
+        import json, resource
+        names = ["RLIMIT_AS", "RLIMIT_CPU", "RLIMIT_FSIZE", "RLIMIT_NPROC", "RLIMIT_CORE"]
+        print(json.dumps({n: resource.getrlimit(getattr(resource, n))[0] for n in names}))
+    """
+    with sandbox.Boundary(notebook_folder) as box:
+        inside = run_python(box, code)
+    s = sandbox.SETTINGS
+    assert inside == {"RLIMIT_AS": int(s.memory_gib * 2**30), "RLIMIT_CPU": s.cpu_seconds,
+                      "RLIMIT_FSIZE": int(s.file_gib * 2**30), "RLIMIT_NPROC": s.processes,
+                      "RLIMIT_CORE": 0}
+
+
+def test_leftovers_of_a_killed_grader_are_killed_by_the_next_boundary(notebook_folder):
+    with sandbox.Boundary(notebook_folder) as box:
+        uid = box.uid
+    stray = subprocess.Popen(["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
+                              "sleep", "600"])
+    time.sleep(0.2)
+    with sandbox.Boundary(notebook_folder) as box:
+        assert box.uid == uid
+    assert stray.wait(timeout=5) == -9
+
+
+def test_without_root_grading_refuses_in_one_line_unless_told_unsafe(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    problem = sandbox.unavailable()
+    assert problem.startswith("the grader is not root") and "Fix:" in problem
+    monkeypatch.setattr(grade, "ROOT", tmp_path)
+    monkeypatch.setattr(grade, "assignment_in_gradebook", lambda: True)
+    (tmp_path / "submitted" / "someone").mkdir(parents=True)
+    assert grade.main([]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "--unsafe-no-sandbox" in err and "not root" in err
