@@ -1,6 +1,6 @@
 # Course commands. Everything runs from this folder with the project's own virtual environment.
-# An interpreter that every user can run (not one under root's private home folder): grading runs
-# student code as the unprivileged user `nobody` (docs/grading.md).
+# The system's Python 3.11 where there is one: grading shows the interpreter read-only to each
+# submission's sandbox, and /usr is there anyway (docs/grading.md).
 PYTHON ?= $(firstword $(wildcard /usr/bin/python3.11 /usr/bin/python3) python3)
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin

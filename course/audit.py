@@ -23,6 +23,7 @@ import sys
 import threading
 import time
 from contextlib import redirect_stdout
+from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -36,7 +37,8 @@ from course.grade import HIDDEN_COMMENT, nbgrader_environment  # noqa: E402
 from course.submissions import (CELLS, MISTAKES, POINTS, apply, submissions,  # noqa: E402
                                 with_answers)
 
-AUDIT = ROOT / "build" / "grade-audit"
+# The audit's copy of the course (COURSE_AUDIT_DIR: another folder, e.g. to run two at once)
+AUDIT = Path(os.environ.get("COURSE_AUDIT_DIR") or ROOT / "build" / "grade-audit")
 
 
 def grade_cell(cell, function):

@@ -1,20 +1,24 @@
 """Autograde the submissions in submitted/: nbgrader for the notebook and its public tests, then
 the hidden tests outside the student's process; feedback, grades and a report.
 
-    python -m course.grade [--jobs N] [--shard K/N] [STUDENT ...]
+    python -m course.grade [--jobs N] [--shard K/N] [--unsafe-no-sandbox] [STUDENT ...]
 
 For each submission, in parallel (N at a time, default: one per CPU core):
-1. the submission is checked (notebook present under its name, valid JSON), else not graded;
-2. `nbgrader autograde` runs it, the kernel sandboxed (course/sandbox.py);
-3. course.untrusted computes the hidden tests' outputs beside the student's code (sandboxed);
-   this process compares them with references it read before any student code ran. A cell whose
-   hidden test fails gets 0 points in the gradebook (nbgrader's manual score) and a comment under
-   the student's answer, which the feedback shows.
+1. the submission is checked: a safe student id, nothing but regular files and folders (no
+   links, hard links or special files), the notebook under its name and valid; else not graded;
+2. `nbgrader autograde` runs it, its kernel in a sandbox of its own (course/sandbox.py);
+3. untrusted.py computes the hidden tests' outputs beside the student's code, in another sandbox
+   of its own; this process compares them with references it read before any student code ran.
+   A cell whose hidden test fails gets 0 points in the gradebook (nbgrader's manual score) and a
+   comment under the student's answer, which the feedback shows.
 Then `nbgrader generate_feedback` (feedback/) and `nbgrader export` (reports/grades.csv).
 --shard K/N grades only the K-th of N equal shares of the class (every N-th student in sorted
 order): the same command on N machines, started by a job array (docs/grading.md).
-Writes reports/grades_by_cell.csv and reports/grading_report.txt (one line per finding: cells
-that failed or timed out, submissions not graded, course files or gradebook touched).
+Writes reports/grading_results.json (the batch as data: a record per submission, the findings,
+the batch's checks), and from it reports/grades_by_cell.csv and reports/grading_report.txt (one
+escaped line per finding: cells that failed or timed out, submissions not graded, stderr kept,
+course files or gradebook touched, processes left).
+Without root or bubblewrap it refuses to grade, unless told --unsafe-no-sandbox.
 """
 import argparse
 import csv
@@ -497,7 +501,7 @@ def main(argv=None):
     REPORTS.mkdir(exist_ok=True)
     grader = Grader(max(1, args.jobs), unsafe=args.unsafe_no_sandbox)
     isolation = ("NONE (--unsafe-no-sandbox): student code runs with the grader's rights"
-                 if grader.unsafe else "one bubblewrap sandbox and user id per submission")
+                 if grader.unsafe else f"one per submission: {sandbox.describe()}")
     print(f"grading {len(students)} submissions, {grader.jobs} at a time; sandbox: {isolation}",
           flush=True)
     started = time.perf_counter()
@@ -519,7 +523,8 @@ def main(argv=None):
                      if grader.digest.get(path) != digest)
     integrity, recorded = gradebook_check([s for s in students if STUDENT_ID.fullmatch(s)])
     left = sandbox.leftover_processes()
-    batch = {"submissions": len(students), "jobs": grader.jobs, "sandbox": not grader.unsafe,
+    batch = {"submissions": len(students), "jobs": grader.jobs,
+             "sandbox": None if grader.unsafe else sandbox.describe(),
              "seconds": round(elapsed, 1), "seconds_per_submission": round(elapsed / len(students), 2),
              "course_files_changed": changed, "gradebook_integrity": integrity,
              "submissions_recorded": recorded,

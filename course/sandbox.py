@@ -21,7 +21,9 @@ computes the hidden tests' outputs (course.grade). Inside a boundary the code
   files go to scratch), a private HOME and /tmp; and nothing of the course's .git, source/,
   hidden/, submitted/, autograded/ (other than its own folder's files) or feedback/;
 - gets per-process limits on address space, CPU time and file size, and a limit on the number
-  of processes and threads of its user id (`prlimit`).
+  of processes and threads of its user id (`prlimit`); where the machine lets us create control
+  groups (cgroup v1, or v2 with the controllers delegated), its processes are also one group
+  each for cpu (an equal share beside other submissions), memory and pids (`Cgroup`).
 
 Why bubblewrap (Debian's `bubblewrap`, the sandbox of Flatpak): it does namespaces and a file
 view from one command line, is small and audited, and runs where Docker does not (no daemon).
@@ -83,6 +85,15 @@ class SandboxError(RuntimeError):
     """This machine cannot run a boundary; the message says why and the fix."""
 
 
+def describe():
+    """One line on what a boundary gets on this machine (after `unavailable()` said None)."""
+    with Boundary(Path("/")) as box:
+        groups = ", ".join(box.cgroup.controllers) or "none (limits per process and user id only)"
+    s = SETTINGS
+    return (f"bubblewrap, a user id of its own, no network; {s.memory_gib:g} GiB, "
+            f"{s.processes} processes, {s.cpu_seconds} s CPU; control groups: {groups}")
+
+
 def unavailable():
     """None if boundaries can run here, else why (one line with the fix)."""
     if os.geteuid() != 0:
@@ -95,7 +106,7 @@ def unavailable():
     try:
         with Boundary(Path("/")) as box:
             check = subprocess.run(box.command(["/bin/sh", "-c", "id -u"]), capture_output=True,
-                                   text=True, env={}, timeout=60)
+                                   text=True, env=box.environment(), timeout=60)
     except (OSError, SandboxError, subprocess.TimeoutExpired) as error:
         return f"bubblewrap could not start ({error}). Fix: see docs/grading.md, 'The sandbox'."
     if check.returncode != 0 or check.stdout.strip() != str(box.uid):
@@ -156,6 +167,70 @@ def leftover_processes():
     return found
 
 
+class Cgroup:
+    """The boundary's processes as one control group per controller, so its limits hold for the
+    submission as a whole: an equal CPU share beside other submissions however many processes
+    it starts (cpu), its memory (memory), its number of processes and threads (pids).
+
+    cgroup v1 (a hierarchy per controller, as here) or v2 (one hierarchy, controllers enabled
+    in our cgroup's subtree_control); a controller that is not there is left out and
+    `controllers` says which are used.
+    """
+    V1 = {"cpu": ("cpu.shares", lambda s: "1024"),
+          "memory": ("memory.limit_in_bytes", lambda s: str(int(s.memory_gib * 2**30))),
+          "pids": ("pids.max", lambda s: str(s.processes))}
+    V2 = {"cpu": ("cpu.weight", lambda s: "100"),
+          "memory": ("memory.max", lambda s: str(int(s.memory_gib * 2**30))),
+          "pids": ("pids.max", lambda s: str(s.processes))}
+
+    def __init__(self, name, settings):
+        self.folders = []
+        mine = {}
+        with open("/proc/self/cgroup") as handle:
+            for line in handle:
+                _, controllers, path = line.rstrip("\n").split(":", 2)
+                for controller in controllers.split(",") if controllers else [""]:
+                    mine[controller] = path.lstrip("/")
+        base = Path("/sys/fs/cgroup")
+        self.controllers = []
+        for controller, (knob, value) in self.V1.items():
+            if (base / controller / "tasks").exists():
+                folder = base / controller / mine.get(controller, "") / "course-sandbox" / name
+                self._make(folder, {knob: value(settings)}, [controller])
+        parent = base / mine.get("", "")
+        if (base / "cgroup.controllers").exists() and (parent / "cgroup.subtree_control").exists():
+            enabled = (parent / "cgroup.subtree_control").read_text().split()
+            wanted = [c for c in self.V2 if c in enabled and c not in self.controllers]
+            self._make(parent / f"course-sandbox-{name}",
+                       {self.V2[c][0]: self.V2[c][1](settings) for c in wanted}, wanted)
+
+    def _make(self, folder, knobs, controllers):
+        if not controllers:
+            return
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            for knob, value in knobs.items():
+                (folder / knob).write_text(value)
+        except OSError:  # not ours to create (no delegation, read-only): left out
+            return
+        self.folders.append(folder)
+        self.controllers += controllers
+
+    def command(self, argv):
+        """`argv` started inside the groups: a shell moves itself in, then becomes `argv`."""
+        if not self.folders:
+            return list(argv)
+        moves = "; ".join(f"echo $$ > {folder / 'cgroup.procs'}" for folder in self.folders)
+        return ["/bin/sh", "-c", f'{moves} && exec "$@"', "sh", *argv]
+
+    def remove(self):
+        for folder in self.folders:
+            try:
+                folder.rmdir()
+            except OSError:  # processes still leaving: the next boundary of this name reuses it
+                pass
+
+
 class Boundary:
     """One sandbox for one submission's process: `with Boundary(folder) as box:` then run
     `box.command(argv)` (with `box.environment()`); leaving the block kills whatever the code
@@ -196,6 +271,7 @@ class Boundary:
             raise SandboxError(f"all {self.settings.identities} sandbox user ids are in use. "
                                "Fix: grade fewer submissions at once (--jobs).")
         kill_user(self.uid)  # a boundary whose grader was killed may have left some
+        self.cgroup = Cgroup(str(self.uid), self.settings)
         self.scratch = state / str(self.uid)
         shutil.rmtree(self.scratch, ignore_errors=True)
         for name in ("home", "tmp", "work"):
@@ -211,6 +287,7 @@ class Boundary:
     def __exit__(self, *exc):
         try:
             self.killed = kill_user(self.uid)
+            self.cgroup.remove()
             shutil.rmtree(self.scratch, ignore_errors=True)
         finally:
             self._lock.close()
@@ -294,7 +371,7 @@ class Boundary:
         drop = ["setpriv", f"--reuid={self.uid}", f"--regid={self.uid}", "--clear-groups",
                 "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "prlimit",
                 f"--nproc={s.processes}", "--"]
-        return [*limits, *sandbox, *drop, *argv]
+        return self.cgroup.command([*limits, *sandbox, *drop, *argv])
 
 
 class Unsandboxed(Boundary):
@@ -392,8 +469,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.command == "check":
         problem = unavailable()
-        print(f"error: {problem}" if problem else "sandbox: ok (bubblewrap, one user id per "
-              "submission)", file=sys.stderr if problem else sys.stdout)
+        print(f"error: {problem}" if problem else f"sandbox: ok: {describe()}",
+              file=sys.stderr if problem else sys.stdout)
         return 2 if problem else 0
     return kernel(args.course, args.connection_file)
 

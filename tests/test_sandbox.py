@@ -10,6 +10,7 @@ import sys
 import textwrap
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -187,3 +188,57 @@ def test_without_root_grading_refuses_in_one_line_unless_told_unsafe(monkeypatch
     assert grade.main([]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "--unsafe-no-sandbox" in err and "not root" in err
+
+
+def test_each_boundary_is_a_control_group_with_its_limits(notebook_folder):
+    with sandbox.Boundary(notebook_folder) as box:
+        assert box.cgroup.controllers == ["cpu", "memory", "pids"]  # cgroup v1 on this machine
+        process = subprocess.Popen(box.command(["sleep", "30"]), env=box.environment())
+        time.sleep(1)
+        values = {folder.parent.parent.name if folder.parts[4] != "memory" else "memory": (
+            folder / "cgroup.procs").read_text().split() for folder in box.cgroup.folders}
+        limits = {name: (folder / knob).read_text().strip()
+                  for folder in box.cgroup.folders
+                  for name, (knob, _) in sandbox.Cgroup.V1.items()
+                  if (folder / knob).exists()}
+        process.kill()
+    assert all(values.values()), values  # its processes are in each group
+    assert limits == {"cpu": "1024", "memory": str(int(sandbox.SETTINGS.memory_gib * 2**30)),
+                      "pids": str(sandbox.SETTINGS.processes)}
+    assert not any(folder.exists() for folder in box.cgroup.folders)
+
+
+@pytest.fixture
+def no_autogroup():
+    """The kernel's autogroup (one scheduling group per session) off for a moment: bubblewrap's
+    new session would otherwise share the CPU fairly by itself where autogroup is on, and the
+    test would not show what the cpu control group adds (on machines where it is off)."""
+    knob = Path("/proc/sys/kernel/sched_autogroup_enabled")
+    before = knob.read_text() if knob.exists() else None
+    if before is not None:
+        knob.write_text("0")
+    yield
+    if before is not None:
+        knob.write_text(before)
+
+
+def test_a_busy_neighbour_gets_no_more_than_its_share_of_the_cpu(notebook_folder, no_autogroup):
+    """A submission that starts 40 busy processes slows a neighbour graded beside it by at most
+    about half (the neighbour's group gets an equal share), not 40-fold (measured without the
+    groups: 8.6 times slower)."""
+    work = "import time; t = time.process_time(); s = time.time(); x = sum(range(30_000_000)); " \
+           "print(time.time() - s)"
+    with sandbox.Boundary(notebook_folder) as alone:
+        quiet = float(subprocess.run(alone.command([sys.executable, "-c", work]),
+                                     env=alone.environment(), capture_output=True,
+                                     text=True).stdout)
+    with sandbox.Boundary(notebook_folder) as bomb, sandbox.Boundary(notebook_folder) as victim:
+        burners = subprocess.Popen(bomb.command(
+            ["sh", "-c", "for i in $(seq 40); do (while :; do :; done) & done; wait"]),
+            env=bomb.environment())
+        time.sleep(1)
+        loaded = float(subprocess.run(victim.command([sys.executable, "-c", work]),
+                                      env=victim.environment(), capture_output=True,
+                                      text=True).stdout)
+        burners.kill()
+    assert loaded < 3 * quiet, (quiet, loaded)  # without the groups: about 20 times slower
