@@ -42,8 +42,6 @@ def baseline_course(ref):
         archive = subprocess.run(["git", "archive", ref], cwd=ROOT, capture_output=True,
                                  check=True).stdout
         subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
-        (folder / "datasets").rmdir() if (folder / "datasets").is_dir() and not any(
-            (folder / "datasets").iterdir()) else None
         shutil.rmtree(folder / "datasets", ignore_errors=True)
         (folder / "datasets").symlink_to((ROOT / "datasets").resolve())
         if (ROOT / PRETRAINED).exists():

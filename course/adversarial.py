@@ -458,7 +458,7 @@ ATTACKS = [
            "gradebook, the tests and the nbgrader config, and deletes the gradebook",
            overwrites_files, ["transfer_model"], ("transfer_model", "hidden tests failed")),
     Attack("adversarial-huge-allocation", "an answer cell allocates memory until refused",
-           huge_allocation, ["transfer_model"], ("transfer_model", "MemoryError")),
+           huge_allocation, ["transfer_model"], ("transfer_model", "MemoryError"), unsafe=False),
     Attack("adversarial-fake-pass-message",
            "a wrong bn_behaviour whose cell prints the tests' 'All tests passed!'",
            fake_pass_message, ["bn_behaviour"], ("bn_behaviour_tests", "AssertionError")),

@@ -211,6 +211,7 @@ class Grader:
         shutil.copy(ROOT / "course" / "untrusted.py", self.checks)
         self.jupyter_path = sandbox.kernel_spec(self.scratch / "jupyter", ROOT)
         self.boundaries = self.scratch / "boundaries.jsonl"  # the kernels' boundaries report here
+        self.hidden_uids = set()  # the user ids of the hidden tests' boundaries
         self.digest = course_files_digest()
 
     def boundary(self, folder, read_only):
@@ -252,7 +253,9 @@ class Grader:
             except Exception as error:  # no result, or a result the student's code tampered with
                 message = f"the hidden tests gave no usable result ({type(error).__name__})"
                 outputs, errors = {}, {cell: message for cell in CELLS}
-        errors = {str(cell): str(message) for cell, message in errors.items()}
+        errors = {str(cell): str(message)[:300] for cell, message in errors.items()}
+        with self.lock:
+            self.hidden_uids.add(box.uid)
         return outputs, errors, box.killed
 
     def hidden_verdicts(self, folder, log):
@@ -296,15 +299,24 @@ class Grader:
         record["seconds"] = round(time.perf_counter() - start, 2)
         return record
 
+    def kernel_boundaries(self):
+        """What the sandboxed kernels' launchers recorded: [{folder, uid, exit, killed}]."""
+        if not self.boundaries.exists():
+            return []
+        return [json.loads(line) for line in self.boundaries.read_text().splitlines()]
+
     def kernels_killed(self):
         """{student: processes the sandboxed kernels left behind and their boundary killed}."""
         killed = {}
-        if self.boundaries.exists():
-            for line in self.boundaries.read_text().splitlines():
-                entry = json.loads(line)
-                student = Path(entry["folder"]).relative_to(ROOT / "autograded").parts[0]
-                killed[student] = killed.get(student, 0) + entry["killed"]
+        for entry in self.kernel_boundaries():
+            parts = Path(entry["folder"]).relative_to(ROOT / "autograded").parts
+            killed[parts[0]] = killed.get(parts[0], 0) + entry["killed"]
         return killed
+
+    def leftover_processes(self):
+        """Processes of this batch's boundaries still running after the batch: [pid]."""
+        uids = self.hidden_uids | {entry["uid"] for entry in self.kernel_boundaries()}
+        return [pid for pids in sandbox.leftover_processes(uids).values() for pid in pids]
 
     def run(self, students):
         (REPORTS / "logs").mkdir(parents=True, exist_ok=True)
@@ -405,9 +417,9 @@ def findings(record, scores):
                                  f"points kept (nbgrader would give 0): {kept}"))
         elif meta.get("grade") and not errors and _stream_text(cell, "stderr"):
             zero = scores.get(grade_id.removesuffix("_tests"), [None])[0] == 0
-            found.append(finding(grade_id, "stderr", "wrote to stderr"
-                                 f"{' and scores 0 for it (nbgrader counts stderr as a failure)' if zero else ''}: "
-                                 f"{(_stream_text(cell, 'stderr').strip().splitlines() or [''])[0]}"))
+            why = " and scores 0 for it (nbgrader counts stderr as a failure)" if zero else ""
+            first = (_stream_text(cell, "stderr").strip().splitlines() or [""])[0]
+            found.append(finding(grade_id, "stderr", f"wrote to stderr{why}: {first}"))
     for cell, message in record["hidden"].items():
         if message is not None:
             found.append(finding(cell, "hidden", f"hidden tests failed: {message}"))
@@ -522,13 +534,13 @@ def main(argv=None):
     changed = sorted(path for path, digest in course_files_digest().items()
                      if grader.digest.get(path) != digest)
     integrity, recorded = gradebook_check([s for s in students if STUDENT_ID.fullmatch(s)])
-    left = sandbox.leftover_processes()
+    left = [] if grader.unsafe else grader.leftover_processes()
     batch = {"submissions": len(students), "jobs": grader.jobs,
              "sandbox": None if grader.unsafe else sandbox.describe(),
              "seconds": round(elapsed, 1), "seconds_per_submission": round(elapsed / len(students), 2),
              "course_files_changed": changed, "gradebook_integrity": integrity,
              "submissions_recorded": recorded,
-             "processes_left": sum(len(pids) for pids in left.values())}
+             "processes_left": len(left)}
     found = [f for record in records.values() for f in findings(record, record["scores"])]
     (REPORTS / "grading_results.json").write_text(json.dumps(
         {"batch": batch, "submissions": records, "findings": found}, indent=1) + "\n")

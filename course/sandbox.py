@@ -157,13 +157,26 @@ def kill_user(uid, settle=2.0, seconds=10.0):
     return len(killed)
 
 
-def leftover_processes():
-    """{uid: [pid, ...]} of processes running under any boundary's user id."""
+def leftover_processes(uids=None):
+    """{uid: [pid, ...]} of processes running under a boundary's user id that no boundary holds
+    now (a boundary running for another grader on this machine is not a leftover). `uids`: the
+    user ids to look at (default: all of them)."""
     low, high = SETTINGS.first_uid, SETTINGS.first_uid + SETTINGS.identities
-    found = {}
+    running = {}
     for pid, uid in _live_processes().items():
-        if low <= uid < high:
-            found.setdefault(uid, []).append(pid)
+        if low <= uid < high and (uids is None or uid in uids):
+            running.setdefault(uid, []).append(pid)
+    found = {}
+    (Path(SETTINGS.state) / "locks").mkdir(parents=True, exist_ok=True)
+    for uid, pids in running.items():
+        with open(Path(SETTINGS.state) / "locks" / str(uid), "a") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:  # in use: a boundary is running
+                continue
+            live = [pid for pid in _processes_of(uid) if pid in pids]
+            if live:
+                found[uid] = live
     return found
 
 
@@ -220,7 +233,7 @@ class Cgroup:
         """`argv` started inside the groups: a shell moves itself in, then becomes `argv`."""
         if not self.folders:
             return list(argv)
-        moves = "; ".join(f"echo $$ > {folder / 'cgroup.procs'}" for folder in self.folders)
+        moves = " && ".join(f"echo $$ > {folder / 'cgroup.procs'}" for folder in self.folders)
         return ["/bin/sh", "-c", f'{moves} && exec "$@"', "sh", *argv]
 
     def remove(self):

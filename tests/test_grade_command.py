@@ -134,3 +134,20 @@ def test_a_passing_grade_cell_that_warned_keeps_its_points_and_is_reported():
                                     "evalue": "identity_block: wrong", "traceback": []}])
     failed, _ = keep.preprocess_cell(failed, {}, 0)
     assert determine_grade(failed) == (0, 3) and KeepPointsForStderr.KEY not in failed.metadata
+
+
+def test_a_grade_cell_zeroed_for_stderr_gets_a_report_line(tmp_path, monkeypatch):
+    """Where the preprocessor did not run (nbgrader alone), a passing cell that wrote to stderr
+    scores 0: the report says why, instead of leaving "All tests passed!" and 0 unexplained."""
+    monkeypatch.setattr(grade, "ROOT", tmp_path)
+    cell = _grade_cell([{"output_type": "stream", "name": "stderr", "text": "UserWarning: x\n"},
+                        {"output_type": "stream", "name": "stdout", "text": "All tests passed!\n"}])
+    notebook = nbformat.v4.new_notebook(cells=[cell])
+    path = tmp_path / "autograded" / "carol" / "resnets" / "Residual_Networks.ipynb"
+    path.parent.mkdir(parents=True)
+    nbformat.write(notebook, path)
+    record = {"student": "carol", "status": "graded", "problem": None, "hidden": {}, "killed": 0}
+    found = [f for f in grade.findings(record, {"identity_block": [0, 3]}) if f["kind"] == "stderr"]
+    assert [grade.render(f) for f in found] == [
+        "carol: identity_block_tests: wrote to stderr and scores 0 for it (nbgrader counts stderr "
+        "as a failure): UserWarning: x"]

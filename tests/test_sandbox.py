@@ -222,23 +222,26 @@ def no_autogroup():
         knob.write_text(before)
 
 
-def test_a_busy_neighbour_gets_no_more_than_its_share_of_the_cpu(notebook_folder, no_autogroup):
-    """A submission that starts 40 busy processes slows a neighbour graded beside it by at most
-    about half (the neighbour's group gets an equal share), not 40-fold (measured without the
-    groups: 8.6 times slower)."""
-    work = "import time; t = time.process_time(); s = time.time(); x = sum(range(30_000_000)); " \
-           "print(time.time() - s)"
-    with sandbox.Boundary(notebook_folder) as alone:
-        quiet = float(subprocess.run(alone.command([sys.executable, "-c", work]),
-                                     env=alone.environment(), capture_output=True,
-                                     text=True).stdout)
+def _victim_seconds_beside_a_cpu_bomb(notebook_folder):
+    work = "import time; s = time.time(); x = sum(range(30_000_000)); print(time.time() - s)"
     with sandbox.Boundary(notebook_folder) as bomb, sandbox.Boundary(notebook_folder) as victim:
         burners = subprocess.Popen(bomb.command(
             ["sh", "-c", "for i in $(seq 40); do (while :; do :; done) & done; wait"]),
             env=bomb.environment())
         time.sleep(1)
-        loaded = float(subprocess.run(victim.command([sys.executable, "-c", work]),
-                                      env=victim.environment(), capture_output=True,
-                                      text=True).stdout)
+        seconds = float(subprocess.run(victim.command([sys.executable, "-c", work]),
+                                       env=victim.environment(), capture_output=True,
+                                       text=True).stdout)
         burners.kill()
-    assert loaded < 3 * quiet, (quiet, loaded)  # without the groups: about 20 times slower
+    return seconds
+
+
+def test_a_busy_neighbour_gets_no_more_than_its_share_of_the_cpu(notebook_folder, no_autogroup,
+                                                                  monkeypatch):
+    """A submission that starts 40 busy processes beside another: with the cpu groups the other
+    runs at least 3 times faster than without them (measured here: 0.6 s against 5.3 s; 0.5 s
+    alone), under the same load on the machine."""
+    grouped = _victim_seconds_beside_a_cpu_bomb(notebook_folder)
+    monkeypatch.setattr(sandbox.Cgroup, "command", lambda self, argv: list(argv))
+    ungrouped = _victim_seconds_beside_a_cpu_bomb(notebook_folder)
+    assert 3 * grouped < ungrouped, (grouped, ungrouped)
