@@ -15,6 +15,9 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 # Per-cell limit while autograding (nbgrader's default is 30 s). In grading mode the notebook's
 # slowest cell takes about 5 s; 120 s bounds an infinite loop without failing a slow laptop.
 c.Execute.timeout = 120
+# nbgrader stops a notebook whose kernel sends no output for 4 s (nbclient's iopub_timeout, with
+# raise_on_iopub_timeout): a kernel slowed by a loaded machine must not fail its student.
+c.Execute.iopub_timeout = 60
 
 # Students delete cells by accident (jupyter/nbgrader#1682): autograde puts a deleted test cell
 # back from the gradebook, with a comment saying so, and runs it.

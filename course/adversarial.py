@@ -26,8 +26,8 @@ class Attack:
 
     build(answers, context) -> {file name: content} of the submission's folder (content: bytes,
         or a `Link`, `HardLink` or `Fifo`); context: {"port": the audit's answer server}.
-    zero: the graded functions that must get 0 points (all others full marks), or None when the
-        submission must not be graded at all.
+    zero: the graded functions that must get 0 points (all others full marks), None when the
+        submission must not be graded at all, ANY when only its effect on others counts.
     expect: (cell or None, text): the grading results must hold a finding for this student,
         of that cell, whose message contains `text`; None: no particular finding.
     later: graded in the audit's second batch, after everything else (it looks for what the
@@ -366,6 +366,18 @@ print("left", len(sleepers) + 1, "processes running")
 '''))
 
 
+def cpu_hog(answers, context):
+    return _files(_with_added_cell(with_answers(answers), "imports", '''import subprocess
+import sys
+
+# 300 busy processes for a minute, each in a session of its own (a scheduling group of its own
+# where the kernel groups by session): everything else on the machine would get 1/300 of it
+HOG = "import time\\nend = time.time() + 60\\nwhile time.time() < end: pass"
+hogs = [subprocess.Popen([sys.executable, "-S", "-c", HOG], start_new_session=True)
+        for _ in range(300)]
+'''))
+
+
 def fork_bomb(answers, context):
     return _files(_with_added_cell(with_answers(answers), "unfreeze_last_stage_tests", '''import subprocess
 
@@ -426,6 +438,7 @@ def forged_student_id(answers, context):
 
 FORGED_ID = "adversarial-forged-id\nFORGED: a student id with a newline"
 ALL = None  # Attack.zero for submissions that must not be graded
+ANY = "any"  # Attack.zero where the attack's own outcome is its business (only others' count)
 
 ATTACKS = [
     Attack("adversarial-infinite-loop", "unfreeze_last_stage never returns", infinite_loop,
@@ -497,6 +510,8 @@ ATTACKS = [
            "10 minutes", kills_neighbours, [], None),
     Attack("adversarial-leftover-processes", "correct answers, 100 sleeping children and a "
            "setsid daemon left running", leaves_processes, [], None),
+    Attack("adversarial-cpu-hog", "correct answers, and 300 busy processes for a minute, each "
+           "in a session of its own, while the rest of the batch is graded", cpu_hog, ANY, None),
     Attack("adversarial-fork-bomb", "correct answers, and a cell that starts processes until "
            "refused", fork_bomb, [],
            ("a cell the student added", "Resource temporarily unavailable"), unsafe=False),

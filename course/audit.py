@@ -30,7 +30,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import nbformat  # noqa: E402
 
 from course import grade  # noqa: E402
-from course.adversarial import ATTACKS, FORGED, Fifo, HardLink, Link  # noqa: E402
+from course.adversarial import ANY, ATTACKS, FORGED, Fifo, HardLink, Link  # noqa: E402
 from course.catalog import MUTANTS, VARIANTS  # noqa: E402
 from course.notebook import ASSIGNMENT, NOTEBOOK, ROOT, run_answers, solution_sources  # noqa: E402
 from course.grade import HIDDEN_COMMENT, nbgrader_environment  # noqa: E402
@@ -180,7 +180,9 @@ def check(expected, results):
         scores = {c: record["scores"][c][0] if graded and c in record.get("scores", {}) else None
                   for c in CELLS}
         zero = want["zero"]
-        if zero is None:
+        if zero == ANY:
+            right = True
+        elif zero is None:
             right = not graded
         else:
             right = graded and all(scores[c] == (0 if c in zero else POINTS[f"{c}_tests"])
@@ -202,7 +204,8 @@ def check(expected, results):
                 and attack.expect[1] in f["message"] for f in results["findings"])
             got = ", ".join(f"{c} {scores[c]:g}" for c in CELLS if scores[c] is not None)
             rows.append({"kind": "attack", "name": grade.escape(student), "student": student,
-                         "cell": " ".join(zero) if zero else "not graded" if zero is None else "",
+                         "cell": {None: "not graded", ANY: "any"}.get(zero) if zero in (None, ANY)
+                         else " ".join(zero),
                          "ok": right and reported,
                          "detail": attack.why if right and reported else
                          f"{'' if reported else 'no finding ' + repr(attack.expect) + '; '}"
@@ -216,7 +219,7 @@ def check(expected, results):
 def batch_row(batches, expected):
     """The row on what grading left: course files, gradebook, processes, the report's lines."""
     batch = batches[-1]["batch"]
-    graded = sum(1 for want in expected.values() if want["zero"] is not None)
+    graded = sum(1 for want in expected.values() if want["zero"] not in (None, ANY))
     forged = [line for b in batches for line in b["report"] if line.startswith(FORGED)]
     problems = [
         *(f"course files changed: {b['batch']['course_files_changed']}" for b in batches

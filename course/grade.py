@@ -51,6 +51,7 @@ NOTEBOOK = "Residual_Networks"
 REPORTS = ROOT / "reports"
 HIDDEN = ROOT / "hidden" / ASSIGNMENT
 SUBMISSION_SECONDS = 30 * 60  # a whole submission, on top of nbgrader's per-cell timeout
+OUTPUT_BYTES = 2**28  # the hidden tests' outputs of one submission (about 60 kB when correct)
 PROTECTED = ["source", "hidden", "release", "nbgrader_config.py", "course"]  # must not change
 
 
@@ -169,27 +170,17 @@ def last_error(log):
     return found[-1].strip()[:200] if found else "no exception in the log"
 
 
-def _read_regular_file(path, limit):
-    """Bytes of a file the sandbox wrote: never through a link (the folders on the way
-    included), at most `limit` bytes."""
-    folder = os.open(path.parent.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
-    try:
-        inner = os.open(path.parent.name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW,
-                        dir_fd=folder)
-        try:
-            descriptor = os.open(path.name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK,
-                                 dir_fd=inner)
-        finally:
-            os.close(inner)
-    finally:
-        os.close(folder)
-    with os.fdopen(descriptor, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-            raise ValueError(f"{path.name} is not a regular file")
-        data = handle.read(limit + 1)
-    if len(data) > limit:
-        raise ValueError(f"{path.name} is over {limit} bytes")
-    return data
+def _read_at_most(descriptor, limit):
+    """The bytes sandboxed processes sent through a pipe until the last of them closed it; b""
+    past `limit` (reported as no usable result; the rest is read and dropped, so no writer
+    blocks). Closes `descriptor`."""
+    chunks, size = [], 0
+    with os.fdopen(descriptor, "rb") as pipe:
+        while chunk := pipe.read(2**20):
+            size += len(chunk)
+            if size <= limit:
+                chunks.append(chunk)
+    return b"".join(chunks) if size <= limit else b""
 
 
 class Grader:
@@ -234,28 +225,36 @@ class Grader:
 
     def hidden_outputs(self, folder, log):
         """({key: array}, {cell: error}, processes killed) computed beside the student's code in
-        `folder` (their autograded notebook's), in a boundary."""
+        `folder` (their autograded notebook's), in a boundary; the results come back through a
+        pipe, at most OUTPUT_BYTES."""
+        read, write = os.pipe()
+        received = []
+        reader = threading.Thread(target=lambda: received.append(_read_at_most(read, OUTPUT_BYTES)))
+        reader.start()
         with self.boundary(folder, {self.checks: self.checks}) as box:
-            out = f"{box.home_inside}/out"
             run_logged(box.command([sys.executable, str(self.checks / "untrusted.py"),
-                                    str(folder / f"{NOTEBOOK}.ipynb"), str(self.checks), out]),
+                                    str(folder / f"{NOTEBOOK}.ipynb"), str(self.checks),
+                                    str(write)]),
                        log, SUBMISSION_SECONDS, "python untrusted.py (sandboxed)", cwd="/",
-                       env=box.environment())
-            try:
-                import numpy as np
+                       env=box.environment(), pass_fds=(write,))
+            os.close(write)
+        reader.join()  # after the boundary ended: no process of it holds the pipe open
+        try:
+            import numpy as np
 
-                errors = json.loads(_read_regular_file(box.home / "out" / "errors.json", 2**20))
-                with np.load(io.BytesIO(_read_regular_file(box.home / "out" / "outputs.npz",
-                                                           2**28)), allow_pickle=False) as stored:
-                    outputs = {key: stored[key] for key in stored.files}
-                if not isinstance(errors, dict):
-                    raise ValueError("errors.json is not an object")
-            except Exception as error:  # no result, or a result the student's code tampered with
-                message = f"the hidden tests gave no usable result ({type(error).__name__})"
-                outputs, errors = {}, {cell: message for cell in CELLS}
+            from course.untrusted import ERRORS
+
+            with np.load(io.BytesIO(received[0]), allow_pickle=False) as stored:
+                outputs = {key: stored[key] for key in stored.files if key != ERRORS}
+                errors = json.loads(str(stored[ERRORS]))
+            if not isinstance(errors, dict):
+                raise ValueError("the errors are not an object")
+        except Exception as error:  # no result, or a result the student's code tampered with
+            message = f"the hidden tests gave no usable result ({type(error).__name__})"
+            outputs, errors = {}, {cell: message for cell in CELLS}
         errors = {str(cell): str(message)[:300] for cell, message in errors.items()}
         with self.lock:
-            self.hidden_uids.add(box.uid)
+            self.hidden_uids.add(getattr(box, "uid", None))
         return outputs, errors, box.killed
 
     def hidden_verdicts(self, folder, log):
@@ -511,6 +510,8 @@ def main(argv=None):
               "--unsafe-no-sandbox)", file=sys.stderr)
         return 2
     REPORTS.mkdir(exist_ok=True)
+    if not args.unsafe_no_sandbox:
+        sandbox.sweep()  # what killed kernel launchers of earlier batches left
     grader = Grader(max(1, args.jobs), unsafe=args.unsafe_no_sandbox)
     isolation = ("NONE (--unsafe-no-sandbox): student code runs with the grader's rights"
                  if grader.unsafe else f"one per submission: {sandbox.describe()}")
@@ -535,6 +536,8 @@ def main(argv=None):
                      if grader.digest.get(path) != digest)
     integrity, recorded = gradebook_check([s for s in students if STUDENT_ID.fullmatch(s)])
     left = [] if grader.unsafe else grader.leftover_processes()
+    if not grader.unsafe:
+        sandbox.sweep()  # scratch of this batch's kernels whose launcher nbgrader killed
     batch = {"submissions": len(students), "jobs": grader.jobs,
              "sandbox": None if grader.unsafe else sandbox.describe(),
              "seconds": round(elapsed, 1), "seconds_per_submission": round(elapsed / len(students), 2),

@@ -18,7 +18,9 @@ computes the hidden tests' outputs (course.grade). Inside a boundary the code
   UTS namespaces;
 - sees a file view holding only what the notebook needs: /usr, a few /etc files, the Python
   environment, the datasets (read-only), its working folder (the files there read-only, new
-  files go to scratch), a private HOME and /tmp; and nothing of the course's .git, source/,
+  files go to a private memory file system), a private HOME and /tmp (memory file systems of
+  `Settings.scratch_gib` each: nothing it writes reaches the disk); and nothing of the course's
+  .git, source/,
   hidden/, submitted/, autograded/ (other than its own folder's files) or feedback/;
 - gets per-process limits on address space, CPU time and file size, and a limit on the number
   of processes and threads of its user id (`prlimit`); where the machine lets us create control
@@ -56,6 +58,7 @@ class Settings:
     cpu_seconds: int = 30 * 60  # CPU time of each process: a backstop (a notebook takes ~30 s)
     processes: int = 512  # processes and threads of the user id: TensorFlow starts about 60
     file_gib: float = 1  # largest file it may write
+    scratch_gib: float = 1  # each of HOME, /tmp and new files in its folder (tmpfs, in memory)
     open_files: int = 4096
     first_uid: int = 3_000_000  # user ids first_uid .. first_uid + identities - 1: no login users
     identities: int = 1024  # boundaries that can run at once on one machine
@@ -155,6 +158,30 @@ def kill_user(uid, settle=2.0, seconds=10.0):
                 pass
         time.sleep(0.02)
     return len(killed)
+
+
+def sweep():
+    """Remove what boundaries whose launcher was killed left: the scratch folder and control
+    groups of every user id that no boundary holds now (a killed kernel launcher cannot clean
+    up; its processes died with its PID namespace). Returns the user ids swept."""
+    state = Path(SETTINGS.state)
+    swept = []
+    if not state.is_dir():
+        return swept
+    for folder in state.iterdir():
+        if not folder.name.isdigit():
+            continue
+        uid = int(folder.name)
+        with open(state / "locks" / folder.name, "a") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:  # in use
+                continue
+            kill_user(uid, settle=0)
+            Cgroup(folder.name, SETTINGS).remove()
+            shutil.rmtree(folder, ignore_errors=True)
+            swept.append(uid)
+    return swept
 
 
 def leftover_processes(uids=None):
@@ -287,15 +314,21 @@ class Boundary:
         self.cgroup = Cgroup(str(self.uid), self.settings)
         self.scratch = state / str(self.uid)
         shutil.rmtree(self.scratch, ignore_errors=True)
-        for name in ("home", "tmp", "work"):
-            (self.scratch / name).mkdir(parents=True)
-            os.chown(self.scratch / name, self.uid, self.uid)
+        (self.scratch / "run").mkdir(parents=True)  # read-only files given to it (/run/course)
         (self.scratch / "passwd").write_text(
             f"root:x:0:0::/:/usr/sbin/nologin\nstudent:x:{self.uid}:{self.uid}::{HOME}:/bin/sh\n")
         (self.scratch / "group").write_text(f"root:x:0:\nstudent:x:{self.uid}:\n")
         for path in self.writable:
             os.chown(path, self.uid, self.uid)
         return self
+
+    def give(self, name, text):
+        """A read-only file for the sandboxed code, at /run/course/NAME (readable by it only)."""
+        path = self.scratch / "run" / name
+        path.write_text(text)
+        os.chown(path, self.uid, self.uid)
+        os.chmod(path, 0o400)
+        return f"/run/course/{name}"
 
     def __exit__(self, *exc):
         try:
@@ -306,15 +339,6 @@ class Boundary:
             self._lock.close()
         return False
 
-    @property
-    def home_inside(self):
-        """HOME as the sandboxed code sees it."""
-        return HOME
-
-    @property
-    def home(self):
-        """The outside path of the boundary's HOME (read what it wrote before leaving)."""
-        return self.scratch / "home"
 
     # --- the command line -----------------------------------------------------------------
     def environment(self, extra=None):
@@ -357,14 +381,22 @@ class Boundary:
             if not prefix.startswith("/usr"):
                 bind("--ro-bind", prefix, prefix)
         args.extend(["--proc", "/proc", "--dev", "/dev"])
-        bind("--bind", self.scratch / "home", HOME)
-        bind("--bind", self.scratch / "tmp", "/tmp")
+        size = str(int(self.settings.scratch_gib * 2**30))
+
+        def scratch(path, mode):  # a memory file system, writable by the sandbox's only user
+            parents(path)
+            made.add(str(path))
+            args.extend(["--size", size, "--perms", mode, "--tmpfs", str(path)])
+
+        scratch(HOME, "0777")
+        scratch("/tmp", "1777")
+        bind("--ro-bind", self.scratch / "run", "/run/course")
         for source, target in self.read_only.items():
             bind("--ro-bind", Path(source).resolve(), target)
         for path in self.writable:
             bind("--bind", path, path)
         if self.folder != Path("/"):
-            bind("--bind", self.scratch / "work", self.folder)
+            scratch(self.folder, "0777")
             for entry in sorted(os.scandir(self.folder), key=lambda e: e.name):
                 if entry.is_file(follow_symlinks=False) or entry.is_dir(follow_symlinks=False):
                     bind("--ro-bind", entry.path, entry.path)
@@ -395,23 +427,23 @@ class Unsandboxed(Boundary):
         import tempfile
 
         self.scratch = Path(tempfile.mkdtemp(prefix="course-unsandboxed-"))
-        (self.scratch / "home").mkdir()
         return self
 
     def __exit__(self, *exc):
         shutil.rmtree(self.scratch, ignore_errors=True)
         return False
 
+    def give(self, name, text):
+        (self.scratch / name).write_text(text)
+        return str(self.scratch / name)
+
     def environment(self, extra=None):
-        return {**super().environment(extra), "HOME": self.home_inside, "TMPDIR": self.home_inside,
-                "MPLCONFIGDIR": f"{self.home_inside}/.config/matplotlib"}
+        home = str(self.scratch)
+        return {**super().environment(extra), "HOME": home, "TMPDIR": home,
+                "MPLCONFIGDIR": f"{home}/.config/matplotlib"}
 
     def command(self, argv):
         return list(argv)
-
-    @property
-    def home_inside(self):
-        return str(self.home)
 
 
 def course_view(course):
@@ -457,11 +489,9 @@ def kernel(course, connection_file):
             "Fix: grade with `python -m course.grade`, which sets both.")
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # interrupts come as messages
     with Boundary(Path.cwd(), read_only=course_view(course), writable=[runtime]) as box:
-        copy = box.home / "connection.json"  # the original is readable by root only
-        copy.write_text(connection.read_text())
-        os.chown(copy, box.uid, box.uid)
+        copy = box.give("connection.json", connection.read_text())  # the original: root only
         process = subprocess.Popen(box.command(
-            [sys.executable, "-m", "ipykernel_launcher", "-f", f"{HOME}/connection.json",
+            [sys.executable, "-m", "ipykernel_launcher", "-f", copy,
              "--HistoryManager.hist_file=:memory:"]), env=box.environment())
         signal.signal(signal.SIGTERM, lambda *_: process.kill())
         code = process.wait()

@@ -1,14 +1,14 @@
 """Compute the hidden tests' outputs for one submission, beside its code (course.grade runs this
 in the sandbox).
 
-    python -m course.untrusted NOTEBOOK CHECKS_FOLDER OUT_FOLDER
+    python untrusted.py NOTEBOOK CHECKS_FOLDER OUT_FD
 
 Runs, in NOTEBOOK's folder, the notebook's imports cell, its answer cells and the cells the
 student added (the instructor's other cells grade nothing), then, for each graded function, the
-`*_outputs` function of CHECKS_FOLDER/hidden_checks.py, which needs nothing secret. Writes
-OUT_FOLDER/outputs.npz and OUT_FOLDER/errors.json ({cell: message}). The student's code runs in
-this process, so all of it is untrusted: the grader compares it with references that never
-enter this process.
+`*_outputs` function of CHECKS_FOLDER/hidden_checks.py, which needs nothing secret. Writes one
+.npz file to the file descriptor OUT_FD (a pipe to the grader: nothing goes to disk): the
+outputs, and ERRORS, a JSON text {cell: message}. The student's code runs in this process, so
+all of it is untrusted: the grader compares it with references that never enter this process.
 """
 import contextlib
 import io
@@ -18,6 +18,7 @@ import signal
 import sys
 
 CELL_SECONDS = 120  # as nbgrader's Execute.timeout in nbgrader_config.py
+ERRORS = "__errors__"  # the .npz entry holding {cell: message} as JSON text
 
 
 class CellTimeout(Exception):
@@ -58,10 +59,10 @@ def first_line(error):
     return f"{type(error).__name__}: {(str(error).strip().splitlines() or [''])[0]}"[:300]
 
 
-def main(notebook_path, checks_folder, out_folder):
+def main(notebook_path, checks_folder, out_fd):
     signal.signal(signal.SIGALRM, _alarm)
-    notebook_path, checks_folder, out_folder = map(
-        os.path.abspath, (notebook_path, checks_folder, out_folder))
+    out = os.fdopen(int(out_fd), "wb")
+    notebook_path, checks_folder = map(os.path.abspath, (notebook_path, checks_folder))
     os.chdir(os.path.dirname(notebook_path))
     sys.path[:0] = [os.getcwd(), checks_folder]
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -90,15 +91,13 @@ def main(notebook_path, checks_folder, out_folder):
                     outputs[key] = np.asarray(value)
         except BaseException as error:  # noqa: BLE001 - reported as this cell's failure
             errors[cell] = first_line(error)
-    os.makedirs(out_folder, exist_ok=True)
-    with open(os.path.join(out_folder, "errors.json"), "w") as handle:
-        json.dump(errors, handle)
-    np.savez(os.path.join(out_folder, "outputs.npz"), **outputs)
+    np.savez(out, **outputs, **{ERRORS: np.array(json.dumps(errors))})
+    out.close()
 
 
 if __name__ == "__main__":
     if len(sys.argv) != 4:
-        sys.exit("usage: python -m course.untrusted NOTEBOOK CHECKS_FOLDER OUT_FOLDER")
+        sys.exit("usage: python untrusted.py NOTEBOOK CHECKS_FOLDER OUT_FD")
     main(*sys.argv[1:])
     sys.stdout.flush()
     os._exit(0)  # skip interpreter teardown: the student's code may have left threads behind

@@ -1,6 +1,7 @@
 """The per-submission boundary (course/sandbox.py), exercised directly: identity, file view,
 network, processes, limits. The grade audit (tests/test_grading.py) checks the same through
 nbgrader with hostile submissions."""
+import dataclasses
 import json
 import os
 import shutil
@@ -245,3 +246,51 @@ def test_a_busy_neighbour_gets_no_more_than_its_share_of_the_cpu(notebook_folder
     monkeypatch.setattr(sandbox.Cgroup, "command", lambda self, argv: list(argv))
     ungrouped = _victim_seconds_beside_a_cpu_bomb(notebook_folder)
     assert 3 * grouped < ungrouped, (grouped, ungrouped)
+
+
+def test_memory_of_all_its_processes_together_is_limited(notebook_folder):
+    """Three processes of 500 MB each: fine one by one (address space 1 GiB each), but the
+    boundary's memory group (1 GiB here) kills at least one of them."""
+    settings = dataclasses.replace(sandbox.SETTINGS, memory_gib=1)
+    code = """
+        import json, subprocess, sys
+        grab = ("import time; b = bytearray(500 * 2**20); "
+                "b[::4096] = b'x' * len(range(0, len(b), 4096)); time.sleep(3)")
+        children = [subprocess.Popen([sys.executable, "-c", grab]) for _ in range(3)]
+        print(json.dumps([child.wait() for child in children]))
+    """
+    with sandbox.Boundary(notebook_folder, settings=settings) as box:
+        codes = run_python(box, code)
+    assert -9 in codes, codes  # the out-of-memory killer, inside the group only
+
+
+def test_what_it_writes_stays_in_memory_and_is_bounded(notebook_folder):
+    settings = dataclasses.replace(sandbox.SETTINGS, scratch_gib=0.25)
+    code = """
+        import errno, json, os
+        from pathlib import Path
+        result = {}
+        for place in ("/tmp", os.environ["HOME"], os.getcwd()):
+            try:
+                with open(Path(place) / "big", "wb") as handle:
+                    for _ in range(300):
+                        handle.write(b"x" * 2**20)
+                result[place] = "written"
+            except OSError as error:
+                result[place] = errno.errorcode[error.errno]
+        print(json.dumps(result))
+    """
+    with sandbox.Boundary(notebook_folder, settings=settings) as box:
+        inside = run_python(box, code)
+        on_disk = sorted(p.name for p in box.scratch.rglob("*"))
+    assert set(inside.values()) == {"ENOSPC"}, inside
+    assert on_disk == ["group", "passwd", "run"]  # nothing it wrote is on the disk
+
+
+def test_what_a_killed_kernel_launcher_left_is_swept(notebook_folder):
+    box = sandbox.Boundary(notebook_folder).__enter__()
+    box.give("connection.json", '{"key": "of a dead kernel"}')
+    box._lock.close()  # the launcher was killed: its lock is released, nothing cleaned up
+    assert box.scratch.exists()
+    assert box.uid in sandbox.sweep()
+    assert not box.scratch.exists()
