@@ -32,7 +32,8 @@ class Attack:
         of that cell, whose message contains `text`; None: no particular finding.
     later: graded in the audit's second batch, after everything else (it looks for what the
         first batch left behind).
-    unsafe: also graded by `--unsafe-no-sandbox` (False where it would harm the machine).
+    unsafe: also graded by `--unsafe-no-sandbox` (False where it would harm the machine or
+        whatever else runs on it: without the sandbox it runs as root).
     """
 
     def __init__(self, student, why, build, zero, expect, later=False, unsafe=True):
@@ -469,7 +470,8 @@ ATTACKS = [
     Attack("adversarial-overwrites-files",
            "a wrong transfer_model, and an added cell that overwrites the references, the "
            "gradebook, the tests and the nbgrader config, and deletes the gradebook",
-           overwrites_files, ["transfer_model"], ("transfer_model", "hidden tests failed")),
+           overwrites_files, ["transfer_model"], ("transfer_model", "hidden tests failed"),
+           unsafe=False),
     Attack("adversarial-huge-allocation", "an answer cell allocates memory until refused",
            huge_allocation, ["transfer_model"], ("transfer_model", "MemoryError"), unsafe=False),
     Attack("adversarial-fake-pass-message",
@@ -507,11 +509,12 @@ ATTACKS = [
     # harming others or the machine: its own correct answers keep their points
     Attack("adversarial-kills-neighbours",
            "correct answers, and a daemon that kills every other Jupyter kernel it can see for "
-           "10 minutes", kills_neighbours, [], None),
+           "10 minutes", kills_neighbours, [], None, unsafe=False),
     Attack("adversarial-leftover-processes", "correct answers, 100 sleeping children and a "
            "setsid daemon left running", leaves_processes, [], None),
     Attack("adversarial-cpu-hog", "correct answers, and 300 busy processes for a minute, each "
-           "in a session of its own, while the rest of the batch is graded", cpu_hog, ANY, None),
+           "in a session of its own, while the rest of the batch is graded", cpu_hog, ANY, None,
+           unsafe=False),
     Attack("adversarial-fork-bomb", "correct answers, and a cell that starts processes until "
            "refused", fork_bomb, [],
            ("a cell the student added", "Resource temporarily unavailable"), unsafe=False),

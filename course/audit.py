@@ -234,11 +234,13 @@ def batch_row(batches, expected):
     recorded = sum(b["batch"]["submissions_recorded"] for b in batches)
     if recorded < graded:
         problems.append(f"{recorded} submissions recorded, {graded} graded")
+    processes = ("no process left" if batch["processes_left"] == 0
+                 else "processes not counted (no sandbox)")
     return {"kind": "batch", "name": "course files, gradebook, processes, report", "student": "",
             "cell": "", "ok": not problems,
             "detail": "; ".join(problems) or (
                 f"course files unchanged, gradebook integrity ok, {recorded} submissions "
-                f"recorded, no process left, no forged line; last batch {batch['seconds']} s")}
+                f"recorded, {processes}, no forged line; last batch {batch['seconds']} s")}
 
 
 def summary(rows, batches):

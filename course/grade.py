@@ -535,7 +535,7 @@ def main(argv=None):
     changed = sorted(path for path, digest in course_files_digest().items()
                      if grader.digest.get(path) != digest)
     integrity, recorded = gradebook_check([s for s in students if STUDENT_ID.fullmatch(s)])
-    left = [] if grader.unsafe else grader.leftover_processes()
+    left = None if grader.unsafe else grader.leftover_processes()
     if not grader.unsafe:
         sandbox.sweep()  # scratch of this batch's kernels whose launcher nbgrader killed
     batch = {"submissions": len(students), "jobs": grader.jobs,
@@ -543,7 +543,7 @@ def main(argv=None):
              "seconds": round(elapsed, 1), "seconds_per_submission": round(elapsed / len(students), 2),
              "course_files_changed": changed, "gradebook_integrity": integrity,
              "submissions_recorded": recorded,
-             "processes_left": len(left)}
+             "processes_left": None if grader.unsafe else len(left)}
     found = [f for record in records.values() for f in findings(record, record["scores"])]
     (REPORTS / "grading_results.json").write_text(json.dumps(
         {"batch": batch, "submissions": records, "findings": found}, indent=1) + "\n")
