@@ -11,7 +11,6 @@ any point it scores came from somewhere else. Without the sandbox they do score
 stopped containing them.
 """
 import json
-import os
 
 import nbformat
 
