@@ -30,7 +30,7 @@ PRETRAINED = Path("source") / "resnets" / "resnet50.h5"
 
 
 def submissions(count):
-    files, expected = audit.audit_submissions({"port": 0}, attacks=[])
+    files, _ = audit.audit_submissions({"port": 0}, attacks=[])
     return dict(list(files.items())[:count])
 
 

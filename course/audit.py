@@ -199,9 +199,10 @@ def check(expected, results):
                          "detail": "" if full else named.get(variant.cell, "")})
         if "attack" in want:
             attack = want["attack"]
+            cell, text = attack.expect or (None, "")
             reported = attack.expect is None or any(
-                f["student"] == student and (attack.expect[0] is None or f["cell"] == attack.expect[0])
-                and attack.expect[1] in f["message"] for f in results["findings"])
+                f["student"] == student and cell in (None, f["cell"]) and text in f["message"]
+                for f in results["findings"])
             got = ", ".join(f"{c} {scores[c]:g}" for c in CELLS if scores[c] is not None)
             rows.append({"kind": "attack", "name": grade.escape(student), "student": student,
                          "cell": {None: "not graded", ANY: "any"}.get(zero) if zero in (None, ANY)
@@ -335,7 +336,8 @@ def through_nbgrader(jobs, unsafe=False, only=()):
     print("\n" + summary(rows, batches))
     if unsafe:
         print("(graded WITHOUT the sandbox: an attack row FAILED is an attack that worked)")
-    print("written to reports/grade_audit.csv and reports/grade_audit_results.json; the graded course (feedback, gradebook) is in "
+    print("written to reports/grade_audit.csv and reports/grade_audit_results.json; the graded "
+          "course (feedback, gradebook) is in "
           f"{AUDIT.relative_to(ROOT)}/")
     return 0 if unsafe or all(row["ok"] for row in rows) else 1
 

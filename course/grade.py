@@ -513,8 +513,9 @@ def main(argv=None):
     if not args.unsafe_no_sandbox:
         sandbox.sweep()  # what killed kernel launchers of earlier batches left
     grader = Grader(max(1, args.jobs), unsafe=args.unsafe_no_sandbox)
+    boundary = None if grader.unsafe else sandbox.describe()
     isolation = ("NONE (--unsafe-no-sandbox): student code runs with the grader's rights"
-                 if grader.unsafe else f"one per submission: {sandbox.describe()}")
+                 if grader.unsafe else f"one per submission: {boundary}")
     print(f"grading {len(students)} submissions, {grader.jobs} at a time; sandbox: {isolation}",
           flush=True)
     started = time.perf_counter()
@@ -539,8 +540,9 @@ def main(argv=None):
     if not grader.unsafe:
         sandbox.sweep()  # scratch of this batch's kernels whose launcher nbgrader killed
     batch = {"submissions": len(students), "jobs": grader.jobs,
-             "sandbox": None if grader.unsafe else sandbox.describe(),
-             "seconds": round(elapsed, 1), "seconds_per_submission": round(elapsed / len(students), 2),
+             "sandbox": boundary,
+             "seconds": round(elapsed, 1),
+             "seconds_per_submission": round(elapsed / len(students), 2),
              "course_files_changed": changed, "gradebook_integrity": integrity,
              "submissions_recorded": recorded,
              "processes_left": None if grader.unsafe else len(left)}

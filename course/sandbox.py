@@ -160,6 +160,19 @@ def kill_user(uid, settle=2.0, seconds=10.0):
     return len(killed)
 
 
+def _claim(uid, state=SETTINGS.state):
+    """The lock file of `uid`, open and locked, or None when a running boundary holds it."""
+    locks = Path(state) / "locks"
+    locks.mkdir(parents=True, exist_ok=True)
+    handle = open(locks / str(uid), "a")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        return None
+    return handle
+
+
 def sweep():
     """Remove what boundaries whose launcher was killed left: the scratch folder and control
     groups of every user id that no boundary holds now (a killed kernel launcher cannot clean
@@ -172,11 +185,10 @@ def sweep():
         if not folder.name.isdigit():
             continue
         uid = int(folder.name)
-        with open(state / "locks" / folder.name, "a") as handle:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:  # in use
-                continue
+        handle = _claim(uid)
+        if handle is None:  # in use
+            continue
+        with handle:
             kill_user(uid, settle=0)
             Cgroup(folder.name, SETTINGS).remove()
             shutil.rmtree(folder, ignore_errors=True)
@@ -194,13 +206,11 @@ def leftover_processes(uids=None):
         if low <= uid < high and (uids is None or uid in uids):
             running.setdefault(uid, []).append(pid)
     found = {}
-    (Path(SETTINGS.state) / "locks").mkdir(parents=True, exist_ok=True)
     for uid, pids in running.items():
-        with open(Path(SETTINGS.state) / "locks" / str(uid), "a") as handle:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:  # in use: a boundary is running
-                continue
+        handle = _claim(uid)
+        if handle is None:  # in use: a boundary is running
+            continue
+        with handle:
             live = [pid for pid in _processes_of(uid) if pid in pids]
             if live:
                 found[uid] = live
@@ -295,18 +305,14 @@ class Boundary:
     # --- lifetime -------------------------------------------------------------------------
     def __enter__(self):
         state = Path(self.settings.state)
-        (state / "locks").mkdir(parents=True, exist_ok=True)
+        state.mkdir(parents=True, exist_ok=True)
         os.chmod(state, 0o700)
         for number in range(self.settings.identities):
             uid = self.settings.first_uid + number
-            handle = open(state / "locks" / str(uid), "w")
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                handle.close()
-                continue
-            self.uid, self._lock = uid, handle
-            break
+            self._lock = _claim(uid, state)
+            if self._lock is not None:
+                self.uid = uid
+                break
         else:
             raise SandboxError(f"all {self.settings.identities} sandbox user ids are in use. "
                                "Fix: grade fewer submissions at once (--jobs).")
@@ -338,7 +344,6 @@ class Boundary:
         finally:
             self._lock.close()
         return False
-
 
     # --- the command line -----------------------------------------------------------------
     def environment(self, extra=None):

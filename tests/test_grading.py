@@ -64,7 +64,8 @@ def test_graded_in_the_sandbox_stealing_scores_nothing_and_harms_no_one(results)
     records = results["submissions"]
     for attack in ATTACKS:
         if attack.zero is not None and attack.zero == CELLS:  # no answers of its own
-            assert sum(s for s, _ in records[attack.student]["scores"].values()) == 0, attack.student
+            scores = records[attack.student]["scores"].values()
+            assert sum(score for score, _ in scores) == 0, attack.student
     # the daemon that killed other kernels ran beside other submissions: all graded
     assert all(r["status"] == "graded" for s, r in records.items()
                if s in expected_scores() or s.startswith("catalog-"))
