@@ -378,6 +378,32 @@ hogs = [subprocess.Popen([sys.executable, "-S", "-c", HOG], start_new_session=Tr
 '''))
 
 
+def fills_disk(answers, context):
+    return _files(_with_added_cell(with_answers(answers), "unfreeze_last_stage_tests", '''import os
+
+# 100 MB at a time into /tmp, HOME and the working folder, until refused
+for place in ("/tmp", os.path.expanduser("~"), os.getcwd()):
+    for number in range(1000):
+        with open(os.path.join(place, f"filler-{number}"), "wb") as handle:
+            handle.write(b"x" * 10**8)
+'''))
+
+
+def grabs_memory_in_children(answers, context):
+    return _files(_with_added_cell(with_answers(answers), "unfreeze_last_stage_tests", '''import subprocess
+import sys
+
+# three children of 3.5 GB each, every page touched: each under its own address-space limit,
+# together past the submission's memory
+GRAB = ("import time; b = bytearray(3500 * 2**20); "
+        "b[::4096] = b'x' * len(range(0, len(b), 4096)); time.sleep(5)")
+children = [subprocess.Popen([sys.executable, "-c", GRAB]) for _ in range(3)]
+codes = [child.wait() for child in children]
+if -9 in codes:
+    raise MemoryError(f"children ended with {codes}: killed for memory")
+'''))
+
+
 def fork_bomb(answers, context):
     return _files(_with_added_cell(with_answers(answers), "unfreeze_last_stage_tests", '''import subprocess
 
@@ -514,6 +540,12 @@ ATTACKS = [
     Attack("adversarial-cpu-hog", "correct answers, and 300 busy processes for a minute, each "
            "in a session of its own, while the rest of the batch is graded", cpu_hog, ANY, None,
            unsafe=False),
+    Attack("adversarial-fills-disk", "correct answers, and a cell that writes 100 MB files into "
+           "/tmp, HOME and its folder until refused", fills_disk, [],
+           ("a cell the student added", "No space left on device"), unsafe=False),
+    Attack("adversarial-memory-in-children", "correct answers, and three children holding "
+           "3.5 GB each (10.5 GB together)", grabs_memory_in_children, [],
+           ("a cell the student added", "killed for memory"), unsafe=False),
     Attack("adversarial-fork-bomb", "correct answers, and a cell that starts processes until "
            "refused", fork_bomb, [],
            ("a cell the student added", "Resource temporarily unavailable"), unsafe=False),
