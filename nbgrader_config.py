@@ -23,17 +23,22 @@ c.Execute.iopub_timeout = 60
 # back from the gradebook, with a comment saying so, and runs it.
 c.OverwriteCells.add_missing_cells = True
 
-# A grade cell that passed its tests keeps its points when a warning went to stderr (nbgrader
-# would give it 0): course/preprocessors.py, between Execute and SaveAutoGrades.
+# Autograding, however it is started (`nbgrader autograde`, formgrader, course.grade): every
+# kernel in a sandbox of its own (course/sandbox.py), the hidden tests in that kernel after the
+# notebook (course/hidden.py), and a grade cell that passed its tests keeps its points when a
+# warning went to stderr (nbgrader would give it 0). docs/grading.md.
 import sys  # noqa: E402
 
 sys.path.insert(0, c.CourseDirectory.root)
 from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
-from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Execute,  # noqa: E402
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata,  # noqa: E402
                                     IgnorePattern, LimitOutput, SaveAutoGrades)
 
-from course.preprocessors import KeepPointsForStderr  # noqa: E402
+from course.preprocessors import ExecuteWithHiddenTests, KeepPointsForStderr  # noqa: E402
 
+c.ExecuteWithHiddenTests.hidden_folder = os.path.join(c.CourseDirectory.root, "hidden")
+c.ExecuteWithHiddenTests.kernel_manager_class = "course.sandbox.SandboxKernelManager"
+c.SandboxKernelManager.course = c.CourseDirectory.root
 c.Autograde.autograde_preprocessors = [
-    Execute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, KeepPointsForStderr,
-    SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+    ExecuteWithHiddenTests, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
+    KeepPointsForStderr, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]

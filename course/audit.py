@@ -32,25 +32,27 @@ import nbformat  # noqa: E402
 from course import grade  # noqa: E402
 from course.adversarial import ANY, ATTACKS, FORGED, Fifo, HardLink, Link  # noqa: E402
 from course.catalog import MUTANTS, VARIANTS  # noqa: E402
+from course.grade import nbgrader_environment  # noqa: E402
+from course.hidden import HiddenTests  # noqa: E402
 from course.notebook import ASSIGNMENT, NOTEBOOK, ROOT, run_answers, solution_sources  # noqa: E402
-from course.grade import HIDDEN_COMMENT, nbgrader_environment  # noqa: E402
+from course.preprocessors import ExecuteWithHiddenTests  # noqa: E402
 from course.submissions import (CELLS, MISTAKES, POINTS, apply, submissions,  # noqa: E402
                                 with_answers)
 
 # The audit's copy of the course (COURSE_AUDIT_DIR: another folder, e.g. to run two at once)
 AUDIT = Path(os.environ.get("COURSE_AUDIT_DIR") or ROOT / "build" / "grade-audit")
+HIDDEN = HiddenTests(ROOT / "hidden" / ASSIGNMENT)
 
 
 def grade_cell(cell, function):
     """(passed, message) of the grade cell for answer cell `cell`, run on `function`, with its
     hidden test, all in this process."""
-    import hidden_checks
     import public_tests
 
     try:
         with redirect_stdout(io.StringIO()):
             getattr(public_tests, f"{cell}_test")(function)
-            hidden_checks.check(cell, function)
+            HIDDEN.check(cell, function)
     except Exception as error:  # a grade cell fails on any exception, so the audit does too
         return False, f"{type(error).__name__}: {error}".splitlines()[0]
     return True, ""
@@ -146,26 +148,25 @@ def prepare(files):
 
 
 def named_failures(student, results):
-    """{graded function: message} of the failures the student's feedback shows: its grade cell's
-    error, or the hidden test's comment under its answer (a finding of `results`, the batch's
-    reports/grading_results.json, whose comment the feedback HTML shows)."""
+    """{graded function: message} of the failures the student's feedback shows: the errors under
+    its test cell (a public test's, or the hidden tests' where the feedback HTML shows it)."""
     path = AUDIT / "autograded" / student / ASSIGNMENT / NOTEBOOK
     named = {}
     if not path.exists():
         return named
+    feedback = AUDIT / "feedback" / student / ASSIGNMENT / NOTEBOOK.replace(".ipynb", ".html")
+    html = feedback.read_text() if feedback.exists() else ""
     for cell in nbformat.read(path, as_version=4).cells:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "")
         function = grade_id.removesuffix("_tests")
         for output in cell.get("outputs", []):
-            if (output.output_type == "error" and grade_id.endswith("_tests")
-                    and output.evalue.startswith(f"{function}: ")):
+            if output.output_type != "error" or not grade_id.endswith("_tests"):
+                continue
+            if output.evalue.startswith(f"{function}: "):  # a public test's
                 named[function] = output.evalue.splitlines()[0]
-    feedback = AUDIT / "feedback" / student / ASSIGNMENT / NOTEBOOK.replace(".ipynb", ".html")
-    html = feedback.read_text() if feedback.exists() else ""
-    for finding in results["findings"]:
-        if (finding["student"] == student and finding["kind"] == "hidden"
-                and HIDDEN_COMMENT in html):
-            named.setdefault(finding["cell"], finding["message"])
+            elif (output.ename == ExecuteWithHiddenTests.ERROR_NAME
+                  and ExecuteWithHiddenTests.ERROR_NAME in html):  # the feedback shows it
+                named.setdefault(function, output.evalue.splitlines()[0])
     return named
 
 

@@ -1,16 +1,15 @@
-"""Autograde the submissions in submitted/: nbgrader for the notebook and its public tests, then
-the hidden tests outside the student's process; feedback, grades and a report.
+"""Autograde the submissions in submitted/ with nbgrader, in parallel; feedback, grades and a
+report.
 
     python -m course.grade [--jobs N] [--shard K/N] [--unsafe-no-sandbox] [STUDENT ...]
 
 For each submission, in parallel (N at a time, default: one per CPU core):
 1. the submission is checked: a safe student id, nothing but regular files and folders (no
    links, hard links or special files), the notebook under its name and valid; else not graded;
-2. `nbgrader autograde` runs it, its kernel in a sandbox of its own (course/sandbox.py);
-3. untrusted.py computes the hidden tests' outputs beside the student's code, in another sandbox
-   of its own; this process compares them with references it read before any student code ran.
-   A cell whose hidden test fails gets 0 points in the gradebook (nbgrader's manual score) and a
-   comment under the student's answer, which the feedback shows.
+2. `nbgrader autograde` runs it as nbgrader_config.py says, whoever starts it: its kernel in a
+   sandbox of its own (course/sandbox.py), its public tests, then the hidden tests in the same
+   kernel, judged outside it (course/hidden.py): a test cell whose hidden tests fail gets an
+   error under it, so nbgrader scores it 0 and the feedback says why.
 Then `nbgrader generate_feedback` (feedback/) and `nbgrader export` (reports/grades.csv).
 --shard K/N grades only the K-th of N equal shares of the class (every N-th student in sorted
 order): the same command on N machines, started by a job array (docs/grading.md).
@@ -23,7 +22,6 @@ Without root or bubblewrap it refuses to grade, unless told --unsafe-no-sandbox.
 import argparse
 import csv
 import hashlib
-import io
 import json
 import os
 import re
@@ -42,16 +40,14 @@ import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 
 from course import sandbox
-from course.preprocessors import KeepPointsForStderr
+from course.preprocessors import ExecuteWithHiddenTests, KeepPointsForStderr
 from course.submissions import CELLS, POINTS
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "resnets"
 NOTEBOOK = "Residual_Networks"
 REPORTS = ROOT / "reports"
-HIDDEN = ROOT / "hidden" / ASSIGNMENT
 SUBMISSION_SECONDS = 30 * 60  # a whole submission, on top of nbgrader's per-cell timeout
-OUTPUT_BYTES = 2**28  # the hidden tests' outputs of one submission (about 60 kB when correct)
 PROTECTED = ["source", "hidden", "release", "nbgrader_config.py", "course"]  # must not change
 
 
@@ -170,130 +166,47 @@ def last_error(log):
     return found[-1].strip()[:200] if found else "no exception in the log"
 
 
-def _read_at_most(descriptor, limit):
-    """The bytes sandboxed processes sent through a pipe until the last of them closed it; b""
-    past `limit` (reported as no usable result; the rest is read and dropped, so no writer
-    blocks). Closes `descriptor`."""
-    chunks, size = [], 0
-    with os.fdopen(descriptor, "rb") as pipe:
-        while chunk := pipe.read(2**20):
-            size += len(chunk)
-            if size <= limit:
-                chunks.append(chunk)
-    return b"".join(chunks) if size <= limit else b""
+HIDDEN_MESSAGE = ExecuteWithHiddenTests.message.default_value  # starts a hidden test's error
+# nbgrader_config.py's kernel manager, replaced with --unsafe-no-sandbox
+UNSAFE_KERNELS = ("--ExecuteWithHiddenTests.kernel_manager_class="
+                  "jupyter_client.manager.AsyncKernelManager")
 
 
 class Grader:
-    """One batch: the hidden tests loaded once, then submissions graded in parallel, each in
-    boundaries of its own (course/sandbox.py) unless `unsafe`."""
+    """One batch: submissions graded in parallel by `nbgrader autograde`, each kernel in a
+    boundary of its own (course/sandbox.py) unless `unsafe`."""
 
     def __init__(self, jobs, unsafe=False):
         self.jobs, self.unsafe = jobs, unsafe
         self.lock = threading.Lock()
-        sys.path.insert(0, str(HIDDEN))
-        import hidden_checks
-
-        self.hidden_checks = hidden_checks
-        self.references = hidden_checks.load_references()  # before any student code runs
-        self.scratch = Path(tempfile.mkdtemp(prefix="resnets-grading-"))  # root only (0700)
-        self.checks = self.scratch / "checks"  # the hidden test code, without references
-        self.checks.mkdir()
-        shutil.copy(HIDDEN / "hidden_checks.py", self.checks)
-        shutil.copy(ROOT / "course" / "untrusted.py", self.checks)
-        self.jupyter_path = sandbox.kernel_spec(self.scratch / "jupyter", ROOT)
+        self.scratch = Path(tempfile.mkdtemp(prefix="course-grading-"))  # root only (0700)
         self.boundaries = self.scratch / "boundaries.jsonl"  # the kernels' boundaries report here
-        self.hidden_uids = set()  # the user ids of the hidden tests' boundaries
         self.digest = course_files_digest()
 
-    def boundary(self, folder, read_only):
-        kind = sandbox.Unsandboxed if self.unsafe else sandbox.Boundary
-        return kind(folder, read_only={**sandbox.course_view(ROOT), **read_only})
-
-    def nbgrader(self, log, *args, timeout=None, runtime=None):
-        """Run one nbgrader command in the course folder, its output appended to `log`; with a
-        `runtime` folder, its notebooks run in the sandboxed kernel."""
-        env = {**nbgrader_environment(), "JUPYTER_PATH": self.jupyter_path,
-               sandbox.RECORD: str(self.boundaries)}
-        if runtime is not None and not self.unsafe:
-            env["JUPYTER_RUNTIME_DIR"] = str(runtime)
-            args = (*args, f"--Execute.kernel_name={sandbox.KERNEL_NAME}",
-                    "--KernelManager.transport=ipc",  # no network in the sandbox: Unix sockets
-                    f"--KernelManager.connection_file={runtime / 'kernel.json'}",
-                    f"--KernelManager.ip={runtime / 'ipc'}")
+    def nbgrader(self, log, *args, timeout=None):
+        """Run one nbgrader command in the course folder, its output appended to `log`."""
+        env = {**nbgrader_environment(), sandbox.RECORD: str(self.boundaries)}
+        if self.unsafe and args[0] == "autograde":
+            args = (*args, UNSAFE_KERNELS)
         return run_logged([sys.executable, "-m", "nbgrader", *args], log, timeout,
                           f"nbgrader {' '.join(args)}", cwd=ROOT, env=env)
-
-    def hidden_outputs(self, folder, log):
-        """({key: array}, {cell: error}, processes killed) computed beside the student's code in
-        `folder` (their autograded notebook's), in a boundary; the results come back through a
-        pipe, at most OUTPUT_BYTES."""
-        read, write = os.pipe()
-        received = []
-        reader = threading.Thread(target=lambda: received.append(_read_at_most(read, OUTPUT_BYTES)))
-        reader.start()
-        with self.boundary(folder, {self.checks: self.checks}) as box:
-            run_logged(box.command([sys.executable, str(self.checks / "untrusted.py"),
-                                    str(folder / f"{NOTEBOOK}.ipynb"), str(self.checks),
-                                    str(write)]),
-                       log, SUBMISSION_SECONDS, "python untrusted.py (sandboxed)", cwd="/",
-                       env=box.environment(), pass_fds=(write,))
-            os.close(write)
-        reader.join()  # after the boundary ended: no process of it holds the pipe open
-        try:
-            import numpy as np
-
-            from course.untrusted import ERRORS
-
-            with np.load(io.BytesIO(received[0]), allow_pickle=False) as stored:
-                outputs = {key: stored[key] for key in stored.files if key != ERRORS}
-                errors = json.loads(str(stored[ERRORS]))
-            if not isinstance(errors, dict):
-                raise ValueError("the errors are not an object")
-        except Exception as error:  # no result, or a result the student's code tampered with
-            message = f"the hidden tests gave no usable result ({type(error).__name__})"
-            outputs, errors = {}, {cell: message for cell in CELLS}
-        errors = {str(cell): str(message)[:300] for cell, message in errors.items()}
-        with self.lock:
-            self.hidden_uids.add(getattr(box, "uid", None))
-        return outputs, errors, box.killed
-
-    def hidden_verdicts(self, folder, log):
-        """{cell: None if the hidden test passed, else its message}, processes killed."""
-        outputs, errors, killed = self.hidden_outputs(folder, log)
-        verdicts = {}
-        for cell in CELLS:
-            if cell in errors:
-                verdicts[cell] = f"{cell}: {errors[cell]}"
-                continue
-            try:
-                self.hidden_checks.compare(cell, outputs, self.references)
-                verdicts[cell] = None
-            except AssertionError as error:
-                verdicts[cell] = str(error)
-        return verdicts, killed
 
     def grade(self, student):
         """Autograde one submission; returns its record (a dict, see `main`)."""
         start = time.perf_counter()
         problem = check_submission(student)
-        record = {"student": student, "status": "not graded", "problem": problem, "hidden": {},
-                  "killed": 0}
+        record = {"student": student, "status": "not graded", "problem": problem, "killed": 0}
         if problem is None:
             log = REPORTS / "logs" / f"{student}.log"
             log.write_text("")
-            runtime = self.scratch / "runtime" / student
-            runtime.mkdir(parents=True)
             code = self.nbgrader(log, "autograde", ASSIGNMENT, "--student", student, "--force",
-                                 timeout=SUBMISSION_SECONDS, runtime=runtime)
-            shutil.rmtree(runtime, ignore_errors=True)
+                                 timeout=SUBMISSION_SECONDS)
             if code == "timeout":
                 record["problem"] = f"nbgrader autograde ran over {SUBMISSION_SECONDS} s"
             elif code != 0:
                 record["problem"] = (f"nbgrader autograde failed (exit {code}): "
                                      f"{last_error(log)}; see reports/logs/{log.name}")
             else:
-                folder = ROOT / "autograded" / student / ASSIGNMENT
-                record["hidden"], record["killed"] = self.hidden_verdicts(folder, log)
                 record["status"] = "graded"
         record["seconds"] = round(time.perf_counter() - start, 2)
         return record
@@ -314,7 +227,7 @@ class Grader:
 
     def leftover_processes(self):
         """Processes of this batch's boundaries still running after the batch: [pid]."""
-        uids = self.hidden_uids | {entry["uid"] for entry in self.kernel_boundaries()}
+        uids = {entry["uid"] for entry in self.kernel_boundaries()}
         return [pid for pids in sandbox.leftover_processes(uids).values() for pid in pids]
 
     def run(self, students):
@@ -337,28 +250,6 @@ class Grader:
             if student in records:
                 records[student]["killed"] += killed
         return {student: records[student] for student in students}
-
-
-HIDDEN_COMMENT = "Hidden tests (run by the grader, outside your notebook) failed, so this " \
-    "function scores 0: "
-
-
-def apply_hidden_verdicts(records):
-    """0 points, with the hidden test's message as a comment, where a hidden test failed; a
-    0 that an earlier batch set this way is lifted when the hidden test now passes."""
-    with Gradebook(f"sqlite:///{ROOT / 'gradebook.db'}") as gradebook:
-        for student, record in records.items():
-            for cell, message in record["hidden"].items():
-                grade = gradebook.find_grade(f"{cell}_tests", NOTEBOOK, ASSIGNMENT, student)
-                comment = gradebook.find_comment(cell, NOTEBOOK, ASSIGNMENT, student)
-                ours = (comment.manual_comment or "").startswith(HIDDEN_COMMENT)
-                if message is not None and ((grade.auto_score or 0) > 0 or ours):
-                    grade.manual_score = 0.0
-                    comment.manual_comment = HIDDEN_COMMENT + message
-                elif message is None and ours:
-                    grade.manual_score = None
-                    comment.manual_comment = None
-        gradebook.db.commit()
 
 
 def cell_scores(students):
@@ -408,8 +299,13 @@ def findings(record, scores):
         grade_id = meta.get("grade_id", "a cell the student added")
         errors = [o for o in cell.get("outputs", []) if o.output_type == "error"]
         for output in errors:
-            found.append(finding(grade_id, "error", f"{output.ename}: "
-                                 f"{(output.evalue.splitlines() or [''])[0]}"))
+            first = (output.evalue.splitlines() or [""])[0]
+            if output.ename == ExecuteWithHiddenTests.ERROR_NAME:
+                found.append(finding(grade_id.removesuffix("_tests"), "hidden",
+                                     "hidden tests failed: "
+                                     + first.removeprefix(HIDDEN_MESSAGE)))
+            else:
+                found.append(finding(grade_id, "error", f"{output.ename}: {first}"))
         kept = cell.metadata.get(KeepPointsForStderr.KEY)
         if kept:
             found.append(finding(grade_id, "stderr", "wrote to stderr and passed its tests: "
@@ -419,9 +315,6 @@ def findings(record, scores):
             why = " and scores 0 for it (nbgrader counts stderr as a failure)" if zero else ""
             first = (_stream_text(cell, "stderr").strip().splitlines() or [""])[0]
             found.append(finding(grade_id, "stderr", f"wrote to stderr{why}: {first}"))
-    for cell, message in record["hidden"].items():
-        if message is not None:
-            found.append(finding(cell, "hidden", f"hidden tests failed: {message}"))
     if record["killed"]:
         found.append(finding(None, "processes", f"{record['killed']} processes it left running "
                              "were killed when its grading ended"))
@@ -521,7 +414,6 @@ def main(argv=None):
     started = time.perf_counter()
     records = grader.run(students)
     elapsed = time.perf_counter() - started
-    apply_hidden_verdicts({s: r for s, r in records.items() if r["status"] == "graded"})
     log = REPORTS / "logs" / "batch.log"
     log.write_text("")
     for step in (["generate_feedback", ASSIGNMENT, "--force"],

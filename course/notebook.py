@@ -16,10 +16,11 @@ def grade_id(cell):
     return cell.metadata.get("nbgrader", {}).get("grade_id")
 
 
-def solution_sources():
-    """Answer cell sources of the instructor notebook, solution markers removed, by grade_id."""
+def solution_sources(source=SOURCE):
+    """Answer cell sources of the instructor notebook `source`, solution markers removed, by
+    grade_id."""
     answers = {}
-    for cell in nbformat.read(SOURCE, as_version=4).cells:
+    for cell in nbformat.read(source, as_version=4).cells:
         if cell.metadata.get("nbgrader", {}).get("solution"):
             answers[grade_id(cell)] = "\n".join(
                 line for line in cell.source.split("\n") if "### BEGIN SOLUTION" not in line
@@ -27,13 +28,13 @@ def solution_sources():
     return answers
 
 
-def run_answers(answers):
+def run_answers(answers, source=SOURCE):
     """A namespace that ran the notebook's imports cell, then `answers` (grade_id -> source).
 
-    Needs source/resnets on sys.path (the imports cell imports the assignment's modules);
+    Needs the notebook's folder on sys.path (the imports cell imports the assignment's modules);
     the imports cell's printed lines are swallowed.
     """
-    imports = next(cell for cell in nbformat.read(SOURCE, as_version=4).cells
+    imports = next(cell for cell in nbformat.read(source, as_version=4).cells
                    if grade_id(cell) == "imports")
     namespace = {}
     with contextlib.redirect_stdout(io.StringIO()):

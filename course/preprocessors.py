@@ -1,7 +1,10 @@
 """nbgrader preprocessors of this course (listed in nbgrader_config.py)."""
+import nbformat
 from nbgrader import utils
-from nbgrader.preprocessors import NbGraderPreprocessor
+from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Unicode
+
+from course.hidden import HiddenTests
 
 
 class KeepPointsForStderr(NbGraderPreprocessor):
@@ -34,3 +37,52 @@ class KeepPointsForStderr(NbGraderPreprocessor):
             streams[0].text = self.note + streams[0].text
             cell.metadata[self.KEY] = first.strip()[:300]
         return cell, resources
+
+
+class ExecuteWithHiddenTests(Execute):
+    """nbgrader's Execute, then the assignment's hidden tests in the same kernel.
+
+    Before running the notebook it appends the hidden tests' cells (course/hidden.py); after, it
+    takes them out and gives every test cell `FUNCTION_tests` whose hidden tests failed an error
+    output (`ERROR_NAME`) saying what differs, so SaveAutoGrades scores it 0 and the feedback
+    shows why, under the test. An assignment without a hidden/ folder runs as with Execute.
+
+    Tags in a submission are the student's: the tag that makes nbclient skip a cell
+    (`skip_cells_with_tag`) is removed from every cell before the notebook runs, so no test cell
+    can be skipped.
+    """
+    ERROR_NAME = "HiddenTestFailure"
+    hidden_folder = Unicode("", help="The folder holding ASSIGNMENT/hidden_checks.py and "
+                            "ASSIGNMENT/references.npz for each assignment with hidden "
+                            "tests.").tag(config=True)
+    message = Unicode("The grader's hidden tests (run after your notebook, with other inputs) "
+                      "failed, so this cell scores 0: ",
+                      help="The start of the error under a test cell whose hidden tests "
+                           "failed.").tag(config=True)
+
+    def preprocess(self, nb, resources=None, km=None):
+        hidden = None
+        if self.hidden_folder:
+            hidden = HiddenTests.of(self.hidden_folder, resources["nbgrader"]["assignment"])
+        for cell in nb.cells:
+            tags = cell.metadata.get("tags")
+            if tags and self.skip_cells_with_tag in tags:
+                cell.metadata.tags = [tag for tag in tags if tag != self.skip_cells_with_tag]
+        if hidden is None:
+            return super().preprocess(nb, resources, km)
+        added = hidden.cells()
+        nb.cells.extend(added)
+        try:
+            nb, resources = super().preprocess(nb, resources, km)
+        finally:
+            ran = nb.cells[len(nb.cells) - len(added):]
+            del nb.cells[len(nb.cells) - len(added):]
+        tests = {cell.metadata.nbgrader["grade_id"]: cell for cell in nb.cells
+                 if utils.is_grade(cell) and cell.cell_type == "code"}
+        for function, message in hidden.verdicts(ran).items():
+            cell = tests.get(f"{function}_tests")
+            if cell is not None and message is not None:
+                cell.outputs.append(nbformat.v4.new_output(
+                    "error", ename=self.ERROR_NAME, evalue=self.message + message,
+                    traceback=[f"\x1b[0;31m{self.ERROR_NAME}\x1b[0m: {self.message}{message}"]))
+        return nb, resources

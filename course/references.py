@@ -1,31 +1,64 @@
-"""Regenerate the hidden reference tensors from the instructor solution.
+"""Regenerate the hidden tests' reference tensors from the instructor solutions.
 
-    python -m course.references        # writes hidden/resnets/references.npz
+    python -m course.references [--root COURSE] [ASSIGNMENT ...]
 
-Run it after changing a solution cell, a hidden check's cases or its weight scheme.
+For every assignment with hidden tests (hidden/ASSIGNMENT/hidden_checks.py), runs the answer
+cells of source/ASSIGNMENT/'s notebook and writes the outputs of its hidden checks to
+hidden/ASSIGNMENT/references.npz, computed as the grading kernel computes them
+(course/untrusted.py). Run it after changing a solution cell, a hidden check's cases or its
+weight scheme.
 """
+import argparse
 import os
 import sys
+from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "hidden", "resnets"))
 
 import numpy as np  # noqa: E402
 
-import hidden_checks  # noqa: E402
+from course import untrusted  # noqa: E402
+from course.notebook import run_answers, solution_sources  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
-def main():
-    references = hidden_checks.compute_references()
-    temporary = hidden_checks.REFERENCES.with_suffix(".tmp.npz")
-    np.savez_compressed(temporary, **references)
-    temporary.replace(hidden_checks.REFERENCES)  # never leave a half-written reference file
-    for key, value in references.items():
-        value = np.asarray(value)
-        print(f"{key:45s} shape {str(value.shape):16s} mean |x| {np.mean(np.abs(value)):.3g}  "
-              f"std {np.std(value):.3g}")
-    print(f"wrote {hidden_checks.REFERENCES} ({hidden_checks.REFERENCES.stat().st_size} bytes)")
+def compute(root, assignment):
+    """{key: array} of the hidden checks of `assignment` on its instructor solution."""
+    folder = Path(root) / "source" / assignment
+    notebooks = sorted(folder.glob("*.ipynb"))
+    if len(notebooks) != 1:
+        raise SystemExit(f"error: {folder}: expected one notebook, found {len(notebooks)}. Fix: "
+                         "keep one instructor notebook per assignment in source/.")
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
+    checks = untrusted.load_checks((Path(root) / "hidden" / assignment / "hidden_checks.py")
+                                   .read_text())
+    namespace = run_answers(solution_sources(notebooks[0]), notebooks[0])
+    return {key: value for name in checks.OUTPUTS
+            for key, value in untrusted.outputs(checks, name, namespace[name]).items()}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--root", type=Path, default=ROOT, help="the course folder")
+    parser.add_argument("assignments", nargs="*",
+                        help="default: every folder of hidden/ with a hidden_checks.py")
+    args = parser.parse_args(argv)
+    assignments = args.assignments or sorted(
+        path.parent.name for path in (args.root / "hidden").glob("*/hidden_checks.py"))
+    for assignment in assignments:
+        references = compute(args.root, assignment)
+        target = args.root / "hidden" / assignment / "references.npz"
+        temporary = target.with_suffix(".tmp.npz")
+        np.savez_compressed(temporary, **references)
+        temporary.replace(target)  # never leave a half-written reference file
+        for key, value in references.items():
+            print(f"{key:55s} shape {str(value.shape):16s} mean |x| "
+                  f"{np.mean(np.abs(value)):.3g}  std {np.std(value):.3g}")
+        print(f"wrote {target} ({target.stat().st_size} bytes)")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main(sys.argv[1:]))

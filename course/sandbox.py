@@ -1,12 +1,12 @@
 """A boundary of its own for every submission: bubblewrap namespaces, a user id that no other
 running submission has, and resource limits.
 
-    python -m course.sandbox kernel --course ROOT -f CONNECTION_FILE   # kernel.json argv
+    python -m course.sandbox kernel --course ROOT -f CONNECTION_FILE   # the kernel's argv
     python -m course.sandbox check                                      # exit 0, or 2 and why
 
-Everything that runs a submission's code goes through `Boundary`: the Jupyter kernel that
-`nbgrader autograde` starts (the `resnets-sandbox` kernelspec, `kernel_spec`) and the process that
-computes the hidden tests' outputs (course.grade). Inside a boundary the code
+Everything that runs a submission's code goes through `Boundary`: the Jupyter kernel in which
+`nbgrader autograde` runs the notebook and then its hidden tests (`SandboxKernelManager`, set in
+nbgrader_config.py, so every way of starting nbgrader uses it). Inside a boundary the code
 
 - runs as a user id of its own (`Settings.first_uid` + n, claimed with a lock file, held by no
   other running boundary), with no capabilities, no supplementary groups and no way to gain
@@ -42,12 +42,17 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-KERNEL_NAME = "resnets-sandbox"
-ROOT = Path(__file__).resolve().parents[1]
+from jupyter_client.kernelspec import KernelSpec
+from jupyter_client.manager import AsyncKernelManager
+from traitlets import Unicode
+
+CODE = Path(__file__).resolve().parents[1]  # where the `course` package is
+ROOT = CODE  # the default course folder
 
 
 @dataclass(frozen=True)
@@ -462,26 +467,51 @@ def course_view(course):
 
 
 # --- the kernel --------------------------------------------------------------------------------
-def kernel_spec(folder, course=ROOT):
-    """Write the `resnets-sandbox` kernelspec under `folder` (a JUPYTER_PATH entry)."""
-    spec = Path(folder) / "kernels" / KERNEL_NAME
-    spec.mkdir(parents=True, exist_ok=True)
-    (spec / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "course.sandbox", "kernel", "--course", str(course),
-                 "-f", "{connection_file}"],
-        "display_name": "Python 3 (grading sandbox)", "language": "python",
-        # the launcher cannot pass a signal into the sandbox's session: interrupt by message
-        "interrupt_mode": "message",
-        "env": {"PYTHONPATH": str(ROOT)}}))
-    return str(folder)
+class SandboxKernelManager(AsyncKernelManager):
+    """nbgrader's kernel manager for autograding (nbgrader_config.py sets it as
+    `ExecuteWithHiddenTests.kernel_manager_class`): every kernel runs in a Boundary of its own.
+
+    Its kernelspec is made here, not looked up: `python -m course.sandbox kernel`, interrupted
+    by message (the launcher cannot signal into the sandbox's session). The kernel talks over
+    Unix sockets (transport "ipc": the sandbox has no network) in a runtime folder of its own,
+    made for it and removed after it. Needs root and bubblewrap; refuses in one line otherwise.
+    """
+    course = Unicode(str(ROOT), help="The course folder, whose datasets/ the kernel sees "
+                     "read-only.").tag(config=True)
+
+    @property
+    def kernel_spec(self):
+        if self._kernel_spec is None:
+            self._kernel_spec = KernelSpec(
+                argv=[sys.executable, "-m", "course.sandbox", "kernel", "--course", self.course,
+                      "-f", "{connection_file}"],
+                display_name="Python 3 (grading sandbox)", language="python",
+                interrupt_mode="message", env={"PYTHONPATH": str(CODE)})
+        return self._kernel_spec
+
+    async def _async_pre_start_kernel(self, **kw):
+        problem = unavailable()
+        if problem:
+            raise SandboxError(f"cannot sandbox student code: {problem}")
+        self._runtime = Path(tempfile.mkdtemp(prefix="course-kernel-"))  # root's, 0700
+        self.transport = "ipc"
+        self.connection_file = str(self._runtime / "kernel.json")
+        self.ip = str(self._runtime / "ipc")
+        return await super()._async_pre_start_kernel(**kw)
+
+    async def _async_cleanup_resources(self, restart=False):
+        await super()._async_cleanup_resources(restart=restart)
+        if not restart and getattr(self, "_runtime", None):
+            shutil.rmtree(self._runtime, ignore_errors=True)
 
 
-def kernel(course, connection_file):
+def kernel(course, connection_file, arguments=()):
     """Run an IPython kernel in a boundary, in this (the notebook's) working folder.
 
     nbgrader runs this as root. The kernel speaks to nbgrader over Unix sockets (transport
     "ipc": the sandbox has no network) in the connection file's folder, which must hold this
-    kernel's files only (course.grade gives each nbgrader process a runtime folder of its own).
+    kernel's files only (SandboxKernelManager makes one for each kernel). `arguments` (the
+    kernel manager's extra arguments) go to the IPython kernel.
     """
     connection = Path(connection_file).resolve()
     info = json.loads(connection.read_text())
@@ -491,13 +521,14 @@ def kernel(course, connection_file):
         raise SandboxError(
             f"the sandboxed kernel needs transport 'ipc' and a runtime folder of its own, got "
             f"transport {info.get('transport')!r} and {len(others)} other files in {runtime}. "
-            "Fix: grade with `python -m course.grade`, which sets both.")
+            "Fix: start it with SandboxKernelManager (nbgrader_config.py), which sets both.")
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # interrupts come as messages
     with Boundary(Path.cwd(), read_only=course_view(course), writable=[runtime]) as box:
         copy = box.give("connection.json", connection.read_text())  # the original: root only
         process = subprocess.Popen(box.command(
             [sys.executable, "-m", "ipykernel_launcher", "-f", copy,
-             "--HistoryManager.hist_file=:memory:"]), env=box.environment())
+             *dict.fromkeys(["--HistoryManager.hist_file=:memory:", *arguments])]),
+            env=box.environment())
         signal.signal(signal.SIGTERM, lambda *_: process.kill())
         code = process.wait()
     if os.environ.get(RECORD):
@@ -514,13 +545,15 @@ def main(argv=None):
     start.add_argument("--course", default=str(ROOT))
     start.add_argument("-f", dest="connection_file", required=True)
     commands.add_parser("check", help="say whether this machine can run sandboxes")
-    args = parser.parse_args(argv)
+    args, rest = parser.parse_known_args(argv)
+    if rest and args.command != "kernel":
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     if args.command == "check":
         problem = unavailable()
         print(f"error: {problem}" if problem else f"sandbox: ok: {describe()}",
               file=sys.stderr if problem else sys.stdout)
         return 2 if problem else 0
-    return kernel(args.course, args.connection_file)
+    return kernel(args.course, args.connection_file, rest)
 
 
 if __name__ == "__main__":

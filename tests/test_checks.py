@@ -6,9 +6,12 @@ import numpy as np
 import pytest
 from keras import layers
 
-import hidden_checks
 import public_tests
+from course import references
+from course.hidden import ATOL, HiddenTests
 from course.submissions import MISTAKES
+
+HIDDEN_TESTS = HiddenTests(references.ROOT / "hidden" / "resnets")
 
 PUBLIC = {"identity_block_tests": ("identity_block", public_tests.identity_block_test),
           "convolutional_block_tests": ("convolutional_block", public_tests.convolutional_block_test),
@@ -19,8 +22,8 @@ PUBLIC = {"identity_block_tests": ("identity_block", public_tests.identity_block
           "transfer_model_tests": ("transfer_model", public_tests.transfer_model_test),
           "unfreeze_last_stage_tests": ("unfreeze_last_stage",
                                         public_tests.unfreeze_last_stage_test)}
-HIDDEN = {f"{cell}_tests": functools.partial(hidden_checks.check, cell)
-          for cell in hidden_checks.OUTPUTS}
+HIDDEN = {f"{cell}_tests": functools.partial(HIDDEN_TESTS.check, cell)
+          for cell in HIDDEN_TESTS.functions}
 # What the public test must say for each bundled mistake: the feedback a student acts on.
 MESSAGES = {
     "wrong-identity-relu-before-add": "main path ends with a ReLU before the addition",
@@ -56,7 +59,7 @@ def test_each_mistake_fails_its_own_cell_with_a_message_that_names_it(make_names
 def test_resnet_is_graded_on_its_own_code_with_a_wrong_block(make_namespace):
     namespace = make_namespace(MISTAKES[0])  # identity block with a ReLU before the addition
     public_tests.ResNet50_test(namespace["ResNet50"])
-    hidden_checks.check("ResNet50", namespace["ResNet50"])
+    HIDDEN_TESTS.check("ResNet50", namespace["ResNet50"])
 
 
 def _identity_variant(X, f, filters, training=None, initializer=None, name=None):
@@ -74,11 +77,11 @@ def _identity_variant(X, f, filters, training=None, initializer=None, name=None)
 
 def test_correct_variant_passes_and_shows_the_tolerance_margin():
     public_tests.identity_block_test(_identity_variant)
-    hidden_checks.check("identity_block", _identity_variant)
-    with np.load(hidden_checks.REFERENCES) as stored:
-        outputs = hidden_checks.block_outputs("identity_block", _identity_variant)
+    HIDDEN_TESTS.check("identity_block", _identity_variant)
+    with np.load(HIDDEN_TESTS.folder / "references.npz") as stored:
+        outputs = HIDDEN_TESTS.checks.block_outputs("identity_block", _identity_variant)
         worst = max(float(np.max(np.abs(outputs[k] - stored[k]))) for k in outputs)
-    assert worst < hidden_checks.ATOL / 10  # measured 0.0 here: the tolerance is headroom
+    assert worst < ATOL / 10  # measured 0.0 here: the tolerance is headroom
 
 
 def test_transfer_model_written_the_keras_guide_way_passes(solution):
@@ -93,7 +96,7 @@ def test_transfer_model_written_the_keras_guide_way_passes(solution):
             backbone(inputs, training=False))
         return keras.Model(inputs, outputs)
     public_tests.transfer_model_test(guide_variant)
-    hidden_checks.check("transfer_model", guide_variant)
+    HIDDEN_TESTS.check("transfer_model", guide_variant)
 
 
 def test_unfreeze_without_the_backbone_flag_fails_on_the_flags():
@@ -108,7 +111,7 @@ def test_unfreeze_without_the_backbone_flag_fails_on_the_flags():
     with pytest.raises(AssertionError, match="the backbone's own flag is still False"):
         public_tests.unfreeze_last_stage_test(forgets_backbone_flag)
     with pytest.raises(AssertionError, match="trainable flags .* differ"):
-        hidden_checks.check("unfreeze_last_stage", forgets_backbone_flag)
+        HIDDEN_TESTS.check("unfreeze_last_stage", forgets_backbone_flag)
 
 
 def test_unfreeze_that_does_not_recompile_is_caught():
@@ -121,7 +124,7 @@ def test_unfreeze_that_does_not_recompile_is_caught():
     with pytest.raises(AssertionError, match="recompile"):
         public_tests.unfreeze_last_stage_test(no_recompile)
     with pytest.raises(AssertionError, match="recompile"):
-        hidden_checks.check("unfreeze_last_stage", no_recompile)
+        HIDDEN_TESTS.check("unfreeze_last_stage", no_recompile)
 
 
 @pytest.mark.parametrize("degenerate", [
@@ -131,12 +134,12 @@ def test_unfreeze_that_does_not_recompile_is_caught():
 ])
 def test_hidden_check_cannot_pass_by_accident(degenerate):
     with pytest.raises(AssertionError, match="differs from the reference"):
-        hidden_checks.check("identity_block", degenerate)
+        HIDDEN_TESTS.check("identity_block", degenerate)
 
 
 def test_committed_references_match_the_current_solution():
-    fresh = hidden_checks.compute_references()
-    with np.load(hidden_checks.REFERENCES) as stored:
+    fresh = references.compute(references.ROOT, "resnets")
+    with np.load(HIDDEN_TESTS.folder / "references.npz") as stored:
         assert sorted(stored.files) == sorted(fresh)
         for key, value in fresh.items():
             np.testing.assert_allclose(value, stored[key], atol=1e-6, err_msg=key)

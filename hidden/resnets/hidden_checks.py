@@ -5,9 +5,10 @@ derived from the layer's role (never from Keras' initializer streams, which chan
 versions), and compares the outputs with references.npz, made from the instructor solution by
 `python -m course.references`.
 
-The grader runs them in two processes (course/grade.py): the `*_outputs` functions run beside the
-student's code, which may be hostile, and need nothing secret (no references, no instructor
-solution); `compare` runs in the grader, on references it loaded before any student code ran.
+The `*_outputs` functions (OUTPUTS) run in the student's kernel after their notebook, beside
+code that may be hostile, so they need nothing secret: no references, no instructor solution.
+The grader compares what they publish with references.npz (course/hidden.py), which it read
+before any student code ran. This file imports nothing of the course's.
 
 Tolerance: atol=1e-4 (plus rtol=1e-3) on outputs of order 1. A correct block written
 differently (ReLU layers, keras.ops.add, no conv bias, a loop: tests/test_checks.py) matched the
@@ -16,19 +17,11 @@ orders (float32 epsilon 1.2e-7 times a few hundred accumulated terms is about 1e
 block mistakes move outputs by 0.08 to 0.7 in the cases that expose them.
 """
 import functools
-import sys
 import zlib
-from pathlib import Path
 
 import keras
 import numpy as np
 from keras import layers
-
-HERE = Path(__file__).resolve().parent
-COURSE = HERE.parents[1]
-REFERENCES = HERE / "references.npz"
-SOURCE_NOTEBOOK = COURSE / "source" / "resnets" / "Residual_Networks.ipynb"
-ATOL, RTOL = 1e-4, 1e-3
 
 # Shapes chosen so that every convolution of a block has a distinct kernel shape: the weights of a
 # layer then follow from its role alone, whatever order the student created the layers in.
@@ -136,9 +129,8 @@ def resnet_outputs(ResNet50):
 
 
 def _test_utils():
-    """The assignment's test_utils: the notebook's own copy when it runs, else the source one."""
-    if str(SOURCE_NOTEBOOK.parent) not in sys.path:
-        sys.path.append(str(SOURCE_NOTEBOOK.parent))
+    """The assignment's test_utils (the notebook's folder is on the path in the kernel; the
+    source folder is for course.references)."""
     import test_utils
 
     return test_utils
@@ -164,58 +156,6 @@ def bn_outputs(bn_behaviour):
     return results
 
 
-@functools.cache
-def solution_namespace():
-    """The instructor's functions, run from the source notebook's answer cells."""
-    _test_utils()
-    if str(COURSE) not in sys.path:
-        sys.path.append(str(COURSE))
-    from course.notebook import run_answers, solution_sources
-
-    return run_answers(solution_sources())
-
-
-def compute_references():
-    ns = solution_namespace()
-    return {key: value for cell, outputs in OUTPUTS.items() for key, value in
-            outputs(ns[cell]).items()}
-
-
-def load_references():
-    """{key: array} of references.npz, read into memory."""
-    with np.load(REFERENCES, allow_pickle=False) as stored:
-        return {key: stored[key] for key in stored.files}
-
-
-def compare(where, outputs, references):
-    """Raise AssertionError, naming `where`, unless the outputs of cell `where` among `outputs`
-    match `references` ({key: array}) for every reference key of that cell."""
-    wanted = sorted(key for key in references if key.split("/")[0] == OUTPUT_PREFIX[where])
-    found = sorted(key for key in outputs if key.split("/")[0] == OUTPUT_PREFIX[where])
-    if found != wanted:
-        raise AssertionError(f"{where}: the hidden tests produced outputs {found}, "
-                             f"expected {wanted}.")
-    for key in wanted:
-        expected = references[key]
-        try:
-            value = np.asarray(outputs[key], dtype=expected.dtype)
-        except (TypeError, ValueError):
-            raise AssertionError(f"{where} ({key}): the output is not an array of numbers.")
-        if value.shape != expected.shape:
-            raise AssertionError(f"{where} ({key}): output shape {value.shape}, expected "
-                                 f"{expected.shape}.")
-        if "flags" in key and not np.array_equal(value, expected):
-            raise AssertionError(
-                f"{where}: the trainable flags of the backbone, its layers and the head "
-                f"differ from the reference solution's (case {key.split('/')[1]}).")
-        if not np.allclose(value, expected, atol=ATOL, rtol=RTOL):
-            worst = float(np.max(np.abs(value - expected)))
-            raise AssertionError(
-                f"{where}: with the grader's fixed weights, the {key.split('/')[-1]} "
-                f"output differs from the reference solution's by up to {worst:.3g} "
-                f"(case {key.split('/')[1]}). Re-read the exercise's specification.")
-
-
 def reestimate_outputs(reestimate_bn_statistics):
     """Moving statistics of a model with three BatchNorm layers after re-estimation."""
     inputs = keras.Input((6, 6, 8))
@@ -232,7 +172,7 @@ def reestimate_outputs(reestimate_bn_statistics):
     if momentums != {0.99}:
         raise AssertionError(f"reestimate_bn_statistics: momentum left at {momentums}, expected "
                              "the original 0.99 on every layer.")
-    return {f"reestimate/{number}/moving statistics": weight.numpy()
+    return {f"reestimate_bn_statistics/{number}/moving statistics": weight.numpy()
             for number, weight in enumerate(model.non_trainable_weights)}
 
 
@@ -264,6 +204,9 @@ def transfer_outputs(transfer_model):
     return results
 
 
+FLAGS = "trainable flags of the backbone, its layers and the head"  # integers: compared exactly
+
+
 def unfreeze_outputs(unfreeze_last_stage):
     """Trainable flags of the backbone's layers after unfreezing with two prefixes, and the
     outputs after fine-tuning, on the model that transfer_model builds (test_utils)."""
@@ -276,7 +219,7 @@ def unfreeze_outputs(unfreeze_last_stage):
         model.fit(images, labels, batch_size=32, epochs=1, shuffle=False, verbose=0)
         unfreeze_last_stage(model, prefix=prefix, learning_rate=1e-3)
         backbone = model.get_layer("backbone")
-        results[f"unfreeze/prefix={prefix}/trainable flags"] = np.array(
+        results[f"unfreeze_last_stage/prefix={prefix}/{FLAGS}"] = np.array(
             [backbone.trainable] + [layer.trainable for layer in backbone.layers if layer.weights]
             + [model.get_layer("new_predictions").trainable], dtype=np.int64)
         try:
@@ -284,22 +227,14 @@ def unfreeze_outputs(unfreeze_last_stage):
         except ValueError as error:
             raise AssertionError(f"unfreeze_last_stage: fit failed afterwards ({str(error)[:120]}"
                                  "...): recompile the model after changing trainable flags.")
-        results[f"unfreeze/prefix={prefix}/inference after fine-tuning"] = np.asarray(model(x))
+        results[f"unfreeze_last_stage/prefix={prefix}/inference after fine-tuning"] = (
+            np.asarray(model(x)))
     return results
 
 
-# The outputs of each graded cell's function, and the prefix of its keys in references.npz.
+# The outputs of each graded function; the keys of references.npz start with its name.
 OUTPUTS = {"identity_block": functools.partial(block_outputs, "identity_block"),
            "convolutional_block": functools.partial(block_outputs, "convolutional_block"),
            "ResNet50": resnet_outputs, "bn_behaviour": bn_outputs,
            "reestimate_bn_statistics": reestimate_outputs, "transfer_model": transfer_outputs,
            "unfreeze_last_stage": unfreeze_outputs}
-OUTPUT_PREFIX = {"reestimate_bn_statistics": "reestimate", "unfreeze_last_stage": "unfreeze",
-                 **{cell: cell for cell in ("identity_block", "convolutional_block", "ResNet50",
-                                            "bn_behaviour", "transfer_model")}}
-
-
-def check(cell, function, references=None):
-    """Run the hidden test of graded cell `cell` on `function` in this process."""
-    compare(cell, OUTPUTS[cell](function), references or load_references())
-
