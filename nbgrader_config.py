@@ -38,6 +38,8 @@ from course.preprocessors import ExecuteWithHiddenTests, KeepPointsForStderr  # 
 
 c.ExecuteWithHiddenTests.hidden_folder = os.path.join(c.CourseDirectory.root, "hidden")
 c.ExecuteWithHiddenTests.kernel_manager_class = "course.sandbox.SandboxKernelManager"
+# cells that grade nothing (demos, training, plots) carry this tag and are not run when grading
+c.ExecuteWithHiddenTests.skip_cells_with_tag = "skip-when-grading"
 c.SandboxKernelManager.course = c.CourseDirectory.root
 c.Autograde.autograde_preprocessors = [
     ExecuteWithHiddenTests, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,

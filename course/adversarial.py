@@ -503,7 +503,7 @@ ATTACKS = [
            "a wrong bn_behaviour whose cell prints the tests' 'All tests passed!'",
            fake_pass_message, ["bn_behaviour"], ("bn_behaviour_tests", "AssertionError")),
     Attack("adversarial-kills-kernel", "an added cell kills its own kernel", killed_kernel, ALL,
-           (None, "nbgrader autograde failed (exit 1): DeadKernelError: Kernel died")),
+           (None, "nbgrader autograde failed: DeadKernelError: Kernel died")),
     Attack("adversarial-corrupt-json", "the notebook file cut in half", corrupt_json, ALL,
            (None, "submitted/adversarial-corrupt-json/resnets/Residual_Networks.ipynb is not a "
             "valid notebook")),

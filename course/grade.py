@@ -25,7 +25,9 @@ import hashlib
 import json
 import os
 import re
+import select
 import shutil
+import signal
 import sqlite3
 import stat
 import subprocess
@@ -161,8 +163,11 @@ def check_submission(student):
 
 
 def last_error(log):
-    """The last exception line of an nbgrader log ("DeadKernelError: Kernel died")."""
-    found = re.findall(r"^\s*(?:[\w.]+\.)?(\w+(?:Error|Exception): .*)$", log.read_text(), re.M)
+    """The last exception line of an nbgrader log ("DeadKernelError: Kernel died"), other than
+    the NbGraderException that says to look above."""
+    found = [line for line in re.findall(r"^\s*(?:[\w.]+\.)?(\w+(?:Error|Exception): .*)$",
+                                         log.read_text(), re.M)
+             if not line.startswith("NbGraderException")]
     return found[-1].strip()[:200] if found else "no exception in the log"
 
 
@@ -172,9 +177,62 @@ UNSAFE_KERNELS = ("--ExecuteWithHiddenTests.kernel_manager_class="
                   "jupyter_client.manager.AsyncKernelManager")
 
 
+class Worker:
+    """One job's course.worker process, which autogrades submissions one after another with
+    nbgrader's API; replaced after a submission that ran over SUBMISSION_SECONDS or killed it."""
+
+    def __init__(self, grader, number):
+        self.grader, self.number, self.process = grader, number, None
+
+    def start(self):
+        options = [UNSAFE_KERNELS] if self.grader.unsafe else []
+        with open(REPORTS / "logs" / f"worker-{self.number}.log", "a") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "course.worker", ASSIGNMENT, *options],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True, cwd=ROOT,
+                env={**nbgrader_environment(), sandbox.RECORD: str(self.grader.boundaries)},
+                start_new_session=True)
+
+    def autograde(self, student):
+        """{"success", "error"} of `nbgrader autograde` for `student`, or "timeout"."""
+        if self.process is None or self.process.poll() is not None:
+            self.start()
+        try:
+            self.process.stdin.write(student + "\n")
+            self.process.stdin.flush()
+        except BrokenPipeError:
+            pass
+        if not select.select([self.process.stdout], [], [], SUBMISSION_SECONDS)[0]:
+            self.stop()
+            return "timeout"
+        line = self.process.stdout.readline()
+        if not line:  # the worker died
+            self.stop()
+            return {"success": False, "error": "the grading process died"}
+        return json.loads(line)
+
+    def stop(self):
+        if self.process is not None:
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.process.wait()
+            self.process = None
+
+    def close(self):
+        if self.process is not None:
+            self.process.stdin.close()
+            try:
+                self.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                pass
+            self.stop()
+
+
 class Grader:
-    """One batch: submissions graded in parallel by `nbgrader autograde`, each kernel in a
-    boundary of its own (course/sandbox.py) unless `unsafe`."""
+    """One batch: submissions graded in parallel by nbgrader's autograde (a course.worker per
+    job), each kernel in a boundary of its own (course/sandbox.py) unless `unsafe`."""
 
     def __init__(self, jobs, unsafe=False):
         self.jobs, self.unsafe = jobs, unsafe
@@ -182,14 +240,22 @@ class Grader:
         self.scratch = Path(tempfile.mkdtemp(prefix="course-grading-"))  # root only (0700)
         self.boundaries = self.scratch / "boundaries.jsonl"  # the kernels' boundaries report here
         self.digest = course_files_digest()
+        self.workers = []
+        self.local = threading.local()
 
     def nbgrader(self, log, *args, timeout=None):
         """Run one nbgrader command in the course folder, its output appended to `log`."""
         env = {**nbgrader_environment(), sandbox.RECORD: str(self.boundaries)}
-        if self.unsafe and args[0] == "autograde":
-            args = (*args, UNSAFE_KERNELS)
         return run_logged([sys.executable, "-m", "nbgrader", *args], log, timeout,
                           f"nbgrader {' '.join(args)}", cwd=ROOT, env=env)
+
+    def worker(self):
+        """This thread's worker."""
+        if not hasattr(self.local, "worker"):
+            with self.lock:
+                self.local.worker = Worker(self, len(self.workers) + 1)
+                self.workers.append(self.local.worker)
+        return self.local.worker
 
     def grade(self, student):
         """Autograde one submission; returns its record (a dict, see `main`)."""
@@ -197,15 +263,13 @@ class Grader:
         problem = check_submission(student)
         record = {"student": student, "status": "not graded", "problem": problem, "killed": 0}
         if problem is None:
+            result = self.worker().autograde(student)
             log = REPORTS / "logs" / f"{student}.log"
-            log.write_text("")
-            code = self.nbgrader(log, "autograde", ASSIGNMENT, "--student", student, "--force",
-                                 timeout=SUBMISSION_SECONDS)
-            if code == "timeout":
+            if result == "timeout":
                 record["problem"] = f"nbgrader autograde ran over {SUBMISSION_SECONDS} s"
-            elif code != 0:
-                record["problem"] = (f"nbgrader autograde failed (exit {code}): "
-                                     f"{last_error(log)}; see reports/logs/{log.name}")
+            elif not result["success"]:
+                record["problem"] = (f"nbgrader autograde failed: {last_error(log)}; see "
+                                     f"reports/logs/{log.name}")
             else:
                 record["status"] = "graded"
         record["seconds"] = round(time.perf_counter() - start, 2)
@@ -244,8 +308,12 @@ class Grader:
                       f"{record['seconds']:5.1f} s  {escape(record['problem'] or 'ok', 160)}",
                       flush=True)
 
-        with ThreadPoolExecutor(self.jobs) as pool:
-            list(pool.map(task, students))
+        try:
+            with ThreadPoolExecutor(self.jobs) as pool:
+                list(pool.map(task, students))
+        finally:
+            for worker in self.workers:
+                worker.close()
         for student, killed in self.kernels_killed().items():
             if student in records:
                 records[student]["killed"] += killed

@@ -47,9 +47,10 @@ class ExecuteWithHiddenTests(Execute):
     output (`ERROR_NAME`) saying what differs, so SaveAutoGrades scores it 0 and the feedback
     shows why, under the test. An assignment without a hidden/ folder runs as with Execute.
 
-    Tags in a submission are the student's: the tag that makes nbclient skip a cell
-    (`skip_cells_with_tag`) is removed from every cell before the notebook runs, so no test cell
-    can be skipped.
+    Cells tagged `skip_cells_with_tag` (nbclient's option; nbgrader_config.py sets
+    "skip-when-grading", which the instructor notebook puts on the cells that grade nothing:
+    demos, training, plots) are not run. Tags in a submission are the student's, so the tag is
+    removed from test and answer cells first: those always run.
     """
     ERROR_NAME = "HiddenTestFailure"
     hidden_folder = Unicode("", help="The folder holding ASSIGNMENT/hidden_checks.py and "
@@ -66,7 +67,8 @@ class ExecuteWithHiddenTests(Execute):
             hidden = HiddenTests.of(self.hidden_folder, resources["nbgrader"]["assignment"])
         for cell in nb.cells:
             tags = cell.metadata.get("tags")
-            if tags and self.skip_cells_with_tag in tags:
+            if (tags and self.skip_cells_with_tag in tags
+                    and (utils.is_grade(cell) or utils.is_solution(cell))):
                 cell.metadata.tags = [tag for tag in tags if tag != self.skip_cells_with_tag]
         if hidden is None:
             return super().preprocess(nb, resources, km)

@@ -29,10 +29,21 @@ def first_line(error):
 
 
 def outputs(checks, name, function):
-    """{key: array} of graded function `name`, computed by the hidden checks on `function`."""
+    """{key: array} of graded function `name`, computed by the hidden checks on `function`;
+    eagerly (no tf.function tracing) where the checks list `name` in EAGER."""
     import numpy as np
 
-    return {key: np.asarray(value) for key, value in checks.OUTPUTS[name](function).items()}
+    eager = name in getattr(checks, "EAGER", ())
+    if eager:
+        import tensorflow as tf
+
+        before = tf.config.functions_run_eagerly()
+        tf.config.run_functions_eagerly(True)
+    try:
+        return {key: np.asarray(value) for key, value in checks.OUTPUTS[name](function).items()}
+    finally:
+        if eager:
+            tf.config.run_functions_eagerly(before)
 
 
 def publish(checks, name, namespace):
