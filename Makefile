@@ -11,15 +11,20 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 
 PRETRAINED := source/resnets/resnet50.h5
 
-.PHONY: demo test install sandbox-tools data pretrained release submissions autograde grade-audit references figures clean
+.PHONY: demo test install sandbox-tools data pretrained release autograde grade-audit references figures clean
 
-## demo: install, fetch data, generate the release, autograde the bundled submissions
-demo: autograde
+## demo: install, fetch data, generate the release, and grade the sample submissions in a copy of
+## the course (build/demo/; course/demo.py): the real class is never touched
+demo: release
+	$(BIN)/python -m course.demo
 
 ## test: install, fetch data, build the pretrained model once, run all tests (including the full
-## instructor notebook under nbval)
+## instructor notebook under nbval), with a throwaway PostgreSQL server for the shared-gradebook
+## test (.ci/postgres: installed with apt if missing, started, stopped and deleted afterwards)
 test: install data $(PRETRAINED)
-	$(BIN)/python -m pytest
+	.ci/postgres start
+	COURSE_TEST_POSTGRES_URL="$$(.ci/postgres url)" $(BIN)/python -m pytest; \
+		status=$$?; .ci/postgres stop; exit $$status
 
 install: $(VENV)/.installed sandbox-tools
 $(VENV)/.installed: requirements.txt
@@ -47,11 +52,9 @@ $(PRETRAINED): course/pretrained.py | data
 release: install $(PRETRAINED)
 	$(BIN)/nbgrader generate_assignment resnets --force --log-level=WARN
 
-submissions: release
-	$(BIN)/python -m course.submissions
-
-## autograde: grade submitted/ (two at a time, student code sandboxed: docs/grading.md)
-autograde: data submissions
+## autograde: grade exactly what is in submitted/ (one job per core, each kernel sandboxed:
+## docs/grading.md); the release must have been generated (`make release`)
+autograde: install data
 	$(BIN)/python -m course.grade
 
 ## grade-audit: grade the mistake catalog, the correct variants and the hostile submissions through

@@ -5,6 +5,10 @@ c = get_config()  # noqa: F821 (provided by nbgrader)
 
 c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
 c.CourseDirectory.course_id = "resnets-course"
+# The gradebook: gradebook.db here, or a database that several grading machines share, e.g.
+# COURSE_DB_URL=postgresql://grader@db.example.edu/resnets (docs/grading.md).
+if os.environ.get("COURSE_DB_URL"):
+    c.CourseDirectory.db_url = os.environ["COURSE_DB_URL"]
 # Files never copied into release/ nor into autograded/. Hidden references live outside source/,
 # in hidden/, so the same list serves both steps (nbgrader uses one ignore list for both).
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", ".*", "*.partial.h5"]
@@ -41,6 +45,8 @@ c.ExecuteWithHiddenTests.kernel_manager_class = "course.sandbox.SandboxKernelMan
 # cells that grade nothing (demos, training, plots) carry this tag and are not run when grading
 c.ExecuteWithHiddenTests.skip_cells_with_tag = "skip-when-grading"
 c.SandboxKernelManager.course = c.CourseDirectory.root
+# Late submissions lose 10% of their score per started day (course/late.py).
+c.AssignLatePenalties.plugin_class = "course.late.LatePenalty"
 c.Autograde.autograde_preprocessors = [
     ExecuteWithHiddenTests, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
     KeepPointsForStderr, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]

@@ -2,7 +2,7 @@
 it (--unsafe-no-sandbox), and with the grader of an earlier commit (its own sandbox).
 
     python benchmarks/grading.py [--modes sandbox none baseline] [--jobs 1] [--submissions 12]
-                                 [--baseline 309b5ae] [--rounds 1]
+                                 [--baseline 079687d] [--rounds 1]
 
 The class: the bundled submissions, then the catalog's mistake packs and the correct variants
 (course/audit.py), the first --submissions of them; no attacks (their timeouts would measure the
@@ -89,9 +89,9 @@ def main():
                         choices=["sandbox", "none", "baseline"])
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--submissions", type=int, default=12)
-    parser.add_argument("--baseline", default="309b5ae",
+    parser.add_argument("--baseline", default="079687d",
                         help="the commit whose grader is the baseline (default: the last one "
-                             "before the per-submission sandbox)")
+                             "whose hidden tests ran in a second process, outside nbgrader)")
     parser.add_argument("--rounds", type=int, default=1)
     args = parser.parse_args()
     files = submissions(args.submissions)

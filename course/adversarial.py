@@ -107,6 +107,14 @@ def edited_test_cell(answers, context):
     return _files(notebook)
 
 
+def skipped_test_cell(answers, context):
+    notebook = with_answers(_wrong(answers, "transfer_model"))
+    for cell in notebook.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "transfer_model_tests":
+            cell.metadata["tags"] = ["skip-execution", "skip-when-grading"]
+    return _files(notebook)
+
+
 def shadowed_test(answers, context):
     notebook = with_answers(_wrong(answers, "ResNet50"))
     return _files(_with_added_cell(notebook, "ResNet50", (
@@ -480,6 +488,10 @@ ATTACKS = [
            "a wrong convolutional_block, its test cell replaced by a print",
            edited_test_cell, ["convolutional_block"],
            ("convolutional_block_tests", "AssertionError")),
+    Attack("adversarial-skipped-test-cell", "a wrong transfer_model whose test cell carries "
+           "the tags that skip a cell (nbclient's skip-execution, the course's "
+           "skip-when-grading)", skipped_test_cell, ["transfer_model"],
+           ("transfer_model_tests", "AssertionError")),
     Attack("adversarial-shadowed-public-test",
            "a wrong ResNet50, and an added cell that redefines ResNet50_test to print a pass",
            shadowed_test, ["ResNet50"], ("ResNet50", "hidden tests failed")),

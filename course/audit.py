@@ -17,7 +17,6 @@ import http.server
 import io
 import json
 import os
-import shutil
 import subprocess
 import sys
 import threading
@@ -32,7 +31,7 @@ import nbformat  # noqa: E402
 from course import grade  # noqa: E402
 from course.adversarial import ANY, ATTACKS, FORGED, Fifo, HardLink, Link  # noqa: E402
 from course.catalog import MUTANTS, VARIANTS  # noqa: E402
-from course.grade import nbgrader_environment  # noqa: E402
+from course.demo import copy_course  # noqa: E402
 from course.hidden import HiddenTests  # noqa: E402
 from course.notebook import ASSIGNMENT, NOTEBOOK, ROOT, run_answers, solution_sources  # noqa: E402
 from course.preprocessors import ExecuteWithHiddenTests  # noqa: E402
@@ -130,18 +129,12 @@ def _write(folder, name, content):
         path.write_bytes(content)
 
 
-def prepare(files):
-    """A fresh copy of the course in AUDIT with the assignment generated and `files` submitted."""
-    shutil.rmtree(AUDIT, ignore_errors=True)
-    AUDIT.mkdir(parents=True)
-    for name in ("course", "source", "hidden"):
-        shutil.copytree(ROOT / name, AUDIT / name, ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(ROOT / "nbgrader_config.py", AUDIT)
-    (AUDIT / "datasets").symlink_to((ROOT / "datasets").resolve())
-    subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", ASSIGNMENT,
-                    "--log-level=ERROR"], cwd=AUDIT, check=True, env=nbgrader_environment())
+def prepare(files, course=None, environment=None):
+    """A fresh copy of the course in `course` (default AUDIT) with the assignment generated (in
+    the gradebook that `environment`'s COURSE_DB_URL names, if any) and `files` submitted."""
+    course = copy_course(course or AUDIT, environment)
     for student, contents in files.items():
-        folder = AUDIT / "submitted" / student / ASSIGNMENT
+        folder = course / "submitted" / student / ASSIGNMENT
         folder.mkdir(parents=True)
         for name, content in contents.items():
             _write(folder, name, content)
@@ -287,12 +280,13 @@ def grade_batch(students, jobs, unsafe):
     run = subprocess.run(command, cwd=AUDIT, capture_output=True, text=True)
     with open(ROOT / "reports" / "grade_audit_output.txt", "a") as handle:
         handle.write(run.stdout + run.stderr)
-    results = AUDIT / "reports" / "grading_results.json"
+    results = AUDIT / "reports" / ASSIGNMENT / "grading_results.json"
     if run.returncode not in (0, 1) or not results.exists():
         print(run.stdout[-3000:] + run.stderr[-3000:], file=sys.stderr)
         return None
     results = json.loads(results.read_text())
-    results["report"] = (AUDIT / "reports" / "grading_report.txt").read_text().splitlines()
+    results["report"] = (AUDIT / "reports" / ASSIGNMENT / "grading_report.txt").read_text(
+    ).splitlines()
     return results
 
 

@@ -1,9 +1,11 @@
 """Autograde the submissions in submitted/ with nbgrader, in parallel; feedback, grades and a
 report.
 
-    python -m course.grade [--jobs N] [--shard K/N] [--unsafe-no-sandbox] [STUDENT ...]
+    python -m course.grade [--root COURSE] [--assignment NAME ...] [--jobs N] [--shard K/N]
+                           [--unsafe-no-sandbox] [STUDENT ...]
 
-For each submission, in parallel (N at a time, default: one per CPU core):
+For each assignment (default: every one of source/ with a submission; course/assignments.py)
+and each of its submissions, in parallel (N at a time, default: one per CPU core):
 1. the submission is checked: a safe student id, nothing but regular files and folders (no
    links, hard links or special files), the notebook under its name and valid; else not graded;
 2. `nbgrader autograde` runs it as nbgrader_config.py says, whoever starts it: its kernel in a
@@ -11,10 +13,12 @@ For each submission, in parallel (N at a time, default: one per CPU core):
    kernel, judged outside it (course/hidden.py): a test cell whose hidden tests fail gets an
    error under it, so nbgrader scores it 0 and the feedback says why.
 Then `nbgrader generate_feedback` (feedback/) and `nbgrader export` (reports/grades.csv).
+The gradebook is the one nbgrader_config.py names (COURSE_DB_URL: PostgreSQL for a class graded
+on several machines), else gradebook.db.
 --shard K/N grades only the K-th of N equal shares of the class (every N-th student in sorted
 order): the same command on N machines, started by a job array (docs/grading.md).
-Writes reports/grading_results.json (the batch as data: a record per submission, the findings,
-the batch's checks), and from it reports/grades_by_cell.csv and reports/grading_report.txt (one
+Writes reports/ASSIGNMENT/grading_results.json (the batch as data: a record per submission, the
+findings, the batch's checks), and from it grades_by_cell.csv and grading_report.txt (one
 escaped line per finding: cells that failed or timed out, submissions not graded, stderr kept,
 course files or gradebook touched, processes left).
 Without root or bubblewrap it refuses to grade, unless told --unsafe-no-sandbox.
@@ -42,13 +46,10 @@ import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 
 from course import sandbox
+from course.assignments import AssignmentError, assignments
 from course.preprocessors import ExecuteWithHiddenTests, KeepPointsForStderr
-from course.submissions import CELLS, POINTS
 
-ROOT = Path(__file__).resolve().parents[1]
-ASSIGNMENT = "resnets"
-NOTEBOOK = "Residual_Networks"
-REPORTS = ROOT / "reports"
+ROOT = Path(__file__).resolve().parents[1]  # this code's course: the default --root
 SUBMISSION_SECONDS = 30 * 60  # a whole submission, on top of nbgrader's per-cell timeout
 PROTECTED = ["source", "hidden", "release", "nbgrader_config.py", "course"]  # must not change
 
@@ -75,16 +76,36 @@ def run_logged(command, log, timeout, note, **popen):
             return "timeout"
 
 
-def course_files_digest():
-    """{path: SHA-256} of the files that grading must not change."""
-    digests = {}
-    for name in PROTECTED:
-        path = ROOT / name
-        files = [path] if path.is_file() else sorted(
-            p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
-        for file in files:
-            digests[str(file.relative_to(ROOT))] = hashlib.sha256(file.read_bytes()).hexdigest()
-    return digests
+class Course:
+    """A course folder: its reports, and the URL of its gradebook (nbgrader_config.py's
+    CourseDirectory.db_url, else its gradebook.db)."""
+
+    def __init__(self, root):
+        self.root = Path(root).resolve()
+        self.reports = self.root / "reports"
+        self.db_url = gradebook_url(self.root)
+
+    def files_digest(self):
+        """{path: SHA-256} of the files that grading must not change."""
+        digests = {}
+        for name in PROTECTED:
+            path = self.root / name
+            files = [path] if path.is_file() else sorted(
+                p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+            for file in files:
+                digests[str(file.relative_to(self.root))] = hashlib.sha256(
+                    file.read_bytes()).hexdigest()
+        return digests
+
+
+def gradebook_url(root):
+    """The gradebook URL that nbgrader, run in `root`, uses."""
+    from traitlets.config.loader import PyFileConfigLoader
+
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config() if (
+        Path(root) / "nbgrader_config.py").exists() else {}
+    url = config.get("CourseDirectory", {}).get("db_url")
+    return url or f"sqlite:///{Path(root) / 'gradebook.db'}"
 
 
 def shard(students, spec):
@@ -109,19 +130,19 @@ def escape(text, limit=300):
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
-def unsafe_files(folder):
-    """Paths under `folder` (itself included) that grading must not take in: links, hard links
-    and anything but regular files and folders. Nothing is followed."""
+def unsafe_files(folder, root):
+    """Paths under `folder` (itself included), relative to `root`, that grading must not take
+    in: links, hard links and anything but regular files and folders. Nothing is followed."""
     found = []
 
     def judge(path):
         info = os.lstat(path)
         if stat.S_ISLNK(info.st_mode):
-            found.append(f"{path.relative_to(ROOT)} (a symbolic link)")
+            found.append(f"{path.relative_to(root)} (a symbolic link)")
         elif stat.S_ISREG(info.st_mode) and info.st_nlink > 1:
-            found.append(f"{path.relative_to(ROOT)} (a hard link)")
+            found.append(f"{path.relative_to(root)} (a hard link)")
         elif not (stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode)):
-            found.append(f"{path.relative_to(ROOT)} (not a regular file)")
+            found.append(f"{path.relative_to(root)} (not a regular file)")
         else:
             return stat.S_ISDIR(info.st_mode)
         return False
@@ -133,30 +154,31 @@ def unsafe_files(folder):
     return found
 
 
-def check_submission(student):
-    """None if submitted/STUDENT holds a readable notebook and nothing unsafe, else why it
-    cannot be graded (one line, with the fix)."""
+def check_submission(assignment, student, root):
+    """None if root/submitted/STUDENT holds `assignment`'s notebook, readable, and nothing unsafe,
+    else why it cannot be graded (one line, with the fix)."""
     if not STUDENT_ID.fullmatch(student):
         return (f"the student id {escape(ascii(student))} is not a safe name (letters, digits and "
                 ". _ @ + - only, at most 64, starting with a letter or digit). Fix: rename the "
                 "folder in submitted/.")
-    unsafe = unsafe_files(ROOT / "submitted" / student)
+    unsafe = unsafe_files(Path(root) / "submitted" / student, Path(root))
     if unsafe:
         return (f"{', '.join(escape(path, 120) for path in unsafe[:5])}"
                 f"{f' and {len(unsafe) - 5} more' if len(unsafe) > 5 else ''}: grading takes in "
                 "regular files and folders only. Fix: submit the notebook itself (no links, no "
                 "special files).")
-    folder = ROOT / "submitted" / student / ASSIGNMENT
-    path = folder / f"{NOTEBOOK}.ipynb"
+    name, notebook = assignment.name, assignment.notebook
+    folder = Path(root) / "submitted" / student / name
+    path = folder / notebook
     if not path.exists():
         found = sorted(p.name for p in folder.glob("*.ipynb")) if folder.is_dir() else []
-        return (f"no {NOTEBOOK}.ipynb in submitted/{student}/{ASSIGNMENT}/ (found: "
+        return (f"no {notebook} in submitted/{student}/{name}/ (found: "
                 f"{escape(', '.join(found), 120) or 'no notebook'}). Fix: submit the notebook "
                 "under its original name.")
     try:
         nbformat.validate(nbformat.read(path, as_version=4))
     except Exception as error:  # JSON or schema errors: nbformat raises several kinds
-        return (f"submitted/{student}/{ASSIGNMENT}/{NOTEBOOK}.ipynb is not a valid notebook "
+        return (f"submitted/{student}/{name}/{notebook} is not a valid notebook "
                 f"({type(error).__name__}: {escape(str(error), 120)}). Fix: open "
                 "it in Jupyter, save it, and submit again.")
     return None
@@ -186,10 +208,12 @@ class Worker:
 
     def start(self):
         options = [UNSAFE_KERNELS] if self.grader.unsafe else []
-        with open(REPORTS / "logs" / f"worker-{self.number}.log", "a") as log:
+        with open(self.grader.logs / f"worker-{self.number}.log", "a") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "course.worker", ASSIGNMENT, *options],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True, cwd=ROOT,
+                [sys.executable, "-m", "course.worker", self.grader.assignment.name,
+                 str(self.grader.logs), *options],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True,
+                cwd=self.grader.course.root,
                 env={**nbgrader_environment(), sandbox.RECORD: str(self.grader.boundaries)},
                 start_new_session=True)
 
@@ -231,15 +255,19 @@ class Worker:
 
 
 class Grader:
-    """One batch: submissions graded in parallel by nbgrader's autograde (a course.worker per
-    job), each kernel in a boundary of its own (course/sandbox.py) unless `unsafe`."""
+    """One batch: submissions of one assignment graded in parallel by nbgrader's autograde (a
+    course.worker per job), each kernel in a boundary of its own (course/sandbox.py) unless
+    `unsafe`."""
 
-    def __init__(self, jobs, unsafe=False):
-        self.jobs, self.unsafe = jobs, unsafe
+    def __init__(self, course, assignment, jobs, unsafe=False):
+        self.course, self.assignment, self.jobs, self.unsafe = course, assignment, jobs, unsafe
+        self.reports = course.reports / assignment.name
+        self.logs = self.reports / "logs"
+        self.logs.mkdir(parents=True, exist_ok=True)
         self.lock = threading.Lock()
         self.scratch = Path(tempfile.mkdtemp(prefix="course-grading-"))  # root only (0700)
         self.boundaries = self.scratch / "boundaries.jsonl"  # the kernels' boundaries report here
-        self.digest = course_files_digest()
+        self.digest = course.files_digest()
         self.workers = []
         self.local = threading.local()
 
@@ -247,7 +275,7 @@ class Grader:
         """Run one nbgrader command in the course folder, its output appended to `log`."""
         env = {**nbgrader_environment(), sandbox.RECORD: str(self.boundaries)}
         return run_logged([sys.executable, "-m", "nbgrader", *args], log, timeout,
-                          f"nbgrader {' '.join(args)}", cwd=ROOT, env=env)
+                          f"nbgrader {' '.join(args)}", cwd=self.course.root, env=env)
 
     def worker(self):
         """This thread's worker."""
@@ -260,16 +288,17 @@ class Grader:
     def grade(self, student):
         """Autograde one submission; returns its record (a dict, see `main`)."""
         start = time.perf_counter()
-        problem = check_submission(student)
-        record = {"student": student, "status": "not graded", "problem": problem, "killed": 0}
+        problem = check_submission(self.assignment, student, self.course.root)
+        record = {"student": student, "assignment": self.assignment.name, "status": "not graded",
+                  "problem": problem, "killed": 0}
         if problem is None:
             result = self.worker().autograde(student)
-            log = REPORTS / "logs" / f"{student}.log"
+            log = self.logs / f"{student}.log"
             if result == "timeout":
                 record["problem"] = f"nbgrader autograde ran over {SUBMISSION_SECONDS} s"
             elif not result["success"]:
                 record["problem"] = (f"nbgrader autograde failed: {last_error(log)}; see "
-                                     f"reports/logs/{log.name}")
+                                     f"{log.relative_to(self.course.root)}")
             else:
                 record["status"] = "graded"
         record["seconds"] = round(time.perf_counter() - start, 2)
@@ -285,7 +314,7 @@ class Grader:
         """{student: processes the sandboxed kernels left behind and their boundary killed}."""
         killed = {}
         for entry in self.kernel_boundaries():
-            parts = Path(entry["folder"]).relative_to(ROOT / "autograded").parts
+            parts = Path(entry["folder"]).relative_to(self.course.root / "autograded").parts
             killed[parts[0]] = killed.get(parts[0], 0) + entry["killed"]
         return killed
 
@@ -295,7 +324,6 @@ class Grader:
         return [pid for pids in sandbox.leftover_processes(uids).values() for pid in pids]
 
     def run(self, students):
-        (REPORTS / "logs").mkdir(parents=True, exist_ok=True)
         records, done = {}, 0
 
         def task(student):
@@ -304,7 +332,8 @@ class Grader:
             with self.lock:
                 done += 1
                 records[student] = record
-                print(f"[{done}/{len(students)}] graded {escape(student, 40):40s} "
+                print(f"[{done}/{len(students)}] {self.assignment.name}: graded "
+                      f"{escape(student, 40):40s} "
                       f"{record['seconds']:5.1f} s  {escape(record['problem'] or 'ok', 160)}",
                       flush=True)
 
@@ -320,13 +349,14 @@ class Grader:
         return {student: records[student] for student in students}
 
 
-def cell_scores(students):
+def cell_scores(course, assignment, students):
     """{student: {graded function: [score, max score]}} from the gradebook."""
     scores = {}
-    with Gradebook(f"sqlite:///{ROOT / 'gradebook.db'}") as gradebook:
+    with Gradebook(course.db_url) as gradebook:
         for student in students:
             try:
-                notebook = gradebook.find_submission_notebook(NOTEBOOK, ASSIGNMENT, student)
+                notebook = gradebook.find_submission_notebook(assignment.stem, assignment.name,
+                                                              student)
             except MissingEntry:  # not graded
                 scores[student] = {}
                 continue
@@ -340,7 +370,7 @@ def _stream_text(cell, name):
                    if o.output_type == "stream" and o.name == name)
 
 
-def findings(record, scores):
+def findings(course, assignment, record, scores):
     """What went wrong in one submission, in the instructor's terms: a list of
     {"student", "cell", "kind", "message"} (kinds: not graded, test cell, error, stderr,
     hidden, processes)."""
@@ -352,10 +382,10 @@ def findings(record, scores):
     if record["status"] != "graded":
         return [finding(None, "not graded", record["problem"])]
     found = []
-    notebook = nbformat.read(ROOT / "autograded" / student / ASSIGNMENT / f"{NOTEBOOK}.ipynb",
-                             as_version=4)
+    notebook = nbformat.read(course.root / "autograded" / student / assignment.name
+                             / assignment.notebook, as_version=4)
     present = {cell.metadata.get("nbgrader", {}).get("grade_id"): cell for cell in notebook.cells}
-    for test in POINTS:
+    for test in assignment.points:
         if test not in present:
             found.append(finding(test, "test cell", "the test cell is missing (deleted from the "
                                  "submission): nbgrader scores it 0"))
@@ -396,53 +426,142 @@ def render(finding):
     return f"{escape(finding['student'], 80)}: {cell}{kind}{escape(finding['message'])}"
 
 
-def gradebook_check(students):
-    """(integrity, number of the students with a submission recorded) after the batch."""
-    path = ROOT / "gradebook.db"
-    with sqlite3.connect(path) as connection:
-        status = connection.execute("PRAGMA integrity_check").fetchone()[0]
-    with Gradebook(f"sqlite:///{path}") as gradebook:
-        graded = sum(1 for s in students if _has_submission(gradebook, s))
+def gradebook_check(course, assignment, students):
+    """(integrity, number of the students with a submission recorded) after the batch; the
+    integrity is SQLite's own check, or "ok" when another database answers."""
+    if course.db_url.startswith("sqlite:///"):
+        with sqlite3.connect(course.db_url.removeprefix("sqlite:///")) as connection:
+            status = connection.execute("PRAGMA integrity_check").fetchone()[0]
+    else:
+        status = "ok"
+    with Gradebook(course.db_url) as gradebook:
+        graded = sum(1 for s in students if _has_submission(gradebook, assignment, s))
     return status, graded
 
 
-def _has_submission(gradebook, student):
+def _has_submission(gradebook, assignment, student):
     try:
-        gradebook.find_submission_notebook(NOTEBOOK, ASSIGNMENT, student)
+        gradebook.find_submission_notebook(assignment.stem, assignment.name, student)
         return True
     except MissingEntry:
         return False
 
 
-def write_table(records):
-    with open(REPORTS / "grades_by_cell.csv", "w", newline="") as handle:
+def write_table(folder, assignment, records):
+    cells = assignment.functions
+    with open(folder / "grades_by_cell.csv", "w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["student", *CELLS, "total", "max", "seconds", "status"])
+        writer.writerow(["student", *cells, "total", "max", "seconds", "status"])
         for student, record in records.items():
             per_cell = record["scores"]
-            writer.writerow([escape(student, 80), *(per_cell.get(c, ("", ""))[0] for c in CELLS),
+            writer.writerow([escape(student, 80), *(per_cell.get(c, ("", ""))[0] for c in cells),
                              sum(score for score, _ in per_cell.values()),
                              sum(top for _, top in per_cell.values()), f"{record['seconds']:.1f}",
                              record["status"]])
-    width = max(len(name) for name in CELLS) + 2
-    print("\n" + f"{'student':40s}" + "".join(f"{c:>{width}s}" for c in CELLS) + f"{'total':>8s}")
+    width = max(len(name) for name in cells) + 2
+    print(f"\n{assignment.name}\n" + f"{'student':40s}" + "".join(f"{c:>{width}s}" for c in cells)
+          + f"{'total':>8s}")
     for student, record in records.items():
         per_cell = record["scores"]
         row = "".join(f"{f'{per_cell[c][0]:g} / {per_cell[c][1]:g}':>{width}s}" if c in per_cell
-                      else f"{'not graded':>{width}s}" for c in CELLS)
+                      else f"{'not graded':>{width}s}" for c in cells)
         total = sum(score for score, _ in per_cell.values())
         print(f"{escape(student, 40):40s}{row}{total:>8g}")
 
 
-def assignment_in_gradebook():
-    if not (ROOT / "gradebook.db").exists():
+def assignment_in_gradebook(course, name):
+    try:
+        with Gradebook(course.db_url) as gradebook:
+            return any(a.name == name for a in gradebook.assignments)
+    except Exception:  # no gradebook yet, or a database that does not answer
         return False
-    with Gradebook(f"sqlite:///{ROOT / 'gradebook.db'}") as gradebook:
-        return any(a.name == ASSIGNMENT for a in gradebook.assignments)
+
+
+def classes(root, names, known, students=()):
+    """{assignment: [entry of root/submitted/]} to grade, for the assignments `names`: the
+    `students` named, each for every one of them; else every entry with a folder of it, and an
+    entry with no folder of any assignment in `known` once, under the first (it gets a line
+    saying what is missing). Links are included, so that they are refused with a line."""
+    submitted = Path(root) / "submitted"
+    if students:
+        return {name: list(students) for name in names}
+    entries = sorted(p.name for p in submitted.iterdir()
+                     if p.is_dir() or p.is_symlink()) if submitted.is_dir() else []
+    found = {name: [] for name in names}
+    for entry in entries:
+        has = [name for name in names if os.path.lexists(submitted / entry / name)]
+        if not any(os.path.lexists(submitted / entry / other) for other in known):
+            has = list(names[:1])
+        for name in has:
+            found[name].append(entry)
+    return {name: found[name] for name in names if found[name]}
+
+
+def grade_assignment(course, assignment, students, jobs, unsafe):
+    """Grade `students`' submissions of `assignment`; write its reports; return its results."""
+    grader = Grader(course, assignment, jobs, unsafe=unsafe)
+    boundary = None if grader.unsafe else sandbox.describe()
+    isolation = ("NONE (--unsafe-no-sandbox): student code runs with the grader's rights"
+                 if grader.unsafe else f"one per submission: {boundary}")
+    print(f"{assignment.name}: grading {len(students)} submissions, {grader.jobs} at a time; "
+          f"sandbox: {isolation}", flush=True)
+    started = time.perf_counter()
+    records = grader.run(students)
+    elapsed = time.perf_counter() - started
+    log = grader.logs / "batch.log"
+    log.write_text("")
+    if grader.nbgrader(log, "generate_feedback", assignment.name, "--force") != 0:
+        raise SystemExit(f"error: nbgrader generate_feedback failed; see {log}")
+    safe = [s for s in students if STUDENT_ID.fullmatch(s)]
+    scores = cell_scores(course, assignment, safe)
+    for student, record in records.items():
+        record["scores"] = scores.get(student, {})
+    write_table(grader.reports, assignment, records)
+    changed = sorted(path for path, digest in course.files_digest().items()
+                     if grader.digest.get(path) != digest)
+    integrity, recorded = gradebook_check(course, assignment, safe)
+    left = None if grader.unsafe else grader.leftover_processes()
+    if not grader.unsafe:
+        sandbox.sweep()  # scratch of this batch's kernels whose launcher nbgrader killed
+    batch = {"assignment": assignment.name, "submissions": len(students), "jobs": grader.jobs,
+             "sandbox": boundary, "seconds": round(elapsed, 1),
+             "seconds_per_submission": round(elapsed / len(students), 2),
+             "course_files_changed": changed, "gradebook_integrity": integrity,
+             "submissions_recorded": recorded,
+             "processes_left": None if grader.unsafe else len(left)}
+    found = [f for record in records.values()
+             for f in findings(course, assignment, record, record["scores"])]
+    results = {"batch": batch, "submissions": records, "findings": found}
+    (grader.reports / "grading_results.json").write_text(json.dumps(results, indent=1) + "\n")
+    report = [render(f) for f in found] + [
+        f"course files: {'unchanged' if not changed else 'CHANGED: ' + ', '.join(changed)}",
+        f"gradebook: integrity {integrity}, {recorded} of {len(students)} submissions recorded",
+        f"sandbox processes left after grading: {batch['processes_left']}"]
+    (grader.reports / "grading_report.txt").write_text("\n".join(report) + "\n")
+    print("\n" + "\n".join(report))
+    per = batch["seconds_per_submission"]
+    print(f"\n{assignment.name}: graded {len(students)} submissions in {elapsed:.0f} s with "
+          f"{grader.jobs} jobs: {per:.1f} s per submission, {60 / per:.1f} submissions per minute")
+    where = grader.reports.relative_to(course.root)
+    print(f"feedback in feedback/<student>/{assignment.name}/, grades in reports/grades.csv and "
+          f"{where}/grades_by_cell.csv, findings in {where}/grading_report.txt, all of it as "
+          f"data in {where}/grading_results.json", flush=True)
+    shutil.rmtree(grader.scratch, ignore_errors=True)
+    return results
+
+
+def default_root():
+    """The current folder when it holds nbgrader_config.py, else this code's course."""
+    return Path.cwd() if (Path.cwd() / "nbgrader_config.py").exists() else ROOT
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--root", type=Path, default=None,
+                        help="the course folder (default: the current folder when it holds "
+                             "nbgrader_config.py, else this code's)")
+    parser.add_argument("--assignment", nargs="+", metavar="NAME",
+                        help="grade these assignments (default: every one with a submission)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                         help="submissions graded at once (default: one per CPU core)")
     parser.add_argument("--shard", metavar="K/N", help="grade only the K-th of N shares")
@@ -451,78 +570,54 @@ def main(argv=None):
                              "(only for code you trust: it can read the references)")
     parser.add_argument("students", nargs="*", help="default: every folder in submitted/")
     args = parser.parse_args(argv)
-    submitted = ROOT / "submitted"
-    students = args.students
-    if not students and submitted.is_dir():
-        students = sorted(p.name for p in submitted.iterdir()
-                          if p.is_dir() or p.is_symlink())  # a link is refused, with a line
-    if args.shard:
-        students = shard(students, args.shard)
-    if not students:
-        print("error: submitted/ has no submissions. Fix: run `make submissions`.", file=sys.stderr)
+    course = Course(args.root or default_root())
+    try:
+        known = assignments(course.root)
+    except AssignmentError as error:
+        print(f"error: {error}", file=sys.stderr)
         return 2
-    if not assignment_in_gradebook():
-        print(f"error: gradebook.db has no assignment '{ASSIGNMENT}'. Fix: run `make release` "
-              "(nbgrader generate_assignment records it) first.", file=sys.stderr)
+    unknown = sorted(set(args.assignment or ()) - set(known))
+    if unknown:
+        print(f"error: no assignment {', '.join(unknown)} in {course.root / 'source'} (there "
+              f"are: {', '.join(known) or 'none'}). Fix: name one of them.", file=sys.stderr)
+        return 2
+    to_grade = classes(course.root, list(args.assignment or known), known, args.students)
+    if args.shard:
+        to_grade = {name: shard(students, args.shard) for name, students in to_grade.items()}
+        to_grade = {name: students for name, students in to_grade.items() if students}
+    if not to_grade:
+        print("error: submitted/ has no submissions. Fix: collect them (`nbgrader collect "
+              "ASSIGNMENT`, docs/instructor.md) or copy each to submitted/STUDENT/ASSIGNMENT/; "
+              "`make demo` grades the sample submissions in a copy of the course.",
+              file=sys.stderr)
+        return 2
+    missing = [name for name in to_grade if not assignment_in_gradebook(course, name)]
+    if missing:
+        print(f"error: the gradebook has no assignment {', '.join(missing)}. Fix: run `make "
+              "release` (nbgrader generate_assignment records it) first.", file=sys.stderr)
         return 2
     problem = None if args.unsafe_no_sandbox else sandbox.unavailable()
     if problem:
         print(f"error: cannot sandbox student code: {problem} (or, for code you trust only: "
               "--unsafe-no-sandbox)", file=sys.stderr)
         return 2
-    REPORTS.mkdir(exist_ok=True)
+    course.reports.mkdir(exist_ok=True)
     if not args.unsafe_no_sandbox:
         sandbox.sweep()  # what killed kernel launchers of earlier batches left
-    grader = Grader(max(1, args.jobs), unsafe=args.unsafe_no_sandbox)
-    boundary = None if grader.unsafe else sandbox.describe()
-    isolation = ("NONE (--unsafe-no-sandbox): student code runs with the grader's rights"
-                 if grader.unsafe else f"one per submission: {boundary}")
-    print(f"grading {len(students)} submissions, {grader.jobs} at a time; sandbox: {isolation}",
-          flush=True)
-    started = time.perf_counter()
-    records = grader.run(students)
-    elapsed = time.perf_counter() - started
-    log = REPORTS / "logs" / "batch.log"
+    failed = False
+    for name, students in to_grade.items():
+        batch = grade_assignment(course, known[name], students, max(1, args.jobs),
+                                 args.unsafe_no_sandbox)["batch"]
+        failed = failed or bool(batch["course_files_changed"] or batch["processes_left"])
+    log = course.reports / "export.log"
     log.write_text("")
-    for step in (["generate_feedback", ASSIGNMENT, "--force"],
-                 ["export", "--to", str(REPORTS / "grades.csv")]):
-        if grader.nbgrader(log, *step) != 0:
-            print(f"error: nbgrader {step[0]} failed; see {log}", file=sys.stderr)
-            return 1
-    scores = cell_scores([s for s in students if STUDENT_ID.fullmatch(s)])
-    for student, record in records.items():
-        record["scores"] = scores.get(student, {})
-    write_table(records)
-    changed = sorted(path for path, digest in course_files_digest().items()
-                     if grader.digest.get(path) != digest)
-    integrity, recorded = gradebook_check([s for s in students if STUDENT_ID.fullmatch(s)])
-    left = None if grader.unsafe else grader.leftover_processes()
-    if not grader.unsafe:
-        sandbox.sweep()  # scratch of this batch's kernels whose launcher nbgrader killed
-    batch = {"submissions": len(students), "jobs": grader.jobs,
-             "sandbox": boundary,
-             "seconds": round(elapsed, 1),
-             "seconds_per_submission": round(elapsed / len(students), 2),
-             "course_files_changed": changed, "gradebook_integrity": integrity,
-             "submissions_recorded": recorded,
-             "processes_left": None if grader.unsafe else len(left)}
-    found = [f for record in records.values() for f in findings(record, record["scores"])]
-    (REPORTS / "grading_results.json").write_text(json.dumps(
-        {"batch": batch, "submissions": records, "findings": found}, indent=1) + "\n")
-    report = [render(f) for f in found] + [
-        f"course files: {'unchanged' if not changed else 'CHANGED: ' + ', '.join(changed)}",
-        f"gradebook.db: integrity {integrity}, {recorded} of {len(students)} submissions recorded",
-        f"sandbox processes left after grading: {batch['processes_left']}"]
-    (REPORTS / "grading_report.txt").write_text("\n".join(report) + "\n")
-    print("\n" + "\n".join(report))
-    per = batch["seconds_per_submission"]
-    print(f"\ngraded {len(students)} submissions in {elapsed:.0f} s with {grader.jobs} jobs: "
-          f"{per:.1f} s per submission, {60 / per:.1f} submissions per minute")
-    print("feedback in feedback/<student>/resnets/, grades in reports/grades.csv and "
-          "reports/grades_by_cell.csv, findings in reports/grading_report.txt, all of it as data "
-          "in reports/grading_results.json")
-    shutil.rmtree(grader.scratch, ignore_errors=True)
-    return 1 if changed or batch["processes_left"] else 0
+    env = nbgrader_environment()
+    if run_logged([sys.executable, "-m", "nbgrader", "export", "--to",
+                   str(course.reports / "grades.csv")], log, None, "nbgrader export",
+                  cwd=course.root, env=env) != 0:
+        print(f"error: nbgrader export failed; see {log}", file=sys.stderr)
+        return 1
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -1,23 +1,18 @@
-"""Build the bundled sample submissions in submitted/ from the release notebook.
-
-    python -m course.submissions
+"""The sample submissions, made from the release notebook; `make demo` (course/demo.py) grades
+them in a demo copy of the course, the audit in its own: never in the real class's submitted/.
 
 Each submission is the release notebook with its answer cells filled in, as a student would hand
 it in: the instructor solution, the untouched release, and wrong answers made by applying one
 realistic mistake (a text edit) to one answer cell of the solution.
 """
-import sys
-
 import nbformat
 
+from course.assignments import find
 from course.notebook import ASSIGNMENT, NOTEBOOK, ROOT, solution_sources
 
 RELEASE = ROOT / "release" / ASSIGNMENT / NOTEBOOK
-SUBMITTED = ROOT / "submitted"
-POINTS = {"identity_block_tests": 3, "convolutional_block_tests": 3, "ResNet50_tests": 3,
-          "bn_behaviour_tests": 3, "reestimate_bn_statistics_tests": 3,
-          "transfer_model_tests": 3, "unfreeze_last_stage_tests": 3}
-CELLS = [test.removesuffix("_tests") for test in POINTS]  # the graded functions, notebook order
+POINTS = find(ASSIGNMENT, ROOT).points  # {test cell: points}, from the notebook's metadata
+CELLS = find(ASSIGNMENT, ROOT).functions  # the graded functions, notebook order
 
 
 class Mistake:
@@ -103,20 +98,3 @@ def expected_scores():
         scores[mistake.student] = {cell: 0 if cell == mistake.loses else points
                                    for cell, points in POINTS.items()}
     return scores
-
-
-def main():
-    if not RELEASE.exists():
-        print(f"error: {RELEASE} not found. Fix: run `make release` first.", file=sys.stderr)
-        return 2
-    why = {mistake.student: f" ({mistake.why})" for mistake in MISTAKES}
-    for student, notebook in submissions().items():
-        path = SUBMITTED / student / ASSIGNMENT / NOTEBOOK
-        path.parent.mkdir(parents=True, exist_ok=True)
-        nbformat.write(notebook, path)
-        print(f"wrote {path.relative_to(ROOT)}{why.get(student, '')}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

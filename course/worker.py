@@ -3,10 +3,10 @@ call formgrader's Autograde button makes (`NbGraderAPI.autograde`), with the cou
 nbgrader_config.py: course.grade starts one per job, so nbgrader is imported and configured once
 per job instead of once per submission.
 
-    python -m course.worker ASSIGNMENT [NBGRADER OPTIONS]    # in the course folder
+    python -m course.worker ASSIGNMENT LOGS [NBGRADER OPTIONS]    # in the course folder
 
 Reads student ids on stdin, one per line; for each, autogrades it, writes nbgrader's log to
-reports/logs/STUDENT.log, and writes one JSON line {"student", "success", "error"} to stdout.
+LOGS/STUDENT.log, and writes one JSON line {"student", "success", "error"} to stdout.
 Everything else this process and its kernels print goes to stderr.
 """
 import json
@@ -16,7 +16,7 @@ from pathlib import Path
 
 
 def main(argv):
-    assignment, options = argv[0], argv[1:]
+    assignment, logs, options = argv[0], Path(argv[1]), argv[2:]
     results = os.fdopen(os.dup(1), "w")  # the only writer of stdout: kernels print to stderr
     os.dup2(2, 1)
     from nbgrader.apps import NbGraderAPI, NbGraderApp
@@ -24,7 +24,6 @@ def main(argv):
     app = NbGraderApp()
     app.initialize(options)  # reads nbgrader_config.py from this folder, then the options
     api = NbGraderAPI(config=app.config)
-    logs = Path(api.coursedir.root) / "reports" / "logs"
     for line in sys.stdin:
         student = line.strip()
         result = api.autograde(assignment, student, force=True, create=True)

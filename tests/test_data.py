@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import resnets_utils
 from course import data
 from resnets_utils import (load_digits_dataset, load_signs_dataset, one_hot, read_digits_folder,
                            read_signs_file)
@@ -59,6 +60,47 @@ def test_one_hot_rows():
 def test_missing_file_names_the_file_and_the_fix(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"train_signs.h5 not found.*make data"):
         read_signs_file(tmp_path / "train_signs.h5")
+
+
+def _data_folder(folder, without=()):
+    folder.mkdir(parents=True)
+    for name in resnets_utils.DATA_FILES:
+        if name not in without:
+            (folder / name).mkdir() if "." not in name else (folder / name).write_bytes(b"")
+    return folder
+
+
+def test_the_hub_variable_finds_the_data_from_any_working_folder(tmp_path, monkeypatch):
+    shared = _data_folder(tmp_path / "srv" / "data")
+    monkeypatch.setenv("SIGNS_DATA_DIR", str(shared))
+    monkeypatch.chdir(_data_folder(tmp_path / "home" / "student" / "work"))
+    assert resnets_utils.find_datasets_dir() == shared
+    monkeypatch.delenv("SIGNS_DATA_DIR")
+    course = tmp_path / "course"
+    _data_folder(course / "datasets")
+    (course / "release" / "resnets").mkdir(parents=True)
+    monkeypatch.chdir(course / "release" / "resnets")
+    assert resnets_utils.find_datasets_dir() == course / "datasets"
+
+
+def test_missing_data_is_one_message_listing_every_file_and_every_folder_looked_in(
+        tmp_path, monkeypatch):
+    monkeypatch.delenv("SIGNS_DATA_DIR", raising=False)
+    _data_folder(tmp_path / "datasets", without=["example_hand.jpg"])
+    (tmp_path / "work").mkdir()
+    with pytest.raises(FileNotFoundError) as error:
+        resnets_utils.find_datasets_dir(tmp_path / "work")
+    message = str(error.value)
+    assert "\n" not in message
+    for name in resnets_utils.DATA_FILES:
+        assert name in message
+    assert f"{tmp_path / 'work' / 'datasets'} (no such folder)" in message
+    assert f"{tmp_path / 'datasets'} (missing: example_hand.jpg)" in message
+    assert "Fix: on JupyterHub, ask your instructor to set SIGNS_DATA_DIR" in message
+    monkeypatch.setenv("SIGNS_DATA_DIR", str(tmp_path / "datasets"))
+    with pytest.raises(FileNotFoundError, match=r"Looked in \$SIGNS_DATA_DIR: .* \(missing: "
+                                                r"example_hand.jpg\)\. Fix"):
+        resnets_utils.find_datasets_dir()
 
 
 def test_file_that_is_not_hdf5_is_reported(tmp_path):

@@ -7,7 +7,10 @@ import nbformat
 import pytest
 
 from course import grade
+from course.assignments import find
 from course.preprocessors import KeepPointsForStderr
+
+RESNETS = find("resnets")
 
 
 @pytest.mark.parametrize("n", [1, 2, 3, 5])
@@ -30,45 +33,50 @@ def _submit(root, student, name, data):
     (folder / name).write_bytes(data)
 
 
-def test_submission_check_names_the_file_the_problem_and_the_fix(tmp_path, monkeypatch):
-    monkeypatch.setattr(grade, "ROOT", tmp_path)
+def test_submission_check_names_the_file_the_problem_and_the_fix(tmp_path):
     _submit(tmp_path, "renamed", "Residual_Networks (1).ipynb", b"{}")
     _submit(tmp_path, "cut", "Residual_Networks.ipynb", b'{"cells": [')
     _submit(tmp_path, "fine", "Residual_Networks.ipynb",
             b'{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}')
-    assert grade.check_submission("renamed") == (
+    assert grade.check_submission(RESNETS, "renamed", tmp_path) == (
         "no Residual_Networks.ipynb in submitted/renamed/resnets/ (found: Residual_Networks (1)"
         ".ipynb). Fix: submit the notebook under its original name.")
-    cut = grade.check_submission("cut")
+    cut = grade.check_submission(RESNETS, "cut", tmp_path)
     assert cut.startswith("submitted/cut/resnets/Residual_Networks.ipynb is not a valid notebook")
     assert cut.endswith("Fix: open it in Jupyter, save it, and submit again.")
-    assert grade.check_submission("fine") is None
-    assert grade.check_submission("absent").startswith("no Residual_Networks.ipynb in submitted/"
+    assert grade.check_submission(RESNETS, "fine", tmp_path) is None
+    assert grade.check_submission(RESNETS, "absent", tmp_path).startswith("no Residual_Networks.ipynb in submitted/"
                                                        "absent/resnets/ (found: no notebook)")
 
 
-def test_no_submissions_or_no_gradebook_is_one_error_line_and_exit_2(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(grade, "ROOT", tmp_path)
-    assert grade.main([]) == 2
+def test_no_submissions_or_no_gradebook_is_one_error_line_and_exit_2(tmp_path, capsys):
+    shutil.copytree(RESNETS.source().parent, tmp_path / "source" / "resnets",
+                    ignore=shutil.ignore_patterns("*.h5"))
+    assert grade.main(["--root", str(tmp_path)]) == 2
     assert capsys.readouterr().err.strip() == (
-        "error: submitted/ has no submissions. Fix: run `make submissions`.")
+        "error: submitted/ has no submissions. Fix: collect them (`nbgrader collect ASSIGNMENT`, "
+        "docs/instructor.md) or copy each to submitted/STUDENT/ASSIGNMENT/; `make demo` grades "
+        "the sample submissions in a copy of the course.")
     _submit(tmp_path, "someone", "Residual_Networks.ipynb", b"{}")
-    assert grade.main([]) == 2
-    assert "gradebook.db has no assignment 'resnets'. Fix: run `make release`" in (
-        capsys.readouterr().err)
+    assert grade.main(["--root", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "error: the gradebook has no assignment resnets. Fix: run `make release` (nbgrader "
+        "generate_assignment records it) first.")
+    assert grade.main(["--root", str(tmp_path), "--assignment", "nope"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"error: no assignment nope in {tmp_path / 'source'} (there are: resnets). Fix: name one "
+        "of them.")
 
 
 @pytest.mark.parametrize("student", ["a\nb", "../x", "x/y", ".hidden", "-rf", "tab\there",
                                      "e\u202ed", "", "x" * 65])
-def test_an_unsafe_student_id_is_refused_with_the_id_escaped(tmp_path, monkeypatch, student):
-    monkeypatch.setattr(grade, "ROOT", tmp_path)
-    problem = grade.check_submission(student)
+def test_an_unsafe_student_id_is_refused_with_the_id_escaped(tmp_path, student):
+    problem = grade.check_submission(RESNETS, student, tmp_path)
     assert problem.startswith("the student id ") and "is not a safe name" in problem
     assert problem.isprintable() and problem.endswith("Fix: rename the folder in submitted/.")
 
 
-def test_links_hard_links_and_special_files_are_refused_naming_them(tmp_path, monkeypatch):
-    monkeypatch.setattr(grade, "ROOT", tmp_path)
+def test_links_hard_links_and_special_files_are_refused_naming_them(tmp_path):
     secret = tmp_path / "source" / "secret.ipynb"
     secret.parent.mkdir()
     secret.write_text("{}")
@@ -90,7 +98,7 @@ def test_links_hard_links_and_special_files_are_refused_naming_them(tmp_path, mo
                 "pipe": "submitted/pipe/resnets/pipe (not a regular file)",
                 "folder": "submitted/folder/resnets (a symbolic link)"}
     for student, named in expected.items():
-        assert grade.check_submission(student) == (
+        assert grade.check_submission(RESNETS, student, tmp_path) == (
             f"{named}: grading takes in regular files and folders only. Fix: submit the notebook "
             "itself (no links, no special files).")
 
@@ -136,18 +144,19 @@ def test_a_passing_grade_cell_that_warned_keeps_its_points_and_is_reported():
     assert determine_grade(failed) == (0, 3) and KeepPointsForStderr.KEY not in failed.metadata
 
 
-def test_a_grade_cell_zeroed_for_stderr_gets_a_report_line(tmp_path, monkeypatch):
+def test_a_grade_cell_zeroed_for_stderr_gets_a_report_line(tmp_path):
     """Where the preprocessor did not run (nbgrader alone), a passing cell that wrote to stderr
     scores 0: the report says why, instead of leaving "All tests passed!" and 0 unexplained."""
-    monkeypatch.setattr(grade, "ROOT", tmp_path)
     cell = _grade_cell([{"output_type": "stream", "name": "stderr", "text": "UserWarning: x\n"},
                         {"output_type": "stream", "name": "stdout", "text": "All tests passed!\n"}])
     notebook = nbformat.v4.new_notebook(cells=[cell])
     path = tmp_path / "autograded" / "carol" / "resnets" / "Residual_Networks.ipynb"
     path.parent.mkdir(parents=True)
     nbformat.write(notebook, path)
-    record = {"student": "carol", "status": "graded", "problem": None, "hidden": {}, "killed": 0}
-    found = [f for f in grade.findings(record, {"identity_block": [0, 3]}) if f["kind"] == "stderr"]
+    record = {"student": "carol", "status": "graded", "problem": None, "killed": 0}
+    course = grade.Course(tmp_path)
+    found = [f for f in grade.findings(course, RESNETS, record, {"identity_block": [0, 3]})
+             if f["kind"] == "stderr"]
     assert [grade.render(f) for f in found] == [
         "carol: identity_block_tests: wrote to stderr and scores 0 for it (nbgrader counts stderr "
         "as a failure): UserWarning: x"]

@@ -1,6 +1,6 @@
 """The grade audit through nbgrader (course/audit.py, `make grade-audit`): the bundled submissions,
 every cataloged mistake and correct variant, and the hostile submissions, graded in a copy of
-the course with the sandboxed kernel and the hidden tests outside it."""
+the course with the sandboxed kernel and the hidden tests in it, judged outside it."""
 import csv
 import json
 import os
@@ -102,9 +102,11 @@ def test_feedback_never_shows_the_references_and_grade_cells_write_no_stderr(aud
                 assert not streams, (student, cell["metadata"]["nbgrader"]["grade_id"], streams)
 
 
-def test_hidden_failure_is_a_comment_under_the_answer_in_the_feedback(audited):
+def test_hidden_failure_is_an_error_under_the_test_cell_in_the_feedback(audited):
     html = (audit.AUDIT / "feedback" / "adversarial-shadowed-public-test" / "resnets" /
             "Residual_Networks.html").read_text()
-    assert "Hidden tests (run by the grader, outside your notebook) failed" in html
+    assert "HiddenTestFailure" in html
+    assert "hidden tests (run after your notebook, with other inputs) failed, so this cell " \
+        "scores 0" in html
     assert "ResNet50: with the grader&#39;s fixed weights" in html or \
         "ResNet50: with the grader's fixed weights" in html

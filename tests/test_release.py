@@ -1,5 +1,4 @@
-"""The committed release and sample submissions are exactly what generation makes, and clean."""
-import json
+"""The committed release is exactly what generation makes, and clean."""
 import shutil
 import subprocess
 import sys
@@ -52,10 +51,3 @@ def test_release_has_no_solutions_hidden_tests_or_references():
             assert meta["locked"], f"cell {meta['grade_id']} must be read-only"
     assert sum(c.metadata["nbgrader"].get("points", 0) for c in notebook.cells) == sum(
         submissions.POINTS.values())
-
-
-def test_bundled_submissions_equal_a_fresh_generation():
-    for student, notebook in submissions.submissions().items():
-        path = ROOT / "submitted" / student / "resnets" / "Residual_Networks.ipynb"
-        assert json.loads(path.read_text()) == json.loads(nbformat.writes(notebook)), (
-            f"{path} is stale: run `make submissions` and commit it")

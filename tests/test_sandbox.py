@@ -183,10 +183,11 @@ def test_without_root_grading_refuses_in_one_line_unless_told_unsafe(monkeypatch
     monkeypatch.setattr(os, "geteuid", lambda: 1000)
     problem = sandbox.unavailable()
     assert problem.startswith("the grader is not root") and "Fix:" in problem
-    monkeypatch.setattr(grade, "ROOT", tmp_path)
-    monkeypatch.setattr(grade, "assignment_in_gradebook", lambda: True)
-    (tmp_path / "submitted" / "someone").mkdir(parents=True)
-    assert grade.main([]) == 2
+    monkeypatch.setattr(grade, "assignment_in_gradebook", lambda course, name: True)
+    shutil.copytree(grade.ROOT / "source" / "resnets", tmp_path / "source" / "resnets",
+                    ignore=shutil.ignore_patterns("*.h5"))
+    (tmp_path / "submitted" / "someone" / "resnets").mkdir(parents=True)
+    assert grade.main(["--root", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "--unsafe-no-sandbox" in err and "not root" in err
 

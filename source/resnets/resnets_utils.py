@@ -30,23 +30,41 @@ def layer_name(prefix, suffix):
     return None if prefix is None else f"{prefix}_{suffix}"
 
 
-def find_datasets_dir(start=None):
-    """The folder holding the SIGNS .h5 files.
+DATA_VARIABLE = "SIGNS_DATA_DIR"  # JupyterHub sets it to one read-only folder for every student
+DATA_FILES = {"train_signs.h5": "SIGNS training images", "test_signs.h5": "SIGNS test images",
+              "example_hand.jpg": "a photo for section 7",
+              DIGITS_FOLDER: "signs 6-9 photos for section 9"}
 
-    $SIGNS_DATA_DIR wins; otherwise the first `datasets/` folder with train_signs.h5 found in
-    `start` (default: the working directory) or one of its parents.
+
+def find_datasets_dir(start=None):
+    """The folder holding every file of DATA_FILES.
+
+    $SIGNS_DATA_DIR when it is set (on JupyterHub: the course's shared data folder), from any
+    working folder; otherwise the first `datasets/` folder holding them, in `start` (default:
+    the working directory) or one of its parents. Stops with one message that lists what the
+    notebook needs and every folder it looked in.
     """
-    if os.environ.get("SIGNS_DATA_DIR"):
-        return Path(os.environ["SIGNS_DATA_DIR"])
-    here = Path(start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        if (folder / "datasets" / "train_signs.h5").exists():
-            return folder / "datasets"
+    if os.environ.get(DATA_VARIABLE):
+        candidates = [Path(os.environ[DATA_VARIABLE]).expanduser()]
+    else:
+        here = Path(start or Path.cwd()).resolve()
+        candidates = [folder / "datasets" for folder in (here, *here.parents)]
+    looked = []
+    for folder in candidates:
+        missing = [name for name in DATA_FILES if not (folder / name).exists()]
+        if not missing:
+            return folder
+        looked.append(f"{folder} ({'missing' if folder.is_dir() else 'no such folder'}"
+                      f"{': ' + ', '.join(missing) if folder.is_dir() else ''})")
+    where = (f"${DATA_VARIABLE}" if os.environ.get(DATA_VARIABLE)
+             else f"datasets/ in the working folder and its parents (${DATA_VARIABLE} is not set)")
     raise FileNotFoundError(
-        f"datasets/train_signs.h5 not found in {here} or any parent folder. "
-        "Fix: run `make data` in the course folder, or set SIGNS_DATA_DIR to the folder holding "
-        "train_signs.h5 and test_signs.h5."
-    )
+        "the course data was not found: the notebook needs "
+        + ", ".join(f"{name} ({what})" for name, what in DATA_FILES.items())
+        + f" in one folder. Looked in {where}: " + "; ".join(looked) + ". Fix: on JupyterHub, "
+        f"ask your instructor to set {DATA_VARIABLE} to the course's data folder; on your own "
+        f"machine, set {DATA_VARIABLE} to the folder holding these files, or run `make data` "
+        "in the course folder.")
 
 
 def read_signs_file(path):

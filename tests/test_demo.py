@@ -1,0 +1,48 @@
+"""Sample submissions never enter the real class: `make demo` grades them in build/demo/, and
+the course's own submitted/ and gradebook hold none of them."""
+import subprocess
+
+import pytest
+from nbgrader.api import Gradebook
+
+from conftest import ROOT
+from course import demo, sandbox
+from course.submissions import submissions
+
+SAMPLES = set(submissions())
+
+
+def _students(gradebook_file):
+    if not gradebook_file.exists():
+        return set()
+    with Gradebook(f"sqlite:///{gradebook_file}") as gradebook:
+        return {student.id for student in gradebook.students}
+
+
+@pytest.fixture(scope="module")
+def demo_run(datasets_dir):
+    problem = sandbox.unavailable()
+    if problem:
+        pytest.fail(f"grading needs the per-submission sandbox: {problem}")
+    before = _students(ROOT / "gradebook.db"), sorted((ROOT / "submitted").iterdir())
+    code = demo.main(["instructor-solution", "wrong-bn-no-restore"])
+    return code, before
+
+
+def test_the_demo_grades_the_samples_in_its_own_copy(demo_run):
+    code, _ = demo_run
+    assert code == 0
+    assert _students(demo.DEMO / "gradebook.db") == {"instructor-solution", "wrong-bn-no-restore"}
+    grades = (demo.DEMO / "reports" / "grades.csv").read_text()
+    assert ",instructor-solution," in grades and ",wrong-bn-no-restore," in grades
+
+
+def test_the_real_class_holds_no_sample_student(demo_run):
+    _, (students, submitted) = demo_run
+    assert _students(ROOT / "gradebook.db") == students  # the demo added nobody
+    assert not _students(ROOT / "gradebook.db") & SAMPLES
+    assert sorted((ROOT / "submitted").iterdir()) == submitted
+    assert not {path.name for path in (ROOT / "submitted").iterdir()} & SAMPLES
+    tracked = subprocess.run(["git", "ls-files", "submitted", "autograded", "feedback"],
+                             cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    assert tracked == ["autograded/.gitkeep", "feedback/.gitkeep", "submitted/.gitkeep"]

@@ -1,0 +1,111 @@
+"""The whole nbgrader course cycle, as on a shared JupyterHub: a local exchange folder, two
+student accounts (real users of this machine), one submission on time and one late, graded by
+`python -m course.grade` with the course's late policy (course/late.py), feedback released and
+fetched by each student. docs/instructor.md walks through the same commands."""
+import datetime
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbgrader.api import Gradebook
+
+from conftest import ROOT
+from course import demo, sandbox
+from course.grade import nbgrader_environment
+from course.submissions import submissions
+
+COURSE = ROOT / "build" / "exchange-course"
+COURSE_ID = "resnets-course"  # nbgrader_config.py's CourseDirectory.course_id
+# student account -> the sample whose answers they hand in
+STUDENTS = {"course-student-1": "instructor-solution",
+            "course-student-2": "wrong-resnet-no-softmax"}
+
+
+def _nbgrader(*args, cwd, user=None, exchange):
+    command = [sys.executable, "-m", "nbgrader", *args, f"--Exchange.root={exchange}"]
+    if user:
+        command = ["runuser", "-u", user, "--", "env", f"HOME=/home/{user}", *command,
+                   f"--course={COURSE_ID}"]
+    run = subprocess.run(command, cwd=cwd, env=nbgrader_environment(), capture_output=True,
+                         text=True)
+    assert run.returncode == 0, f"{' '.join(args)} ({user or 'instructor'}): {run.stderr[-2000:]}"
+    return run
+
+
+def _timestamp(exchange, user):
+    """When `user`'s submission reached the exchange (nbgrader's timestamp.txt)."""
+    inbound = Path(exchange) / COURSE_ID / "inbound"
+    folder = next(p for p in inbound.iterdir() if p.name.startswith(f"{user}+resnets+"))
+    return datetime.datetime.fromisoformat((folder / "timestamp.txt").read_text().strip())
+
+
+@pytest.fixture(scope="module")
+def term(datasets_dir):
+    if os.geteuid() != 0 or sandbox.unavailable():
+        pytest.fail("the course cycle test needs root (student accounts, the grading sandbox): "
+                    f"{sandbox.unavailable() or 'not root'}. Fix: run the tests as root.")
+    for user in STUDENTS:
+        subprocess.run(["userdel", "-r", user], capture_output=True)
+        subprocess.run(["useradd", "-m", user], check=True)
+    exchange = tempfile.mkdtemp(prefix="course-exchange-")
+    os.chmod(exchange, 0o777)
+    demo.copy_course(COURSE)
+    _nbgrader("release_assignment", "resnets", cwd=COURSE, exchange=exchange)
+    answers = submissions()
+    for number, (user, sample) in enumerate(STUDENTS.items()):
+        home = Path(f"/home/{user}")
+        _nbgrader("fetch_assignment", "resnets", cwd=home, user=user, exchange=exchange)
+        fetched = home / "resnets" / "Residual_Networks.ipynb"
+        assert fetched.exists(), f"{user} fetched nothing"
+        nbformat.write(answers[sample], fetched)  # the student's work on the fetched notebook
+        shutil.chown(fetched, user, user)
+        _nbgrader("submit", "resnets", cwd=home, user=user, exchange=exchange)
+        if number == 0:  # due one second after the first submission: the second one is late
+            due = _timestamp(exchange, user) + datetime.timedelta(seconds=1)
+            _nbgrader("db", "assignment", "add", "resnets", f"--duedate={due.isoformat()}",
+                      cwd=COURSE, exchange=exchange)
+            while datetime.datetime.now(due.tzinfo) <= due + datetime.timedelta(seconds=1):
+                pass
+    _nbgrader("collect", "resnets", cwd=COURSE, exchange=exchange)
+    grading = subprocess.run([sys.executable, "-m", "course.grade", "--jobs", "2"], cwd=COURSE,
+                             capture_output=True, text=True)
+    assert grading.returncode == 0, grading.stdout[-2000:] + grading.stderr[-2000:]
+    _nbgrader("release_feedback", "resnets", cwd=COURSE, exchange=exchange)
+    for user in STUDENTS:
+        _nbgrader("fetch_feedback", "resnets", cwd=f"/home/{user}", user=user, exchange=exchange)
+    yield exchange
+    for user in STUDENTS:
+        subprocess.run(["userdel", "-r", user], capture_output=True)
+    shutil.rmtree(exchange, ignore_errors=True)
+
+
+def test_collect_takes_each_students_submission_with_its_timestamp(term):
+    for user in STUDENTS:
+        folder = COURSE / "submitted" / user / "resnets"
+        assert (folder / "Residual_Networks.ipynb").exists() and (folder / "timestamp.txt").exists()
+
+
+def test_the_late_submission_loses_ten_percent_the_on_time_one_nothing(term):
+    with Gradebook(f"sqlite:///{COURSE / 'gradebook.db'}") as gradebook:
+        on_time = gradebook.find_submission("resnets", "course-student-1")
+        late = gradebook.find_submission("resnets", "course-student-2")
+        assert on_time.total_seconds_late == 0
+        assert (on_time.score, on_time.late_submission_penalty) == (21, 0)
+        assert late.total_seconds_late > 0
+        assert late.notebooks[0].score == 18  # ResNet50 is wrong: 3 points of 21 lost
+        assert late.late_submission_penalty == pytest.approx(1.8)  # 10% of 18, one day started
+
+
+def test_each_student_fetches_their_own_feedback_only(term):
+    for user, sample in STUDENTS.items():
+        found = list(Path(f"/home/{user}/resnets/feedback").rglob("*.html"))
+        assert len(found) == 1, found
+        html = found[0].read_text()
+        assert ("Residual_Networks" in html and
+                ("21.0 / 21.0" in html if sample == "instructor-solution" else "18.0 / 21.0"
+                 in html)), f"{user}'s feedback shows another score"
