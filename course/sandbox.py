@@ -504,6 +504,11 @@ class SandboxKernelManager(AsyncKernelManager):
         if not restart and getattr(self, "_runtime", None):
             shutil.rmtree(self._runtime, ignore_errors=True)
 
+    # AsyncKernelManager binds cleanup_resources to the base class's coroutine; nbclient calls
+    # it directly after a kernel died, so route it through the method above
+    async def cleanup_resources(self, restart=False):
+        await self._async_cleanup_resources(restart=restart)
+
 
 def kernel(course, connection_file, arguments=()):
     """Run an IPython kernel in a boundary, in this (the notebook's) working folder.
