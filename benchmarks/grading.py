@@ -59,7 +59,7 @@ def grade_baseline(folder, files, jobs):
             (staged / student / name).write_bytes(data)
     code = ("import sys\nfrom pathlib import Path\n"
             f"sys.path.insert(0, {str(folder)!r})\nfrom course import audit\n"
-            f"audit.prepare({{d.name: next((f.name, f.read_bytes()) for f in d.iterdir()) "
+            f"audit.prepare({{d.name: {{f.name: f.read_bytes() for f in d.iterdir()}} "
             f"for d in Path({str(staged)!r}).iterdir()}})\n")
     subprocess.run([sys.executable, "-c", code], cwd=folder, check=True, capture_output=True)
     start = time.perf_counter()

@@ -11,8 +11,10 @@ and each of its submissions, in parallel (N at a time, default: one per CPU core
 2. `nbgrader autograde` runs it as nbgrader_config.py says, whoever starts it: its kernel in a
    sandbox of its own (course/sandbox.py), its public tests, then the hidden tests in the same
    kernel, judged outside it (course/hidden.py): a test cell whose hidden tests fail gets an
-   error under it, so nbgrader scores it 0 and the feedback says why.
-Then `nbgrader generate_feedback` (feedback/) and `nbgrader export` (reports/grades.csv).
+   error under it, so nbgrader scores it 0 and the feedback says why;
+3. `nbgrader generate_feedback` writes its feedback (feedback/).
+Both through nbgrader's API in one course.worker process per job. Then `nbgrader export`
+(reports/grades.csv).
 The gradebook is the one nbgrader_config.py names (COURSE_DB_URL: PostgreSQL for a class graded
 on several machines), else gradebook.db.
 --shard K/N grades only the K-th of N equal shares of the class (every N-th student in sorted
@@ -271,12 +273,6 @@ class Grader:
         self.workers = []
         self.local = threading.local()
 
-    def nbgrader(self, log, *args, timeout=None):
-        """Run one nbgrader command in the course folder, its output appended to `log`."""
-        env = {**nbgrader_environment(), sandbox.RECORD: str(self.boundaries)}
-        return run_logged([sys.executable, "-m", "nbgrader", *args], log, timeout,
-                          f"nbgrader {' '.join(args)}", cwd=self.course.root, env=env)
-
     def worker(self):
         """This thread's worker."""
         if not hasattr(self.local, "worker"):
@@ -508,10 +504,6 @@ def grade_assignment(course, assignment, students, jobs, unsafe):
     started = time.perf_counter()
     records = grader.run(students)
     elapsed = time.perf_counter() - started
-    log = grader.logs / "batch.log"
-    log.write_text("")
-    if grader.nbgrader(log, "generate_feedback", assignment.name, "--force") != 0:
-        raise SystemExit(f"error: nbgrader generate_feedback failed; see {log}")
     safe = [s for s in students if STUDENT_ID.fullmatch(s)]
     scores = cell_scores(course, assignment, safe)
     for student, record in records.items():

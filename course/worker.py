@@ -5,7 +5,8 @@ per job instead of once per submission.
 
     python -m course.worker ASSIGNMENT LOGS [NBGRADER OPTIONS]    # in the course folder
 
-Reads student ids on stdin, one per line; for each, autogrades it, writes nbgrader's log to
+Reads student ids on stdin, one per line; for each, autogrades it and generates its feedback
+(`NbGraderAPI.generate_feedback`, so feedback is made in parallel too), writes nbgrader's log to
 LOGS/STUDENT.log, and writes one JSON line {"student", "success", "error"} to stdout.
 Everything else this process and its kernels print goes to stderr.
 """
@@ -27,6 +28,9 @@ def main(argv):
     for line in sys.stdin:
         student = line.strip()
         result = api.autograde(assignment, student, force=True, create=True)
+        if result.get("success"):
+            feedback = api.generate_feedback(assignment, student, force=True)
+            result = {**feedback, "log": result.get("log", "") + feedback.get("log", "")}
         (logs / f"{student}.log").write_text(
             result.get("log", "") + (result.get("error") or ""))
         error = (result.get("error") or "").strip().splitlines()

@@ -143,8 +143,12 @@ def bn_outputs(bn_behaviour):
     cases = {"0": (False, False, (1, 8, 64)), "1": (True, False, (1, 8, 64)),
              "frozen": (False, True, (1, 8, 64)),
              "pinned, batch sizes 4 and 16": (True, False, (4, 16))}
+    models = {}  # a model's statistics are checked unchanged after each case: it can serve again
     for case, (pinned, frozen, batch_sizes) in cases.items():
-        model = utils.tiny_bn_model(always_batch_statistics=pinned, frozen=frozen)
+        if (pinned, frozen) not in models:
+            models[pinned, frozen] = utils.tiny_bn_model(always_batch_statistics=pinned,
+                                                         frozen=frozen)
+        model = models[pinned, frozen]
         before = [w.numpy() for w in model.non_trainable_weights]
         report = bn_behaviour(model, utils.tiny_images(), batch_sizes=batch_sizes)
         if any(not np.array_equal(b, w.numpy())

@@ -326,8 +326,10 @@ def bn_behaviour_test(bn_behaviour):
         ("a model whose BatchNormalization is frozen (trainable=False)", False, True,
          lambda spread: spread < 1e-4, False, False),
     ]
+    models = {}
     for description, pinned, frozen, spread_ok, predict_moves, training_moves in expectations:
-        model = tiny_bn_model(always_batch_statistics=pinned, frozen=frozen)
+        model = models[pinned, frozen] = tiny_bn_model(always_batch_statistics=pinned,
+                                                        frozen=frozen)
         before = [w.numpy() for w in model.non_trainable_weights]
         result = bn_behaviour(model, images)
         if not isinstance(result, dict) or set(result) != {
@@ -351,7 +353,7 @@ def bn_behaviour_test(bn_behaviour):
                          f"{training_moves}: compare the moving statistics before and after one "
                          "call model(images, training=True); do not assume the answer.")
     # The batch sizes come from the argument; the spread is the largest difference between them.
-    model = tiny_bn_model(always_batch_statistics=True)
+    model = models[True, False]  # its statistics were checked unchanged: as built
     p4, p16 = (model.predict(images, batch_size=b, verbose=0) for b in (4, 16))
     want = float(np.max(np.abs(p4 - p16)))
     got = float(bn_behaviour(model, images, batch_sizes=(4, 16))["batch_size_spread"])
@@ -469,7 +471,9 @@ def unfreeze_last_stage_test(unfreeze_last_stage):
     backbone = model.get_layer("backbone")
     images = tiny_images(32, size=16)
     labels = np.eye(4, dtype="float32")[np.random.default_rng(0).integers(0, 4, 32)]
-    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="categorical_crossentropy")
+    # eagerly: a few steps of a small model, where tracing fit's functions took most of the time
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="categorical_crossentropy",
+                  run_eagerly=True)
     model.fit(images, labels, batch_size=16, epochs=1, shuffle=False, verbose=0)  # head only
     unfreeze_last_stage(model, prefix="conv5_", learning_rate=1e-2)
     if not backbone.trainable:
@@ -502,6 +506,7 @@ def unfreeze_last_stage_test(unfreeze_last_stage):
                      "passed: recompile with keras.optimizers.Adam(learning_rate=learning_rate).")
     trainable = {id(weight) for weight in model.trainable_weights}
     before = [weight.numpy() for weight in model.weights]
+    model.run_eagerly = True  # as above, after your compile
     try:
         model.fit(images, labels, batch_size=16, epochs=2, shuffle=False, verbose=0)
     except ValueError as error:
