@@ -15,7 +15,7 @@ PRETRAINED := source/resnets/resnet50.h5
 
 ## demo: install, fetch data, generate the release, and grade the sample submissions in a copy of
 ## the course (build/demo/; course/demo.py): the real class is never touched
-demo: release
+demo: data release
 	$(BIN)/python -m course.demo
 
 ## test: install, fetch data, build the pretrained model once, run all tests (including the full
