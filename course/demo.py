@@ -16,6 +16,7 @@ from pathlib import Path
 
 import nbformat
 
+from course.assignments import assignments
 from course.grade import nbgrader_environment
 from course.submissions import ASSIGNMENT, NOTEBOOK, submissions
 
@@ -33,7 +34,7 @@ def copy_course(folder, environment=None):
         shutil.copytree(ROOT / name, folder / name, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(ROOT / "nbgrader_config.py", folder)
     (folder / "datasets").symlink_to((ROOT / "datasets").resolve())
-    for assignment in sorted(path.name for path in (ROOT / "source").iterdir() if path.is_dir()):
+    for assignment in assignments(ROOT):
         subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", assignment,
                         "--log-level=ERROR"], cwd=folder, check=True,
                        env={**nbgrader_environment(), **(environment or {})})

@@ -48,7 +48,7 @@ import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 
 from course import sandbox
-from course.assignments import AssignmentError, assignments
+from course.assignments import SUFFIX, AssignmentError, assignments
 from course.preprocessors import ExecuteWithHiddenTests, KeepPointsForStderr
 
 ROOT = Path(__file__).resolve().parents[1]  # this code's course: the default --root
@@ -356,7 +356,7 @@ def cell_scores(course, assignment, students):
             except MissingEntry:  # not graded
                 scores[student] = {}
                 continue
-            scores[student] = {grade.name.removesuffix("_tests"): [grade.score, grade.max_score]
+            scores[student] = {grade.name.removesuffix(SUFFIX): [grade.score, grade.max_score]
                                for grade in notebook.grades}
     return scores
 
@@ -395,7 +395,7 @@ def findings(course, assignment, record, scores):
         for output in errors:
             first = (output.evalue.splitlines() or [""])[0]
             if output.ename == ExecuteWithHiddenTests.ERROR_NAME:
-                found.append(finding(grade_id.removesuffix("_tests"), "hidden",
+                found.append(finding(grade_id.removesuffix(SUFFIX), "hidden",
                                      "hidden tests failed: "
                                      + first.removeprefix(HIDDEN_MESSAGE)))
             else:
@@ -405,7 +405,7 @@ def findings(course, assignment, record, scores):
             found.append(finding(grade_id, "stderr", "wrote to stderr and passed its tests: "
                                  f"points kept (nbgrader would give 0): {kept}"))
         elif meta.get("grade") and not errors and _stream_text(cell, "stderr"):
-            zero = scores.get(grade_id.removesuffix("_tests"), [None])[0] == 0
+            zero = scores.get(grade_id.removesuffix(SUFFIX), [None])[0] == 0
             why = " and scores 0 for it (nbgrader counts stderr as a failure)" if zero else ""
             first = (_stream_text(cell, "stderr").strip().splitlines() or [""])[0]
             found.append(finding(grade_id, "stderr", f"wrote to stderr{why}: {first}"))

@@ -4,6 +4,7 @@ from nbgrader import utils
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Unicode
 
+from course.assignments import SUFFIX
 from course.hidden import HiddenTests
 
 
@@ -82,7 +83,7 @@ class ExecuteWithHiddenTests(Execute):
         tests = {cell.metadata.nbgrader["grade_id"]: cell for cell in nb.cells
                  if utils.is_grade(cell) and cell.cell_type == "code"}
         for function, message in hidden.verdicts(ran).items():
-            cell = tests.get(f"{function}_tests")
+            cell = tests.get(function + SUFFIX)
             if cell is not None and message is not None:
                 cell.outputs.append(nbformat.v4.new_output(
                     "error", ename=self.ERROR_NAME, evalue=self.message + message,

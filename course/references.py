@@ -18,6 +18,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np  # noqa: E402
 
 from course import untrusted  # noqa: E402
+from course.assignments import AssignmentError, find  # noqa: E402
 from course.notebook import run_answers, solution_sources  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,16 +26,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def compute(root, assignment):
     """{key: array} of the hidden checks of `assignment` on its instructor solution."""
-    folder = Path(root) / "source" / assignment
-    notebooks = sorted(folder.glob("*.ipynb"))
-    if len(notebooks) != 1:
-        raise SystemExit(f"error: {folder}: expected one notebook, found {len(notebooks)}. Fix: "
-                         "keep one instructor notebook per assignment in source/.")
-    if str(folder) not in sys.path:
-        sys.path.insert(0, str(folder))
+    notebook = find(assignment, root).source()  # one notebook per folder, or one error line
+    if str(notebook.parent) not in sys.path:
+        sys.path.insert(0, str(notebook.parent))
     checks = untrusted.load_checks((Path(root) / "hidden" / assignment / "hidden_checks.py")
                                    .read_text())
-    namespace = run_answers(solution_sources(notebooks[0]), notebooks[0])
+    namespace = run_answers(solution_sources(notebook), notebook)
     return {key: value for name in checks.OUTPUTS
             for key, value in untrusted.outputs(checks, name, namespace[name]).items()}
 
@@ -48,7 +45,11 @@ def main(argv=None):
     assignments = args.assignments or sorted(
         path.parent.name for path in (args.root / "hidden").glob("*/hidden_checks.py"))
     for assignment in assignments:
-        references = compute(args.root, assignment)
+        try:
+            references = compute(args.root, assignment)
+        except AssignmentError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
         target = args.root / "hidden" / assignment / "references.npz"
         temporary = target.with_suffix(".tmp.npz")
         np.savez_compressed(temporary, **references)
