@@ -10,6 +10,7 @@ export PATH := $(BIN):$(PATH)
 export TF_CPP_MIN_LOG_LEVEL := 3
 
 PRETRAINED := source/resnets/resnet50.h5
+ASSIGNMENTS := $(patsubst source/%/,%,$(wildcard source/*/))
 
 .PHONY: demo test install sandbox-tools data pretrained release autograde grade-audit references figures clean
 
@@ -48,9 +49,11 @@ pretrained: $(PRETRAINED)
 $(PRETRAINED): course/pretrained.py | data
 	$(BIN)/python -m course.pretrained --out $@
 
-## release: source/ -> release/ (student version, no solutions or hidden tests) and gradebook.db
+## release: source/ -> release/ (student versions, no solutions or hidden tests) and gradebook.db,
+## for every assignment
 release: install $(PRETRAINED)
-	$(BIN)/nbgrader generate_assignment resnets --force --log-level=WARN
+	for name in $(ASSIGNMENTS); do \
+		$(BIN)/nbgrader generate_assignment $$name --force --log-level=WARN || exit 1; done
 
 ## autograde: grade exactly what is in submitted/ (one job per core, each kernel sandboxed:
 ## docs/grading.md); the release must have been generated (`make release`)
@@ -62,7 +65,7 @@ autograde: install data
 grade-audit: install data $(PRETRAINED)
 	$(BIN)/python -m course.audit
 
-## references: recompute hidden/resnets/references.npz from the instructor solution
+## references: recompute hidden/ASSIGNMENT/references.npz from each instructor solution
 references: install
 	$(BIN)/python -m course.references
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 ROOT = Path(__file__).resolve().parents[1]
+SOURCE = ROOT / "source" / "resnets" / "Residual_Networks.ipynb"  # the notebook it trains
 sys.path[:0] = [str(ROOT), str(ROOT / "source" / "resnets")]
 
 import keras  # noqa: E402
@@ -65,7 +66,7 @@ def main():
     parser.add_argument("--recipes", nargs="+", default=["brief", "cosine"],
                         choices=["brief", "cosine", "momentum"])
     args = parser.parse_args()
-    ns = run_answers(solution_sources())
+    ns = run_answers(solution_sources(SOURCE), SOURCE)
     X_train, Y_train, X_test, Y_test, _ = load_signs_dataset(ROOT / "datasets")
     data = (X_train / 255.0, one_hot(Y_train), X_test / 255.0, one_hot(Y_test))
     out = ROOT / "reports" / "bn_generalization.jsonl"

@@ -2,10 +2,10 @@
 it (--unsafe-no-sandbox), and with the grader of an earlier commit (its own sandbox).
 
     python benchmarks/grading.py [--modes sandbox none baseline] [--jobs 1] [--submissions 12]
-                                 [--baseline 079687d] [--rounds 1]
+                                 [--baseline 079687d] [--rounds 1] [--assignment resnets]
 
-The class: the bundled submissions, then the catalog's mistake packs and the correct variants
-(course/audit.py), the first --submissions of them; no attacks (their timeouts would measure the
+The class: one assignment's sample submissions, then its catalog's mistake packs and correct
+variants (course/audit.py), the first --submissions of them; no attacks (their timeouts would measure the
 timeout, not the grader). Each mode grades the same submissions in a fresh copy of the course;
 with --rounds 2 or more the modes alternate, so load on the machine falls on all of them.
 `baseline` grades them with the earlier commit's course.grade (a `git archive` of it in
@@ -25,13 +25,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from course import audit  # noqa: E402
+from course.assignments import find  # noqa: E402
 
 PRETRAINED = Path("source") / "resnets" / "resnet50.h5"
 
 
-def submissions(count):
-    files, _ = audit.audit_submissions({"port": 0}, attacks=[])
-    return dict(list(files.items())[:count])
+def submissions(assignment, count):
+    files, _ = audit.audit_submissions({"port": 0}, [assignment], attacks=[])
+    return dict(list(files[assignment.name].items())[:count])
 
 
 def baseline_course(ref):
@@ -50,7 +51,8 @@ def baseline_course(ref):
 
 
 def grade_baseline(folder, files, jobs):
-    """Seconds for the earlier commit's grader on `files`, set up by its own audit module."""
+    """Seconds for the earlier commit's grader on `files` ({student: files}, of its one
+    assignment), set up by its own audit module."""
     staged = folder.parent / f"{folder.name}-submissions"
     shutil.rmtree(staged, ignore_errors=True)
     for student, contents in files.items():
@@ -72,11 +74,11 @@ def grade_baseline(folder, files, jobs):
     return seconds
 
 
-def grade_here(files, jobs, unsafe):
+def grade_here(assignment, files, jobs, unsafe):
     """Seconds for this commit's grader on `files`, and its grading results."""
-    audit.prepare(files)
+    audit.prepare({assignment.name: files})
     start = time.perf_counter()
-    results = audit.grade_batch(list(files), jobs, unsafe)
+    results = audit.grade_batch(assignment, list(files), jobs, unsafe)
     seconds = time.perf_counter() - start
     if results is None:
         raise SystemExit("error: grading failed; see reports/grade_audit_output.txt")
@@ -93,8 +95,11 @@ def main():
                         help="the commit whose grader is the baseline (default: the last one "
                              "whose hidden tests ran in a second process, outside nbgrader)")
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--assignment", default="resnets",
+                        help="whose submissions (the baseline grades resnets only)")
     args = parser.parse_args()
-    files = submissions(args.submissions)
+    assignment = find(args.assignment)
+    files = submissions(assignment, args.submissions)
     (ROOT / "reports").mkdir(exist_ok=True)
     (ROOT / "reports" / "grade_audit_output.txt").write_text("")
     seconds = {mode: [] for mode in args.modes}
@@ -105,7 +110,7 @@ def main():
             if mode == "baseline":
                 took = grade_baseline(baseline_course(args.baseline), files, args.jobs)
             else:
-                took, results = grade_here(files, args.jobs, unsafe=mode == "none")
+                took, results = grade_here(assignment, files, args.jobs, unsafe=mode == "none")
                 graded = sum(r["status"] == "graded" for r in results["submissions"].values())
                 if graded != len(files):
                     raise SystemExit(f"error: {mode}: only {graded} of {len(files)} graded")

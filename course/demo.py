@@ -3,8 +3,8 @@
     python -m course.demo [--jobs N] [STUDENT ...]      # make demo
 
 Copies the course to build/demo/ (its code, source/, hidden/ and nbgrader_config.py, the
-datasets linked), generates the assignment there, writes the sample submissions of
-course/submissions.py into its submitted/ and grades them there with course.grade. The real
+datasets linked), generates the assignments there, writes every assignment's sample submissions
+(course/submissions.py) into its submitted/ and grades them there with course.grade. The real
 class (gradebook.db, submitted/, autograded/, feedback/, reports/) is never touched; the audit
 and the tests make their copies the same way (`copy_course`).
 """
@@ -18,7 +18,7 @@ import nbformat
 
 from course.assignments import assignments
 from course.grade import nbgrader_environment
-from course.submissions import ASSIGNMENT, NOTEBOOK, submissions
+from course.submissions import submissions
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "build" / "demo"
@@ -47,24 +47,27 @@ def main(argv=None):
                         "CPU core)")
     parser.add_argument("students", nargs="*", help="default: every sample submission")
     args = parser.parse_args(argv)
-    samples = submissions()
-    unknown = sorted(set(args.students) - set(samples))
+    found = assignments(ROOT)
+    samples = {name: submissions(assignment) for name, assignment in found.items()}
+    names = {student for students in samples.values() for student in students}
+    unknown = sorted(set(args.students) - names)
     if unknown:
         print(f"error: no sample submission {', '.join(unknown)}. Fix: choose among "
-              f"{', '.join(samples)}.", file=sys.stderr)
+              f"{', '.join(sorted(names))}.", file=sys.stderr)
         return 2
     print(f"copying the course to {DEMO.relative_to(ROOT)}/ (the real class is not touched)",
           flush=True)
     copy_course(DEMO)
-    for student, notebook in samples.items():
-        if student in args.students or not args.students:
-            path = DEMO / "submitted" / student / ASSIGNMENT / NOTEBOOK
-            path.parent.mkdir(parents=True)
-            nbformat.write(notebook, path)
+    for name, students in samples.items():
+        for student, notebook in students.items():
+            if student in args.students or not args.students:
+                path = DEMO / "submitted" / student / name / found[name].notebook
+                path.parent.mkdir(parents=True)
+                nbformat.write(notebook, path)
     jobs = ["--jobs", str(args.jobs)] if args.jobs else []
     code = subprocess.run([sys.executable, "-m", "course.grade", *jobs], cwd=DEMO).returncode
-    print(f"\nthe demo class is in {DEMO.relative_to(ROOT)}/: feedback/<student>/{ASSIGNMENT}/, "
-          f"reports/ (grades.csv; {ASSIGNMENT}/grading_report.txt, grading_results.json)")
+    print(f"\nthe demo class is in {DEMO.relative_to(ROOT)}/: feedback/STUDENT/ASSIGNMENT/, "
+          "reports/ (grades.csv; ASSIGNMENT/grading_report.txt, grading_results.json)")
     return code
 
 

@@ -1,22 +1,24 @@
-"""The instructor notebook as code: its answer cells, and a namespace that has run them."""
+"""An instructor notebook as code: its answer cells, and a namespace that has run them.
+
+Every function takes the notebook's path (`Assignment.source()`): nothing here names an
+assignment.
+"""
 import ast
 import contextlib
 import io
+import sys
 from pathlib import Path
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parents[1]
-ASSIGNMENT = "resnets"
-NOTEBOOK = "Residual_Networks.ipynb"
-SOURCE = ROOT / "source" / ASSIGNMENT / NOTEBOOK
+IMPORTS = "imports"  # grade_id of each notebook's read-only cell that imports what answers use
 
 
 def grade_id(cell):
     return cell.metadata.get("nbgrader", {}).get("grade_id")
 
 
-def solution_sources(source=SOURCE):
+def solution_sources(source):
     """Answer cell sources of the instructor notebook `source`, solution markers removed, by
     grade_id."""
     answers = {}
@@ -28,26 +30,44 @@ def solution_sources(source=SOURCE):
     return answers
 
 
-def run_answers(answers, source=SOURCE):
-    """A namespace that ran the notebook's imports cell, then `answers` (grade_id -> source).
+def use_folder(folder):
+    """Make `import NAME` find the modules of the assignment folder `folder` (its public tests,
+    its utilities) in this process, forgetting those imported from a sibling assignment's
+    folder, which may have the same names."""
+    folder = Path(folder).resolve()
+    for name, module in list(sys.modules.items()):
+        path = getattr(module, "__file__", None)
+        if path and Path(path).resolve().parent.parent == folder.parent \
+                and Path(path).resolve().parent != folder:
+            del sys.modules[name]
+    if str(folder) in sys.path:
+        sys.path.remove(str(folder))
+    sys.path.insert(0, str(folder))
 
-    Needs the notebook's folder on sys.path (the imports cell imports the assignment's modules);
-    the imports cell's printed lines are swallowed.
-    """
-    imports = next(cell for cell in nbformat.read(source, as_version=4).cells
-                   if grade_id(cell) == "imports")
+
+def run_answers(answers, source):
+    """A namespace that ran the notebook's imports cell, then `answers` (grade_id -> source),
+    with the notebook's folder first on sys.path (its imports cell imports the assignment's
+    modules); the printed lines are swallowed."""
+    imports = next((cell for cell in nbformat.read(source, as_version=4).cells
+                    if grade_id(cell) == IMPORTS), None)
+    if imports is None:
+        raise ValueError(f"{source}: no cell with grade_id {IMPORTS!r}. Fix: give the notebook's "
+                         "imports cell that id (read-only), as every assignment does.")
+    use_folder(Path(source).parent)
     namespace = {}
     with contextlib.redirect_stdout(io.StringIO()):
         exec(imports.source, namespace)
-        for source in answers.values():
-            exec(source, namespace)
+        for text in answers.values():
+            exec(text, namespace)
     return namespace
 
 
-def cell_functions(cell_id, namespace):
-    """Define in `namespace` the functions of a given cell (only its `def`s, none of its other
-    statements): lets a benchmark reuse the notebook's recipe without running the cell."""
-    cell = next(cell for cell in nbformat.read(SOURCE, as_version=4).cells
+def cell_functions(cell_id, namespace, source):
+    """Define in `namespace` the functions of a given cell of `source` (only its `def`s, none of
+    its other statements): lets a benchmark reuse the notebook's recipe without running the
+    cell."""
+    cell = next(cell for cell in nbformat.read(source, as_version=4).cells
                 if grade_id(cell) == cell_id)
     tree = ast.parse(cell.source)
     tree.body = [node for node in tree.body if isinstance(node, ast.FunctionDef)]

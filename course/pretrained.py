@@ -21,6 +21,7 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 ROOT = Path(__file__).resolve().parents[1]
+SOURCE = ROOT / "source" / "resnets" / "Residual_Networks.ipynb"  # the notebook it trains
 sys.path.insert(0, str(ROOT / "source" / "resnets"))
 
 import keras  # noqa: E402
@@ -97,7 +98,7 @@ def train(config):
     X_train, Y_train = X[train_index], one_hot(Y[train_index])
     X_val, Y_val = X[val_index], one_hot(Y[val_index])
     keras.utils.set_random_seed(config.seed)
-    solution = run_answers(solution_sources())
+    solution = run_answers(solution_sources(SOURCE), SOURCE)
     model = solution["ResNet50"](input_shape=(64, 64, 3), classes=6)
     steps = config.epochs * int(np.ceil(len(X_train) / config.batch_size))
     model.compile(optimizer=keras.optimizers.Adam(

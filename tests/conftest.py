@@ -1,4 +1,5 @@
-"""Shared set-up: import paths, the solution notebook as a namespace, the dataset check."""
+"""Shared set-up: import paths, instructor solutions as namespaces, the dataset check."""
+import functools
 import os
 import sys
 from pathlib import Path
@@ -9,26 +10,30 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 # nbgrader runs `alembic` from PATH when it creates a gradebook: use this environment's.
 os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
 ROOT = Path(__file__).resolve().parents[1]
-ASSIGNMENT_DIR = ROOT / "source" / "resnets"
-for path in (ROOT, ASSIGNMENT_DIR, ROOT / "hidden" / "resnets"):
-    if str(path) not in sys.path:
-        sys.path.insert(0, str(path))
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
+from course import catalog  # noqa: E402
+from course.assignments import assignments  # noqa: E402
 from course.notebook import run_answers, solution_sources  # noqa: E402
-from course.submissions import apply  # noqa: E402
+
+ASSIGNMENTS = assignments(ROOT)
 
 
-@pytest.fixture(scope="session")
-def solution():
-    return run_answers(solution_sources())
+@functools.lru_cache(maxsize=None)
+def _solution(name):
+    source = ASSIGNMENTS[name].source()
+    return run_answers(solution_sources(source), source)
 
 
-@pytest.fixture(scope="session")
-def make_namespace():
-    """Namespace of the solution with one mistake (course.submissions.Mistake) made."""
-    def make(mistake):
-        return run_answers(apply(mistake, solution_sources()))
-    return make
+def namespace(name, mistake=None):
+    """The namespace of assignment `name`'s instructor solution, with `mistake` (a catalog
+    entry) made if given; its folder first on sys.path (its public_tests importable)."""
+    source = ASSIGNMENTS[name].source()
+    if mistake is None:
+        run_answers({}, source)  # the assignment's folder on sys.path, its modules current
+        return _solution(name)
+    return run_answers(catalog.apply(mistake, solution_sources(source)), source)
 
 
 @pytest.fixture(scope="session")

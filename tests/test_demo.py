@@ -6,10 +6,13 @@ import pytest
 from nbgrader.api import Gradebook
 
 from conftest import ROOT
-from course import demo, sandbox
+from course import catalog, demo, sandbox
+from course.assignments import assignments
 from course.submissions import submissions
 
-SAMPLES = set(submissions())
+SAMPLES = {student for assignment in assignments(ROOT).values()
+           for student in submissions(assignment)}
+WRONG = catalog.of(next(iter(assignments(ROOT).values()))).samples[0].student
 
 
 def _students(gradebook_file):
@@ -25,16 +28,16 @@ def demo_run(datasets_dir):
     if problem:
         pytest.fail(f"grading needs the per-submission sandbox: {problem}")
     before = _students(ROOT / "gradebook.db"), sorted((ROOT / "submitted").iterdir())
-    code = demo.main(["instructor-solution", "wrong-bn-no-restore"])
+    code = demo.main(["instructor-solution", WRONG])
     return code, before
 
 
 def test_the_demo_grades_the_samples_in_its_own_copy(demo_run):
     code, _ = demo_run
     assert code == 0
-    assert _students(demo.DEMO / "gradebook.db") == {"instructor-solution", "wrong-bn-no-restore"}
+    assert _students(demo.DEMO / "gradebook.db") == {"instructor-solution", WRONG}
     grades = (demo.DEMO / "reports" / "grades.csv").read_text()
-    assert ",instructor-solution," in grades and ",wrong-bn-no-restore," in grades
+    assert ",instructor-solution," in grades and f",{WRONG}," in grades
 
 
 def test_the_real_class_holds_no_sample_student(demo_run):

@@ -1,6 +1,7 @@
-"""The grade audit through nbgrader (course/audit.py, `make grade-audit`): the bundled submissions,
-every cataloged mistake and correct variant, and the hostile submissions, graded in a copy of
-the course with the sandboxed kernel and the hidden tests in it, judged outside it."""
+"""The grade audit through nbgrader (course/audit.py, `make grade-audit`), for every assignment:
+the sample submissions, every cataloged mistake and correct variant, and the hostile
+submissions, graded in a copy of the course with the sandboxed kernel and the hidden tests in
+it, judged outside it."""
 import csv
 import json
 import os
@@ -8,10 +9,13 @@ import os
 import pytest
 
 from conftest import ROOT
-from course import audit, sandbox
-from course.adversarial import ATTACKS
-from course.catalog import MUTANTS, VARIANTS
-from course.submissions import CELLS, expected_scores
+from course import audit, catalog, sandbox
+from course.adversarial import ATTACKS, attacks_for
+from course.assignments import assignments
+from course.submissions import expected_scores
+
+ASSIGNMENTS = list(assignments(ROOT).values())
+CATALOGS = {a.name: catalog.of(a) for a in ASSIGNMENTS}
 
 
 @pytest.fixture(scope="module")
@@ -30,25 +34,36 @@ def results(audited):
     return json.loads((ROOT / "reports" / "grade_audit_results.json").read_text())
 
 
+def _rows(rows, kind):
+    return [r for r in rows if r["kind"] == kind]
+
+
 def _failed(rows, kind):
-    return [(r["name"], r["detail"]) for r in rows if r["kind"] == kind and r["ok"] != "True"]
+    return [(r["assignment"], r["name"], r["detail"]) for r in _rows(rows, kind) if r["ok"] != "True"]
+
+
+def test_every_assignment_is_audited(audited):
+    _, rows = audited
+    assert {r["assignment"] for r in rows} - {""} == set(CATALOGS)
 
 
 def test_every_cataloged_mistake_loses_its_cell_with_feedback_naming_it(audited):
     _, rows = audited
-    assert len([r for r in rows if r["kind"] == "mistake"]) == len(MUTANTS)
+    assert len(_rows(rows, "mistake")) == sum(len(c.all_mistakes) for c in CATALOGS.values())
     assert _failed(rows, "mistake") == []
 
 
 def test_every_correct_variant_keeps_full_marks(audited):
     _, rows = audited
-    assert len([r for r in rows if r["kind"] == "variant"]) == len(VARIANTS)
+    assert len(_rows(rows, "variant")) == sum(len(c.variants) for c in CATALOGS.values())
     assert _failed(rows, "variant") == []
 
 
 def test_every_attack_is_contained_and_reported(audited):
     _, rows = audited
-    assert len([r for r in rows if r["kind"] == "attack"]) == len(ATTACKS)
+    wanted = {(a.name, student) for number, a in enumerate(ASSIGNMENTS)
+              for student in attacks_for(a, number == 0, {"port": 0})}
+    assert {(r["assignment"], r["student"]) for r in _rows(rows, "attack")} == wanted
     assert _failed(rows, "attack") == []
 
 
@@ -61,52 +76,61 @@ def test_no_process_left_no_forged_line_no_course_file_changed(audited, results)
 
 
 def test_graded_in_the_sandbox_stealing_scores_nothing_and_harms_no_one(results):
-    records = results["submissions"]
-    for attack in ATTACKS:
-        if attack.zero is not None and attack.zero == CELLS:  # no answers of its own
-            scores = records[attack.student]["scores"].values()
-            assert sum(score for score, _ in scores) == 0, attack.student
-    # the daemon that killed other kernels ran beside other submissions: all graded
-    assert all(r["status"] == "graded" for s, r in records.items()
-               if s in expected_scores() or s.startswith("catalog-"))
+    for number, assignment in enumerate(ASSIGNMENTS):
+        records = results[assignment.name]["submissions"]
+        for student, (_, bound) in attacks_for(assignment, number == 0, {"port": 0}).items():
+            if bound.zero == assignment.functions:  # no answers of its own
+                scores = records[student]["scores"].values()
+                assert sum(score for score, _ in scores) == 0, (assignment.name, student)
+        # the daemon that killed other kernels ran beside other submissions: all graded
+        assert all(r["status"] == "graded" for s, r in records.items()
+                   if s in expected_scores(assignment) or s.startswith("catalog-"))
 
 
 def test_warnings_in_grade_cells_keep_the_points_and_are_reported(results):
-    stderr = {(f["student"], f["cell"]) for f in results["findings"] if f["kind"] == "stderr"}
-    warned = {v.cell for v in VARIANTS if v.student.endswith(("-warning", "-stderr"))}
-    assert len(warned) == 3
-    for cell in warned:
-        student = next(s for s, r in results["submissions"].items()
-                       if s.startswith("catalog-variants-") and (s, f"{cell}_tests") in stderr)
-        assert results["submissions"][student]["scores"][cell] == [3, 3]
+    warned = [(name, v) for name, found in CATALOGS.items() for v in found.variants
+              if v.student.endswith(("-warning", "-stderr"))]
+    assert len(warned) >= 3
+    for name, variant in warned:
+        graded = results[name]
+        stderr = {(f["student"], f["cell"]) for f in graded["findings"] if f["kind"] == "stderr"}
+        student = next(s for s in graded["submissions"] if s.startswith("catalog-variants-")
+                       and (s, variant.loses or f"{variant.cell}_tests") in stderr)
+        points = graded["submissions"][student]["scores"][variant.cell]
+        assert points[0] == points[1] > 0, (name, variant.student, points)
 
 
-def test_bundled_submissions_course_files_and_gradebook(audited):
+def test_sample_submissions_course_files_and_gradebook(audited):
     code, rows = audited
-    assert _failed(rows, "bundled") == [] and _failed(rows, "batch") == []
-    assert {r["name"] for r in rows if r["kind"] == "bundled"} | {
-        r["student"] for r in rows if r["kind"] == "mistake" and r["student"].startswith("wrong-")
-    } == set(expected_scores())
+    assert _failed(rows, "sample") == [] and _failed(rows, "batch") == []
+    for name, found in CATALOGS.items():
+        assert {r["name"] for r in _rows(rows, "sample") if r["assignment"] == name} | {
+            r["student"] for r in _rows(rows, "mistake")
+            if r["assignment"] == name and r["student"].startswith("wrong-")
+        } == set(expected_scores(found.assignment))
     assert code == 0
 
 
-def test_feedback_never_shows_the_references_and_grade_cells_write_no_stderr(audited):
+@pytest.mark.parametrize("assignment", ASSIGNMENTS, ids=lambda a: a.name)
+def test_feedback_never_shows_the_references_and_grade_cells_write_no_stderr(audited, assignment):
     # nbgrader gives 0 points to a passing grade cell that writes to stderr (PITFALLS.md).
-    for student in expected_scores():
-        html = (audit.AUDIT / "feedback" / student / "resnets" / "Residual_Networks.html").read_text()
+    for student in expected_scores(assignment):
+        html = (audit.AUDIT / "feedback" / student / assignment.name /
+                f"{assignment.stem}.html").read_text()
         assert "references.npz" not in html
-        notebook = audit.AUDIT / "autograded" / student / "resnets" / "Residual_Networks.ipynb"
+        notebook = audit.AUDIT / "autograded" / student / assignment.name / assignment.notebook
         for cell in json.loads(notebook.read_text())["cells"]:
             if cell["metadata"].get("nbgrader", {}).get("grade"):
                 streams = [o for o in cell.get("outputs", []) if o.get("name") == "stderr"]
                 assert not streams, (student, cell["metadata"]["nbgrader"]["grade_id"], streams)
 
 
-def test_hidden_failure_is_an_error_under_the_test_cell_in_the_feedback(audited):
-    html = (audit.AUDIT / "feedback" / "adversarial-shadowed-public-test" / "resnets" /
-            "Residual_Networks.html").read_text()
+@pytest.mark.parametrize("assignment", ASSIGNMENTS, ids=lambda a: a.name)
+def test_hidden_failure_is_an_error_under_the_test_cell_in_the_feedback(audited, assignment):
+    html = (audit.AUDIT / "feedback" / "adversarial-shadowed-public-test" / assignment.name /
+            f"{assignment.stem}.html").read_text()
     assert "HiddenTestFailure" in html
+    function = next(a for a in ATTACKS if a.student == "adversarial-shadowed-public-test"
+                    ).function(assignment)
     assert "hidden tests (run after your notebook, with other inputs) failed, so this cell " \
-        "scores 0" in html
-    assert "ResNet50: with the grader&#39;s fixed weights" in html or \
-        "ResNet50: with the grader's fixed weights" in html
+        f"scores 0: {function}: " in html

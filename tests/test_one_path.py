@@ -12,26 +12,29 @@ import pytest
 from nbgrader.api import Gradebook
 
 from conftest import ROOT
-from course import audit, sandbox
+from course import audit, catalog, sandbox
 from course.adversarial import ATTACKS
+from course.assignments import assignments
 from course.grade import nbgrader_environment
-from course.notebook import solution_sources
 from course.preprocessors import ExecuteWithHiddenTests
 from course.submissions import submissions
 
 COURSE = ROOT / "build" / "one-path"
-# the solution; a mistake the public and the hidden tests both catch; a wrong ResNet50 whose cell
-# replaces the public test, so only the hidden tests, inside nbgrader, catch it
-STUDENTS = {"instructor-solution": "", "wrong-resnet-no-softmax": "ResNet50",
-            "adversarial-shadowed-public-test": "ResNet50"}
+ASSIGNMENT = next(iter(assignments(ROOT).values()))  # any one: the path is the same for all
+SHADOWED = next(a for a in ATTACKS if a.student == "adversarial-shadowed-public-test")
+WRONG = SHADOWED.function(ASSIGNMENT)
+# the solution; a sample mistake the public and the hidden tests both catch; the same mistake
+# with an added cell that replaces the public test, so only the hidden tests, inside nbgrader,
+# catch it
+STUDENTS = {"instructor-solution": "", catalog.of(ASSIGNMENT).sample(WRONG).student: WRONG,
+            SHADOWED.student: WRONG}
 
 
 def _files():
-    files = {student: {audit.NOTEBOOK: nbformat.writes(notebook).encode()}
-             for student, notebook in submissions().items() if student in STUDENTS}
-    attack = next(a for a in ATTACKS if a.student == "adversarial-shadowed-public-test")
-    files[attack.student] = attack.build(solution_sources(), {"port": 0})
-    return files
+    files = {student: {ASSIGNMENT.notebook: nbformat.writes(notebook).encode()}
+             for student, notebook in submissions(ASSIGNMENT).items() if student in STUDENTS}
+    files[SHADOWED.student] = SHADOWED.bind(ASSIGNMENT, {"port": 0})[0]
+    return {ASSIGNMENT.name: files}
 
 
 def _graded(db_url=None, courses=(COURSE,)):
@@ -41,13 +44,13 @@ def _graded(db_url=None, courses=(COURSE,)):
     scores, errors = {}, {}
     with Gradebook(db_url or f"sqlite:///{COURSE / 'gradebook.db'}") as gradebook:
         for student in STUDENTS:
-            notebook = gradebook.find_submission_notebook(audit.NOTEBOOK.removesuffix(".ipynb"),
-                                                          audit.ASSIGNMENT, student)
+            notebook = gradebook.find_submission_notebook(ASSIGNMENT.stem, ASSIGNMENT.name,
+                                                          student)
             for grade in notebook.grades:
                 scores[student, grade.name] = (grade.score, grade.auto_score, grade.manual_score)
             for comment in notebook.comments:
                 scores[student, comment.name] = (comment.auto_comment, comment.manual_comment)
-            path = next(course / "autograded" / student / audit.ASSIGNMENT / audit.NOTEBOOK
+            path = next(course / "autograded" / student / ASSIGNMENT.name / ASSIGNMENT.notebook
                         for course in courses if (course / "autograded" / student).exists())
             for cell in nbformat.read(path, as_version=4).cells:
                 name = cell.metadata.get("nbgrader", {}).get("grade_id")
@@ -68,7 +71,7 @@ def both_ways(datasets_dir):
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
     first = _graded()
     for student in STUDENTS:  # nbgrader's command line, one student at a time, no course code
-        run = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", audit.ASSIGNMENT,
+        run = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT.name,
                               "--student", student, "--force"], cwd=COURSE,
                              env=nbgrader_environment(), capture_output=True, text=True)
         assert run.returncode == 0, run.stderr[-3000:]
@@ -77,7 +80,8 @@ def both_ways(datasets_dir):
 
 def test_both_ways_give_every_cell_the_same_score_comment_and_errors(both_ways):
     (scores, errors), (cli_scores, cli_errors) = both_ways
-    assert len(scores) == len(STUDENTS) * 14  # 7 graded cells and 7 answer cells each
+    # a grade cell and an answer cell per graded function
+    assert len(scores) == len(STUDENTS) * 2 * len(ASSIGNMENT.functions)
     assert scores == cli_scores
     assert errors == cli_errors
 
@@ -86,14 +90,14 @@ def test_both_ways_give_every_cell_the_same_score_comment_and_errors(both_ways):
 def test_hidden_tests_run_inside_nbgrader_autograde(both_ways, student):
     _, (scores, errors) = both_ways
     wrong = STUDENTS[student]
-    for cell in ("identity_block", "ResNet50", "unfreeze_last_stage"):
-        hidden = [e for e in errors[student, f"{cell}_tests"]
-                  if e[0] == ExecuteWithHiddenTests.ERROR_NAME]
-        assert scores[student, f"{cell}_tests"][0] == (0 if cell == wrong else 3)
-        assert bool(hidden) == (cell == wrong), hidden
+    for cell, points in ASSIGNMENT.points.items():
+        function = cell.removesuffix("_tests")
+        hidden = [e for e in errors[student, cell] if e[0] == ExecuteWithHiddenTests.ERROR_NAME]
+        assert scores[student, cell][0] == (0 if function == wrong else points)
+        assert bool(hidden) == (function == wrong), hidden
     if wrong:
-        assert "ResNet50: with the grader's fixed weights, the inference output differs" in \
-            dict(errors[student, "ResNet50_tests"])[ExecuteWithHiddenTests.ERROR_NAME]
+        message = dict(errors[student, f"{wrong}_tests"])[ExecuteWithHiddenTests.ERROR_NAME]
+        assert f"failed, so this cell scores 0: {wrong}: " in message, message
 
 
 def test_no_kernel_or_sandbox_process_is_left(both_ways):
