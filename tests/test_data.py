@@ -6,10 +6,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import resnets_utils
+from conftest import ASSIGNMENTS
 from course import data
-from resnets_utils import (load_digits_dataset, load_signs_dataset, one_hot, read_digits_folder,
-                           read_signs_file)
+from course.notebook import use_folder
+
+use_folder(ASSIGNMENTS["resnets"].source().parent)  # resnets_utils, the data loaders
+import resnets_utils  # noqa: E402
+from resnets_utils import (  # noqa: E402
+    load_digits_dataset, load_signs_dataset, one_hot, read_digits_folder, read_signs_file)
 
 
 def test_real_signs_dataset_has_the_course_shapes_and_balanced_classes(datasets_dir):

@@ -6,9 +6,13 @@ import keras
 import numpy as np
 import pytest
 
-from conftest import ASSIGNMENT_DIR
+from conftest import ASSIGNMENTS, namespace
 from course import pretrained
-from resnets_utils import load_digits_dataset, one_hot
+from course.notebook import use_folder
+
+ASSIGNMENT_DIR = ASSIGNMENTS["resnets"].source().parent
+use_folder(ASSIGNMENT_DIR)
+from resnets_utils import load_digits_dataset, one_hot  # noqa: E402
 
 
 def test_validation_split_is_stratified_disjoint_and_seeded():
@@ -34,8 +38,8 @@ def test_save_writes_a_loadable_model_and_its_report(tmp_path):
     assert len(report["sha256"]) == 64 and report["test_accuracy"] == 0.5
 
 
-def test_fine_tuning_resnet50_h5_changes_only_conv5_convolutions_and_the_head(solution,
-                                                                               datasets_dir):
+def test_fine_tuning_resnet50_h5_changes_only_conv5_convolutions_and_the_head(datasets_dir):
+    solution = namespace("resnets")
     path = ASSIGNMENT_DIR / "resnet50.h5"
     if not path.exists():
         pytest.fail(f"{path} is missing: run `make pretrained`")
