@@ -29,7 +29,7 @@ import numpy as np  # noqa: E402
 from course.notebook import cell_functions, run_answers, solution_sources  # noqa: E402
 from resnets_utils import load_digits_dataset, one_hot  # noqa: E402
 
-PRETRAINED = ROOT / "source" / "resnets" / "resnet50.h5"
+PRETRAINED = ROOT / "datasets" / "resnet50.h5"
 
 
 def plot(rows, path):

@@ -1,6 +1,6 @@
 """Train the solution's ResNet50 on SIGNS and save it as resnet50.h5 for the notebook.
 
-    python -m course.pretrained [--epochs 30] [--seed 0] [--out source/resnets/resnet50.h5]
+    python -m course.pretrained [--epochs 30] [--seed 0] [--out datasets/resnet50.h5]
 
 Recipe (the defaults of Config): the 1,080 training images split 80/20 into training and
 validation (stratified, fixed seed); random flips, shifts, small rotations and zooms; Adam 1e-3
@@ -40,7 +40,7 @@ class Config:
     learning_rate: float = 1e-3
     validation_fraction: float = 0.2
     select_from_epoch: float = 0.5  # score epochs from this fraction of training on
-    out: str = str(ROOT / "source" / "resnets" / "resnet50.h5")
+    out: str = str(ROOT / "datasets" / "resnet50.h5")  # the data folder
 
 
 def split(labels, fraction, seed):

@@ -47,7 +47,7 @@ def test_real_digits_dataset_is_split_stratified_with_stratified_prefixes(datase
 
 def test_digits_folder_errors_name_the_folder_or_file(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"6 has no JPEG images: expected folders 6/ 7/ "
-                                                r"8/ 9/.*make data"):
+                                                r"8/ 9/.*Fix: set SIGNS_DATA_DIR"):
         read_digits_folder(tmp_path)
     for sign in "6789":
         (tmp_path / sign).mkdir()
@@ -62,7 +62,7 @@ def test_one_hot_rows():
 
 
 def test_missing_file_names_the_file_and_the_fix(tmp_path):
-    with pytest.raises(FileNotFoundError, match=r"train_signs.h5 not found.*make data"):
+    with pytest.raises(FileNotFoundError, match=r"train_signs.h5 not found.*Fix: set SIGNS_DATA_DIR"):
         read_signs_file(tmp_path / "train_signs.h5")
 
 

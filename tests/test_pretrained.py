@@ -40,7 +40,7 @@ def test_save_writes_a_loadable_model_and_its_report(tmp_path):
 
 def test_fine_tuning_resnet50_h5_changes_only_conv5_convolutions_and_the_head(datasets_dir):
     solution = namespace("resnets")
-    path = ASSIGNMENT_DIR / "resnet50.h5"
+    path = datasets_dir / "resnet50.h5"
     if not path.exists():
         pytest.fail(f"{path} is missing: run `make pretrained`")
     X_train, Y_train, *_ = load_digits_dataset(datasets_dir)

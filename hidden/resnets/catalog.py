@@ -100,6 +100,13 @@ MISTAKES = _block_mistakes("identity_block") + [
     _mistake("identity-relu-on-shortcut", "identity_block",
              [("    X_shortcut = X  # saved", "    X_shortcut = Activation(\"relu\")(X)  # saved")],
              "a ReLU on the shortcut"),
+    _mistake("identity-bn-momentum-0.9", "identity_block",
+             [(BN.format(2), BN.format(2).replace("axis=3,", "axis=3, momentum=0.9,"))],
+             "momentum=0.9 on a BatchNormalization (PyTorch's 0.1, converted): the outputs are "
+             "the same, the moving statistics after training are not"),
+    _mistake("identity-bn-epsilon-1e-5", "identity_block",
+             [(BN.format(3), BN.format(3).replace("axis=3,", "axis=3, epsilon=1e-5,"))],
+             "epsilon=1e-5 (PyTorch's default) instead of Keras' 1e-3"),
 ] + _block_mistakes("convolutional_block") + [
     _mistake("conv-shortcut-no-stride", "convolutional_block",
              [("X_shortcut = Conv2D(F3, kernel_size=1, strides=s,",
@@ -112,6 +119,10 @@ MISTAKES = _block_mistakes("identity_block") + [
     _mistake("conv-third-uses-F2", "convolutional_block",
              [(CONV3, CONV3.replace("Conv2D(F3,", "Conv2D(F2,"))],
              "F2 filters on the third convolution"),
+    _mistake("conv-shortcut-bn-momentum-0.9", "convolutional_block",
+             [('BatchNormalization(axis=3, name=layer_name(name, "0_bn"))',
+               'BatchNormalization(axis=3, momentum=0.9, name=layer_name(name, "0_bn"))')],
+             "momentum=0.9 on the shortcut's BatchNormalization"),
 ] + [
     _mistake("resnet-stage4-five-blocks", "ResNet50", [("(256, 6, 2)", "(256, 5, 2)")],
              "stage conv4 with 5 blocks instead of 6"),
@@ -135,6 +146,9 @@ MISTAKES = _block_mistakes("identity_block") + [
     _mistake("resnet-relu-head", "ResNet50",
              [('X = Dense(classes, activation="softmax",', 'X = Dense(classes, activation="relu",')],
              "ReLU instead of softmax in the classifier"),
+    _mistake("resnet-head-unnamed", "ResNet50",
+             [('Flatten(name="flatten")', "Flatten()")],
+             "Flatten without its name: Keras calls it flatten_3, and section 9 looks for flatten"),
     _mistake("resnet-no-flatten", "ResNet50", [('    X = Flatten(name="flatten")(X)\n', "")],
              "no Flatten: the classifier sees a 4-D tensor"),
 ] + [
@@ -194,6 +208,12 @@ MISTAKES = _block_mistakes("identity_block") + [
              [("        model(X[start:start + batch_size], training=True)\n",
                "        model.predict(X[start:start + batch_size], verbose=0)\n")],
              "predict instead of a training-mode call"),
+    _mistake("reestimate-drops-last-batch", "reestimate_bn_statistics",
+             [("range(0, len(X), batch_size)", "range(0, len(X) - batch_size + 1, batch_size)")],
+             "the last, smaller batch left out"),
+    _mistake("reestimate-momentum-restored-as-0.99", "reestimate_bn_statistics",
+             [("        layer.momentum = momentum", "        layer.momentum = 0.99")],
+             "momentum put back as 0.99, not each layer's own"),
 ] + [
     _mistake("transfer-head-on-predictions", "transfer_model",
              [('pretrained.get_layer("flatten").output', 'pretrained.get_layer("predictions").output')],
@@ -257,6 +277,9 @@ MISTAKES = _block_mistakes("identity_block") + [
              [("    model.compile(", '    model.get_layer("new_predictions").trainable = False\n'
                "    model.compile(")],
              "the new head frozen while fine-tuning"),
+    _mistake("unfreeze-no-accuracy-metric", "unfreeze_last_stage",
+             [(', metrics=["accuracy"])', ")")],
+             "recompiled without metrics=[\"accuracy\"]: the notebook's fine-tuning reads it"),
 ]
 
 # Correct answers written differently: each must keep all of its cell's points.
@@ -288,6 +311,17 @@ VARIANTS = [
        '            X = identity_block(X, f=3, filters=f_list, name="conv%d_block%d" % (stage, block))\n'
        "            block += 1\n")],
      "a dict stage table, positional arguments, a while loop"),
+    ("variant-resnet-partial-blocks", "ResNet50",
+     [("def ResNet50(", "import functools\n\nidentity3 = functools.partial(identity_block, f=3)\n"
+       "first_block = functools.partial(convolutional_block, f=3)\n\n\ndef ResNet50("),
+      ("X = convolutional_block(X, f=3, filters=filters,", "X = first_block(X, filters=filters,"),
+      ("X = identity_block(X, 3, filters,", "X = identity3(X, filters=filters,")],
+     "the blocks bound with functools.partial at cell level"),
+    ("variant-resnet-block-argument", "ResNet50",
+     [("def ResNet50(input_shape=(64, 64, 3), classes=6):",
+       "def ResNet50(input_shape=(64, 64, 3), classes=6, block=identity_block):"),
+      ("X = identity_block(X, 3, filters,", "X = block(X, 3, filters,")],
+     "the identity block passed as a default argument"),
     ("variant-bn-itertools", "bn_behaviour",
      [("    spread = max(float(np.max(np.abs(p - q))) for p in predictions for q in predictions)\n",
        "    stacked = np.stack(predictions)\n"

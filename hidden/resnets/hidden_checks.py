@@ -96,9 +96,21 @@ def _block_outputs(block, case):
 
 
 def _modes(model, x):
-    """Inference output of a plain call (a pinned training=True shows here), then training mode."""
+    """Inference output of a plain call (a pinned training=True shows here), then training mode,
+    then the moving statistics that training call left (a changed momentum shows here)."""
     set_role_weights(model)
-    return {"inference": np.asarray(model(x)), "training": np.asarray(model(x, training=True))}
+    return {"inference": np.asarray(model(x)), "training": np.asarray(model(x, training=True)),
+            "moving statistics after a training call": _moving_statistics(model)}
+
+
+def _moving_statistics(model):
+    """Every BatchNormalization layer's moving mean and variance, in the order of their roles
+    (whatever order the layers were created in)."""
+    norms = sorted((layer for layer in model.layers
+                    if isinstance(layer, layers.BatchNormalization)), key=lambda l: repr(_role(l)))
+    return np.concatenate([np.ravel(weight.numpy()) for layer in norms
+                           for weight in (layer.moving_mean, layer.moving_variance)]
+                          or [np.zeros(0, "float32")])
 
 
 def block_outputs(name, block):
@@ -129,6 +141,10 @@ def resnet_outputs(ResNet50):
     """ResNet50's outputs when built on stand-in blocks: grades ResNet50 alone."""
     with _test_utils().replaced_globals(ResNet50, **stand_in_blocks()):
         model = ResNet50(input_shape=RESNET_CASE["shape"][1:], classes=RESNET_CASE["classes"])
+    names = {layer.name for layer in model.layers}
+    if not {"avg_pool", "flatten", "predictions"} <= names:
+        raise AssertionError("ResNet50: the head's layers are not named avg_pool, flatten and "
+                             "predictions, as the specification says.")
     x = np.random.default_rng(_seed("images")).uniform(0, 1, RESNET_CASE["shape"]).astype("float32")
     return {f"ResNet50/{mode}": value for mode, value in _modes(model, x).items()}
 
@@ -164,21 +180,22 @@ def bn_outputs(bn_behaviour):
 
 
 def reestimate_outputs(reestimate_bn_statistics):
-    """Moving statistics of a model with three BatchNorm layers after re-estimation."""
+    """Moving statistics of a model with three BatchNorm layers of three momentums after
+    re-estimation over 40 images in batches of 16 (the last batch has 8)."""
     inputs = keras.Input((6, 6, 8))
     x = layers.Conv2D(5, 3, padding="same")(inputs)
-    x = layers.Activation("relu")(layers.BatchNormalization(axis=3)(x))
+    x = layers.Activation("relu")(layers.BatchNormalization(axis=3, momentum=0.99)(x))
     x = layers.Conv2D(3, 1)(x)
-    x = layers.Activation("relu")(layers.BatchNormalization(axis=3)(x))
-    x = layers.BatchNormalization(axis=3)(layers.Conv2D(4, 2, strides=2)(x))
+    x = layers.Activation("relu")(layers.BatchNormalization(axis=3, momentum=0.9)(x))
+    x = layers.BatchNormalization(axis=3, momentum=0.95)(layers.Conv2D(4, 2, strides=2)(x))
     model = keras.Model(inputs, x)
     set_role_weights(model)
-    reestimate_bn_statistics(model, _inputs((48, 6, 6, 8)), batch_size=16)
-    momentums = {layer.momentum for layer in model.layers
-                 if isinstance(layer, layers.BatchNormalization)}
-    if momentums != {0.99}:
-        raise AssertionError(f"reestimate_bn_statistics: momentum left at {momentums}, expected "
-                             "the original 0.99 on every layer.")
+    norms = [layer for layer in model.layers if isinstance(layer, layers.BatchNormalization)]
+    reestimate_bn_statistics(model, _inputs((40, 6, 6, 8)), batch_size=16)
+    momentums = [layer.momentum for layer in norms]
+    if momentums != [0.99, 0.9, 0.95]:
+        raise AssertionError(f"reestimate_bn_statistics: momentums left at {momentums}, expected "
+                             "each layer's own, [0.99, 0.9, 0.95].")
     return {f"reestimate_bn_statistics/{number}/moving statistics": weight.numpy()
             for number, weight in enumerate(model.non_trainable_weights)}
 
@@ -213,6 +230,7 @@ def transfer_outputs(transfer_model):
 
 
 FLAGS = "trainable flags of the backbone, its layers and the head"  # integers: compared exactly
+REPORTS_ACCURACY = "fit reports accuracy"  # 1 or 0: compiled with metrics=["accuracy"]
 
 
 def unfreeze_outputs(unfreeze_last_stage):
@@ -231,10 +249,12 @@ def unfreeze_outputs(unfreeze_last_stage):
             [backbone.trainable] + [layer.trainable for layer in backbone.layers if layer.weights]
             + [model.get_layer("new_predictions").trainable], dtype=np.int64)
         try:
-            model.fit(images, labels, batch_size=16, epochs=1, shuffle=False, verbose=0)
+            history = model.fit(images, labels, batch_size=16, epochs=1, shuffle=False, verbose=0)
         except ValueError as error:
             raise AssertionError(f"unfreeze_last_stage: fit failed afterwards ({str(error)[:120]}"
                                  "...): recompile the model after changing trainable flags.")
+        results[f"unfreeze_last_stage/prefix={prefix}/{REPORTS_ACCURACY}"] = np.array(
+            int("accuracy" in history.history), dtype=np.int64)
         results[f"unfreeze_last_stage/prefix={prefix}/inference after fine-tuning"] = (
             np.asarray(model(x)))
     return results

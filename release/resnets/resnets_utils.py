@@ -34,6 +34,18 @@ DATA_VARIABLE = "SIGNS_DATA_DIR"  # JupyterHub sets it to one read-only folder f
 DATA_FILES = {"train_signs.h5": "SIGNS training images", "test_signs.h5": "SIGNS test images",
               "example_hand.jpg": "a photo for section 7",
               DIGITS_FOLDER: "signs 6-9 photos for section 9"}
+PRETRAINED = "resnet50.h5"  # the pretrained model of sections 8 and 9, in the same data folder
+
+
+def find_pretrained():
+    """The pretrained model's path in the course's data folder (find_datasets_dir), or None with
+    a message saying where it was looked for."""
+    path = find_datasets_dir() / PRETRAINED
+    if not path.exists():
+        print(f"{PRETRAINED} is not in the course's data folder ({path.parent}): ask your "
+              "instructor for it. Sections 8 and 9 need it; everything else works without it.")
+        return None
+    return path
 
 
 def find_datasets_dir(start=None):
@@ -63,8 +75,8 @@ def find_datasets_dir(start=None):
         + ", ".join(f"{name} ({what})" for name, what in DATA_FILES.items())
         + f" in one folder. Looked in {where}: " + "; ".join(looked) + ". Fix: on JupyterHub, "
         f"ask your instructor to set {DATA_VARIABLE} to the course's data folder; on your own "
-        f"machine, set {DATA_VARIABLE} to the folder holding these files, or run `make data` "
-        "in the course folder.")
+        f"machine, set {DATA_VARIABLE} to the folder holding these files (your instructor "
+        "gives you the folder).")
 
 
 def read_signs_file(path):
@@ -72,19 +84,22 @@ def read_signs_file(path):
     path = Path(path)
     x_key, y_key = SIGNS_FILES[path.name]
     if not path.exists():
-        raise FileNotFoundError(f"{path} not found. Fix: run `make data`, or set SIGNS_DATA_DIR.")
+        raise FileNotFoundError(f"{path} not found. Fix: set SIGNS_DATA_DIR to the course's data "
+                                "folder, which holds it.")
     try:
         with h5py.File(path, "r") as f:
             images, labels = np.array(f[x_key]), np.array(f[y_key])
     except (OSError, KeyError) as error:
         raise ValueError(
             f"{path} is not a SIGNS file: expected an HDF5 file with datasets '{x_key}' and "
-            f"'{y_key}' ({error}). Fix: copy it again from the course's dataset folder (`make data`)."
+            f"'{y_key}' ({error}). Fix: get a fresh copy of the course's data folder from your "
+            "instructor."
         ) from None
     if images.ndim != 4 or images.shape[1:] != IMAGE_SHAPE or labels.shape != images.shape[:1]:
         raise ValueError(
             f"{path}: expected '{x_key}' of shape (m, 64, 64, 3) and '{y_key}' of shape (m,), "
-            f"found {images.shape} and {labels.shape}. Fix: copy it again (`make data`)."
+            f"found {images.shape} and {labels.shape}. Fix: get a fresh copy of the course's "
+            "data folder from your instructor."
         )
     if labels.min() < 0 or labels.max() >= NUM_CLASSES:
         raise ValueError(f"{path}: labels must lie in 0..5, found {labels.min()}..{labels.max()}.")
@@ -119,15 +134,16 @@ def read_digits_folder(folder, size=IMAGE_SHAPE[0]):
         if not files:
             raise FileNotFoundError(
                 f"{folder / str(sign)} has no JPEG images: expected folders 6/ 7/ 8/ 9/ of "
-                f"sign-language digit photos in {folder}. Fix: run `make data`, or set "
-                "SIGNS_DATA_DIR to the folder holding it.")
+                f"sign-language digit photos in {folder}. Fix: set SIGNS_DATA_DIR to the "
+                "course's data folder, which holds it.")
         for path in files:
             try:
                 with Image.open(path) as image:
                     image = image.convert("RGB").resize((size, size), Image.Resampling.BOX)
             except (OSError, UnidentifiedImageError) as error:
-                raise ValueError(f"{path} is not a readable image ({error}). Fix: copy the "
-                                 "dataset folder again (`make data`).") from None
+                raise ValueError(f"{path} is not a readable image ({error}). Fix: get a "
+                                 "fresh copy of the course's data folder from your "
+                                 "instructor.") from None
             images.append(np.asarray(image))
             labels.append(label)
     return np.stack(images), np.array(labels, dtype=np.int64)

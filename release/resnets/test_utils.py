@@ -3,6 +3,7 @@
 A block is traced from its output back to its input through the Keras functional graph, so the
 tests can name the mistake ("the shortcut has no BatchNormalization") instead of printing tensors.
 """
+import functools
 import logging
 from contextlib import contextmanager
 
@@ -90,19 +91,56 @@ def conv_settings(operation):
             operation.padding)
 
 
+def _swapped(value, originals):
+    """`value` with the functions of `originals` ({id: stand-in}) replaced: the function itself,
+    or a functools.partial of it (nested partials too); None if it holds none of them."""
+    if id(value) in originals:
+        return originals[id(value)]
+    if isinstance(value, functools.partial):
+        inner = _swapped(value.func, originals)
+        if inner is not None:
+            return functools.partial(inner, *value.args, **value.keywords)
+    return None
+
+
 @contextmanager
 def replaced_globals(function, **replacements):
-    """Temporarily rebind global names seen by `function` (a notebook cell's function).
+    """Temporarily run `function` (a notebook cell's function) on other functions: lets a test
+    run the student's ResNet50 on stand-in blocks, so it grades that cell's own code.
 
-    Lets a test run the student's ResNet50 on other blocks, so it grades that cell's own code.
+    `replacements` names globals of `function` ({"identity_block": stand_in, ...}). Replaced
+    wherever `function` can reach the originals: under their own names, under any other global
+    name (`block = identity_block`), inside a functools.partial bound at cell level
+    (`partial(identity_block, f=3)`), in `function`'s default arguments and in its closure.
     """
     namespace = function.__globals__
     missing = object()
+    originals = {id(namespace[name]): new for name, new in replacements.items()
+                 if name in namespace}
     saved = {name: namespace.get(name, missing) for name in replacements}
     namespace.update(replacements)
+    for name, value in list(namespace.items()):
+        if name not in replacements:
+            swapped = _swapped(value, originals)
+            if swapped is not None:
+                saved[name] = value
+                namespace[name] = swapped
+    defaults, kwdefaults = function.__defaults__, function.__kwdefaults__
+    if defaults:
+        function.__defaults__ = tuple(_swapped(v, originals) or v for v in defaults)
+    if kwdefaults:
+        function.__kwdefaults__ = {k: _swapped(v, originals) or v for k, v in kwdefaults.items()}
+    cells = [(cell, cell.cell_contents) for cell in function.__closure__ or ()
+             if _cell_value(cell, missing) is not missing
+             and _swapped(cell.cell_contents, originals) is not None]
+    for cell, value in cells:
+        cell.cell_contents = _swapped(value, originals)
     try:
         yield
     finally:
+        for cell, value in cells:
+            cell.cell_contents = value
+        function.__defaults__, function.__kwdefaults__ = defaults, kwdefaults
         for name, value in saved.items():
             if value is missing:
                 namespace.pop(name, None)
@@ -110,19 +148,26 @@ def replaced_globals(function, **replacements):
                 namespace[name] = value
 
 
-def tiny_bn_model(always_batch_statistics=False, seed=0, frozen=False):
+def _cell_value(cell, missing):
+    try:
+        return cell.cell_contents
+    except ValueError:  # an empty cell
+        return missing
+
+
+def tiny_bn_model(always_batch_statistics=False, seed=0, frozen=False, momentum=0.99):
     """A small conv → BN → ReLU → dense classifier with fixed weights, for the BatchNorm exercise.
 
     always_batch_statistics=True builds what the original course's `training=True` pin does under
     tf.keras 2 (and Keras master): BatchNormalization that uses batch statistics even in predict.
     The same on every Keras 3 version, because the layer itself ignores the caller's mode.
     frozen=True sets the BatchNorm layer's trainable to False (as when fine-tuning, section 9):
-    it then uses and keeps its moving statistics in every mode.
+    it then uses and keeps its moving statistics in every mode. `momentum`: the BatchNorm layer's.
     """
     norm = BatchStatisticsNormalization if always_batch_statistics else layers.BatchNormalization
     inputs = keras.Input((8, 8, 3))
     x = layers.Conv2D(4, 3, padding="same")(inputs)
-    x = norm(axis=3)(x)
+    x = norm(axis=3, momentum=momentum)(x)
     x = layers.ReLU()(x)
     x = layers.GlobalAveragePooling2D()(x)
     outputs = layers.Dense(3, activation="softmax")(x)

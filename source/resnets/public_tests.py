@@ -114,6 +114,24 @@ def _check_main_path(where, steps, f, filters, s):
         if kind(op) == "bn" and op.axis not in (3, -1):
             _fail(where, f"BatchNormalization '{op.name}' normalizes axis {op.axis}; use axis=3, "
                          "the channels.")
+    _check_bn_settings(where, steps)
+
+
+BN_DEFAULTS = {"momentum": 0.99, "epsilon": 1e-3, "center": True, "scale": True}
+
+
+def _check_bn_settings(where, steps):
+    """Keras' BatchNormalization defaults: outputs do not show a changed momentum (only the
+    moving statistics after training do), so the settings are checked here."""
+    for op, _ in steps:
+        if kind(op) == "bn":
+            changed = {key: getattr(op, key) for key, value in BN_DEFAULTS.items()
+                       if getattr(op, key) != value}
+            if changed:
+                settings = ", ".join(f"{key}={value!r}" for key, value in changed.items())
+                _fail(where, f"BatchNormalization '{op.name}' has {settings}; the specification "
+                             "uses Keras' defaults (momentum=0.99, epsilon=0.001): give only "
+                             "axis and name.")
 
 
 def _check_merge_and_output(where, trace):
@@ -194,6 +212,7 @@ def convolutional_block_test(convolutional_block):
                          "1×1 convolution.")
         if kinds != ["conv", "bn"]:
             _fail(where, f"the shortcut should be conv → bn, found {describe(shortcut)}.")
+        _check_bn_settings(where, shortcut)
         want = (filters[2], (1, 1), (s, s), "valid")
         if conv_settings(shortcut[0][0]) != want:
             _fail(where, f"the shortcut convolution has (filters, kernel_size, strides, padding) = "
@@ -284,6 +303,14 @@ def _check_head(where, outputs, last_block_output, classes):
     if "softmax" not in activations and "Softmax" not in activations:
         _fail(where, "the last Dense layer has no softmax: use activation='softmax' so the "
                      "outputs are class probabilities.")
+    names = [op.name for op, _ in steps[:3]]
+    if names != HEAD_NAMES:
+        _fail(where, f"the head's layers are named {names}, expected {HEAD_NAMES} (as in "
+                     "keras.applications.ResNet50): section 9 finds the features by the name "
+                     "'flatten'. Pass name=... when you create each layer.")
+
+
+HEAD_NAMES = ["avg_pool", "flatten", "predictions"]
 
 
 @_names_errors
@@ -367,17 +394,18 @@ def bn_behaviour_test(bn_behaviour):
 @_names_errors
 def reestimate_bn_statistics_test(reestimate_bn_statistics):
     where = "reestimate_bn_statistics"
-    images = tiny_images(64)
-    for batch_size in (16, 32):
-        model = tiny_bn_model()
+    # (images, batch_size, the layer's momentum): 64 = 4 batches of 16; 50 = 32 + a last batch
+    # of 18, which counts as one batch; a momentum other than 0.99, which must come back
+    for count, batch_size, momentum in [(64, 16, 0.99), (50, 32, 0.9)]:
+        images = tiny_images(count)
+        model = tiny_bn_model(momentum=momentum)
         bn = next(layer for layer in model.layers if isinstance(layer, layers.BatchNormalization))
-        momentum = bn.momentum
         trainable = [w.numpy() for w in model.trainable_weights]
         # Independent reference: the BN layer's input per batch, averaged over the batches.
         features = keras.Model(model.inputs, bn.input).predict(images, verbose=0)
-        batches = features.reshape(-1, batch_size, *features.shape[1:])
-        want_mean = batches.mean(axis=(1, 2, 3)).mean(axis=0)
-        want_variance = batches.var(axis=(1, 2, 3)).mean(axis=0)
+        batches = [features[start:start + batch_size] for start in range(0, count, batch_size)]
+        want_mean = np.mean([batch.mean(axis=(0, 1, 2)) for batch in batches], axis=0)
+        want_variance = np.mean([batch.var(axis=(0, 1, 2)) for batch in batches], axis=0)
         try:
             reestimate_bn_statistics(model, images, batch_size=batch_size)
         except ZeroDivisionError as error:
@@ -385,17 +413,23 @@ def reestimate_bn_statistics_test(reestimate_bn_statistics):
                          "(enumerate(..., start=1)): momentum (k - 1) / k.")
         if bn.momentum != momentum:
             _fail(where, f"BatchNormalization momentum is {bn.momentum} afterwards, expected "
-                         f"{momentum}: put each layer's original momentum back at the end.")
+                         f"{momentum}, this layer's own: save each layer's momentum first and "
+                         "put it back at the end.")
         if not all(np.array_equal(b, w.numpy()) for b, w in zip(trainable, model.trainable_weights)):
             _fail(where, "trainable weights changed: use direct calls model(batch, training=True), "
                          "not fit, so that only the moving statistics change.")
+        last = count - (len(batches) - 1) * batch_size
+        described = (f"{count} images in batches of {batch_size}" +
+                     (f" (the last one of {last}, which counts as a batch too)" if last < batch_size
+                      else ""))
         for label, weight, want in [("moving_mean", bn.moving_mean, want_mean),
                                     ("moving_variance", bn.moving_variance, want_variance)]:
             if not np.allclose(weight.numpy(), want, atol=1e-4, rtol=1e-3):
-                _fail(where, f"with batch_size={batch_size}, {label} is not the average of the "
+                _fail(where, f"with {described}, {label} is not the average of the "
                              f"{len(batches)} batches' statistics (largest difference "
                              f"{np.max(np.abs(weight.numpy() - want)):.3g}). Before the call on "
-                             "batch k, set momentum to (k - 1) / k; use batch_size images a batch.")
+                             "batch k, set momentum to (k - 1) / k; use batch_size images a batch, "
+                             "and every batch, the last one too.")
     print(PASS)
 
 
@@ -508,10 +542,14 @@ def unfreeze_last_stage_test(unfreeze_last_stage):
     before = [weight.numpy() for weight in model.weights]
     model.run_eagerly = True  # as above, after your compile
     try:
-        model.fit(images, labels, batch_size=16, epochs=2, shuffle=False, verbose=0)
+        history = model.fit(images, labels, batch_size=16, epochs=2, shuffle=False, verbose=0)
     except ValueError as error:
         _fail(where, f"fit failed after unfreeze_last_stage ({str(error)[:120]}...): recompile the "
                      "model after changing trainable flags.")
+    if "accuracy" not in history.history:
+        _fail(where, "fit reports no accuracy after unfreeze_last_stage: compile with "
+                     "metrics=[\"accuracy\"], as the specification says (the notebook's "
+                     "fine-tuning reads it).")
     for weight, value in zip(model.weights, before):
         changed = not np.array_equal(value, weight.numpy())
         if id(weight) in trainable and not changed:
