@@ -46,8 +46,11 @@ def baseline_course(ref):
         subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
         shutil.rmtree(folder / "datasets", ignore_errors=True)
         (folder / "datasets").symlink_to((ROOT / "datasets").resolve())
-        if PRETRAINED.exists() and not (folder / OLD_PRETRAINED).exists():
-            (folder / OLD_PRETRAINED).symlink_to(PRETRAINED)
+    old = folder / OLD_PRETRAINED  # earlier commits read the model from their source folder
+    if old.is_symlink() and not old.exists():
+        old.unlink()
+    if PRETRAINED.exists() and not old.exists():
+        old.symlink_to(PRETRAINED)
     return folder
 
 

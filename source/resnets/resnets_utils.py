@@ -37,6 +37,18 @@ DATA_FILES = {"train_signs.h5": "SIGNS training images", "test_signs.h5": "SIGNS
 PRETRAINED = "resnet50.h5"  # the pretrained model of sections 8 and 9, in the same data folder
 
 
+def check_range(what, value, low, high):
+    """Say whether `value`, a measured number, lies in the range the notebook's text gives for
+    `what`. Inside, the line leaves the value out, so it reads the same on every run."""
+    if value is None:
+        print(f"{what}: not measured (its cell was skipped)")
+    elif low <= value <= high:
+        print(f"{what}: within the expected range, {low:g} to {high:g}")
+    else:
+        print(f"{what}: {value:.3f}, OUTSIDE the expected range {low:g} to {high:g}: compare your "
+              "code with the specification, or ask your instructor")
+
+
 def find_pretrained():
     """The pretrained model's path in the course's data folder (find_datasets_dir), or None with
     a message saying where it was looked for."""

@@ -1,0 +1,46 @@
+"""The expected outputs a notebook promises: every measured value it checks against a range
+(`check_range(what, value, low, high)`, in a cell that nbval checks in CI) has that range in the
+notebook's own text and in docs/results.md, where the measurements behind it are."""
+import ast
+import re
+
+import nbformat
+import pytest
+
+from conftest import ASSIGNMENTS, ROOT
+
+RESULTS = (ROOT / "docs" / "results.md").read_text()
+
+
+def _checks(notebook):
+    """(cell, what, low, high) of every check_range call with literal arguments."""
+    found = []
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        for node in ast.walk(ast.parse(cell.source)):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "check_range":
+                what, _, low, high = node.args
+                found.append((cell, ast.literal_eval(what), ast.literal_eval(low),
+                              ast.literal_eval(high)))
+    return found
+
+
+NOTEBOOKS = {name: nbformat.read(a.source(), as_version=4) for name, a in ASSIGNMENTS.items()}
+CHECKS = [(name, *check) for name, notebook in NOTEBOOKS.items() for check in _checks(notebook)]
+
+
+def test_the_resnets_notebook_checks_its_measured_values():
+    assert len([c for c in CHECKS if c[0] == "resnets"]) >= 5
+
+
+@pytest.mark.parametrize("name, cell, what, low, high", CHECKS, ids=lambda x: str(x)[:40])
+def test_each_range_is_in_the_text_in_results_and_checked_by_nbval(name, cell, what, low, high):
+    stated = f"{what}: {low:g} to {high:g}"
+    markdown = "\n".join(c.source for c in NOTEBOOKS[name].cells if c.cell_type == "markdown")
+    assert stated in re.sub(r"\s+", " ", markdown), f"the notebook's text does not say {stated!r}"
+    assert f"| {what} | {low:g} to {high:g} |" in RESULTS, f"docs/results.md has no row for {what!r}"
+    assert "nbval-check-output" in cell.metadata.get("tags", [])
+    printed = "".join(o.get("text", "") for o in cell.get("outputs", []))
+    assert f"{what}: within the expected range, {low:g} to {high:g}" in printed, (
+        "the stored output nbval compares with must be the in-range line")
