@@ -41,6 +41,7 @@ def test_each_range_is_in_the_text_in_results_and_checked_by_nbval(name, cell, w
     assert stated in re.sub(r"\s+", " ", markdown), f"the notebook's text does not say {stated!r}"
     assert f"| {what} | {low:g} to {high:g} |" in RESULTS, f"docs/results.md has no row for {what!r}"
     assert "nbval-check-output" in cell.metadata.get("tags", [])
+    assert cell.execution_count is not None, "nbval skips a stored output without a count"
     printed = "".join(o.get("text", "") for o in cell.get("outputs", []))
     assert f"{what}: within the expected range, {low:g} to {high:g}" in printed, (
         "the stored output nbval compares with must be the in-range line")
