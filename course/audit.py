@@ -39,7 +39,7 @@ from course.demo import copy_course  # noqa: E402
 from course.hidden import HiddenTests  # noqa: E402
 from course.notebook import run_answers, solution_sources  # noqa: E402
 from course.preprocessors import ExecuteWithHiddenTests  # noqa: E402
-from course.submissions import submissions, with_answers  # noqa: E402
+from course.submissions import expected_scores, submissions, with_answers  # noqa: E402
 
 # The audit's copy of the course (COURSE_AUDIT_DIR: another folder, e.g. to run two at once)
 AUDIT = Path(os.environ.get("COURSE_AUDIT_DIR") or ROOT / "build" / "grade-audit")
@@ -51,13 +51,15 @@ def audited(names=None):
     return [assignment for assignment in found if names or catalog.has_catalog(assignment)]
 
 
-def grade_cell_sources(assignment):
-    """{graded function: the source of its grade cell} in the instructor notebook, hidden-test
-    blocks (nbgrader's BEGIN/END HIDDEN TESTS) taken out as nbgrader does on release."""
+@functools.lru_cache(maxsize=None)
+def grade_cell_sources(source, grade_cells):
+    """{graded function: the source of its grade cell} for the `grade_cells` (ids) of the
+    instructor notebook `source`, hidden-test blocks (nbgrader's BEGIN/END HIDDEN TESTS) taken
+    out as nbgrader does on release; read once per notebook."""
     sources = {}
-    for cell in nbformat.read(assignment.source(), as_version=4).cells:
+    for cell in nbformat.read(source, as_version=4).cells:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "")
-        if grade_id in assignment.points:
+        if grade_id in grade_cells:
             lines, hidden = [], False
             for line in cell.source.split("\n"):
                 hidden = hidden or "### BEGIN HIDDEN TESTS" in line
@@ -79,7 +81,8 @@ def grade_cell(assignment, cell, namespace):
     notebook's, after its answer cells), then its hidden tests, all in this process."""
     try:
         with redirect_stdout(io.StringIO()):
-            exec(compile(grade_cell_sources(assignment)[cell], f"<{cell}{SUFFIX}>", "exec"), namespace)
+            code = grade_cell_sources(assignment.source(), tuple(assignment.points))[cell]
+            exec(compile(code, f"<{cell}{SUFFIX}>", "exec"), namespace)
             hidden = hidden_tests(assignment.hidden())
             if hidden is not None:
                 hidden.check(cell, namespace[cell])
@@ -128,11 +131,12 @@ def audit_submissions(context, chosen=None, attacks=ATTACKS):
         answers = solution_sources(assignment.source())
         found = catalog.of(assignment)
         samples = {m.student: m for m in found.samples}
+        scores = expected_scores(assignment)
         for student, notebook in submissions(assignment).items():
             mine[student] = {assignment.notebook: nbformat.writes(notebook).encode()}
             wrong = samples.get(student)
-            zero = (assignment.functions if student == "untouched-release"
-                    else [wrong.cell] if wrong else [])
+            zero = [cell.removesuffix(SUFFIX) for cell, points in scores[student].items()
+                    if points == 0]
             wants[student] = {"zero": zero, "mistakes": [wrong] if wrong else [], "variants": []}
         for kind, entries in (("mistakes", found.mistakes), ("variants", found.variants)):
             for index, pack in enumerate(packs(entries, assignment.functions), 1):
