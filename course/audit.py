@@ -353,10 +353,10 @@ def through_nbgrader(jobs, unsafe=False, only=(), names=None):
     later = {a.student for a in attacks if a.later}
     (ROOT / "reports").mkdir(exist_ok=True)
     (ROOT / "reports" / "grade_audit_output.txt").write_text("")
-    batches, rows = [], []
+    batches, rows, graded = [], [], {}
     for assignment in chosen:
         students = files[assignment.name]
-        merged = {"submissions": {}, "findings": []}
+        merged = graded[assignment.name] = {"submissions": {}, "findings": []}
         for batch in ([s for s in sorted(students) if s not in later],
                       [s for s in sorted(students) if s in later]):
             if not batch:
@@ -376,9 +376,8 @@ def through_nbgrader(jobs, unsafe=False, only=(), names=None):
     server.shutdown()
     rows.append(batch_row(batches, expected))
     (ROOT / "reports" / "grade_audit_results.json").write_text(json.dumps(
-        {b["assignment"]: {"submissions": b["submissions"], "findings": b["findings"]}
-         for b in batches} | {"batches": [{**b["batch"], "assignment": b["assignment"]}
-                                          for b in batches]}, indent=1) + "\n")
+        graded | {"batches": [{**b["batch"], "assignment": b["assignment"]}
+                              for b in batches]}, indent=1) + "\n")
     with open(ROOT / "reports" / "grade_audit.csv", "w", newline="") as handle:
         writer = csv.DictWriter(handle, ["assignment", "kind", "name", "student", "cell", "ok",
                                          "detail"])

@@ -291,9 +291,56 @@ VARIANTS = [
        'keras.layers.ReLU(name=layer_name(name, "2_relu"))'),
       (ADD + RELU.format("out"), "    X = keras.ops.relu(keras.ops.add(X, X_shortcut))\n")],
      "ReLU layers and keras.ops arithmetic"),
+    ("variant-identity-tuples-and-keywords", "identity_block",
+     [('Conv2D(F2, kernel_size=f, strides=1, padding="same",',
+       'Conv2D(filters=F2, kernel_size=(f, f), strides=(1, 1), padding="same",'),
+      ('BatchNormalization(axis=3, name=layer_name(name, "2_bn"))',
+       'BatchNormalization(axis=-1, name=layer_name(name, "2_bn"))'),
+      (ADD, '    X = Add(name=layer_name(name, "add"))([X_shortcut, X])\n')],
+     "keyword filters, tuple kernel and strides, axis=-1, the addition's inputs swapped"),
+    ("variant-identity-loop-over-components", "identity_block",
+     [('    X = Conv2D(F2, kernel_size=f, strides=1, padding="same",\n'
+       '               kernel_initializer=initializer(seed=0), name=layer_name(name, "2_conv"))(X)\n'
+       f'    X = {BN.format(2)}\n'
+       + RELU.format("2_relu"),
+       '    for k, (F, size, padding) in [(2, (F2, f, "same")), (3, (F3, 1, "valid"))]:\n'
+       '        X = Conv2D(F, size, padding=padding, kernel_initializer=initializer(seed=0),\n'
+       '                   name=layer_name(name, f"{k}_conv"))(X)\n'
+       '        X = BatchNormalization(axis=3, name=layer_name(name, f"{k}_bn"))(X, training=training)\n'
+       '        if k == 2:\n'
+       '            X = Activation("relu", name=layer_name(name, "2_relu"))(X)\n'),
+      (CONV3 + BN3, "")],
+     "components 2 and 3 in one loop over a table"),
     ("variant-conv-renamed-functional-add", "convolutional_block",
      [(ADD, "    X = keras.layers.add([X_shortcut, X])\n")],
      "keras.layers.add with the inputs in the other order"),
+    ("variant-conv-shortcut-first", "convolutional_block",
+     [('    X_shortcut = X\n',
+       '    X_shortcut = Conv2D(F3, (1, 1), strides=(s, s), kernel_initializer=initializer(seed=0),\n'
+       '                        name=layer_name(name, "0_conv"))(X)\n'
+       '    X_shortcut = BatchNormalization(axis=-1, name=layer_name(name, "0_bn"))(\n'
+       '        X_shortcut, training=training)\n'),
+      ('    X_shortcut = Conv2D(F3, kernel_size=1, strides=s, padding="valid",\n'
+       '                        kernel_initializer=initializer(seed=0),\n'
+       '                        name=layer_name(name, "0_conv"))(X_shortcut)\n'
+       '    X_shortcut = BatchNormalization(axis=3, name=layer_name(name, "0_bn"))(\n'
+       '        X_shortcut, training=training)\n', "")],
+     "the projection shortcut built first, with tuple kernel and strides and axis=-1"),
+    ("variant-conv-helper-function", "convolutional_block",
+     [('    F1, F2, F3 = filters\n',
+       '    F1, F2, F3 = filters\n\n'
+       '    def conv_bn(Z, F, size, stride, part, padding="valid"):\n'
+       '        Z = Conv2D(F, size, strides=stride, padding=padding,\n'
+       '                   kernel_initializer=initializer(seed=0), name=layer_name(name, part + "_conv"))(Z)\n'
+       '        return BatchNormalization(axis=3, name=layer_name(name, part + "_bn"))(Z, training=training)\n\n'),
+      (CONV3 + BN3, '    X = conv_bn(X, F3, 1, 1, "3")\n'),
+      ('    X_shortcut = Conv2D(F3, kernel_size=1, strides=s, padding="valid",\n'
+       '                        kernel_initializer=initializer(seed=0),\n'
+       '                        name=layer_name(name, "0_conv"))(X_shortcut)\n'
+       '    X_shortcut = BatchNormalization(axis=3, name=layer_name(name, "0_bn"))(\n'
+       '        X_shortcut, training=training)\n',
+       '    X_shortcut = conv_bn(X_shortcut, F3, 1, s, "0")\n')],
+     "a nested conv-then-BatchNorm helper for the third convolution and the shortcut"),
     ("variant-resnet-explicit-calls", "ResNet50",
      [("    stages = [(64, 3, 1), (128, 4, 2), (256, 6, 2), (512, 3, 2)]\n"
        "    for stage, (width, blocks, stride) in enumerate(stages, start=2):\n"
@@ -349,6 +396,49 @@ VARIANTS = [
        "        layer.trainable = layer.name[:len(prefix)] == prefix and not is_norm\n"),
       ('loss="categorical_crossentropy"', "loss=keras.losses.CategoricalCrossentropy()")],
      "slicing and class names; a loss object"),
+    ("variant-unfreeze-freeze-the-rest", "unfreeze_last_stage",
+     [("    for layer in backbone.layers:\n"
+       "        layer.trainable = (layer.name.startswith(prefix)\n"
+       "                           and not isinstance(layer, BatchNormalization))\n",
+       "    for layer in backbone.layers:  # everything is trainable now: freeze all but prefix...\n"
+       "        if not layer.name.startswith(prefix) or isinstance(layer, BatchNormalization):\n"
+       "            layer.trainable = False\n"),
+      ("keras.optimizers.Adam(learning_rate=learning_rate)", "keras.optimizers.Adam(learning_rate)")],
+     "the backbone made trainable, then everything but the prefix frozen again; Adam's rate "
+     "passed by position"),
+    ("variant-unfreeze-metric-object", "unfreeze_last_stage",
+     [('    backbone = model.get_layer("backbone")\n',
+       '    backbone = next(layer for layer in model.layers if layer.name == "backbone")\n'),
+      ('metrics=["accuracy"]', 'metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")]')],
+     "the backbone found by a search over model.layers; the accuracy metric as an object"),
+    ("variant-bn-combinations", "bn_behaviour",
+     [("    spread = max(float(np.max(np.abs(p - q))) for p in predictions for q in predictions)\n",
+       "    import itertools\n"
+       "    spread = max((float(np.abs(p - q).max())\n"
+       "                  for p, q in itertools.combinations(predictions, 2)), default=0.0)\n")],
+     "the spread over pairs from itertools.combinations (0.0 for a single batch size)"),
+    ("variant-reestimate-reciprocal-dict", "reestimate_bn_statistics",
+     [("    momentums = [layer.momentum for layer in bn_layers]\n",
+       "    momentums = {layer.name: layer.momentum for layer in bn_layers}\n"),
+      ("            layer.momentum = (k - 1) / k\n", "            layer.momentum = 1.0 - 1.0 / k\n"),
+      ("    for layer, momentum in zip(bn_layers, momentums):\n"
+       "        layer.momentum = momentum",
+       "    for layer in bn_layers:\n"
+       "        layer.momentum = momentums[layer.name]")],
+     "momentum 1 - 1/k; the saved momentums in a dict by layer name"),
+    ("variant-transfer-sequential-head", "transfer_model",
+     [("    X_input = Input(pretrained.input.shape[1:])\n"
+       "    X = backbone(X_input)\n"
+       '    X = Dense(classes, activation="softmax", kernel_initializer=glorot_uniform(seed=0),\n'
+       '              name="new_predictions")(X)\n'
+       '    return Model(inputs=X_input, outputs=X, name="transfer")',
+       "    return keras.Sequential([\n"
+       "        Input(shape=tuple(pretrained.input.shape[1:])),\n"
+       "        backbone,\n"
+       '        Dense(classes, activation="softmax", kernel_initializer=glorot_uniform(seed=0),\n'
+       '              name="new_predictions"),\n'
+       '    ], name="transfer")')],
+     "a keras.Sequential of the input, the backbone and the new head"),
     # correct answers whose tests write a warning to stderr: nbgrader alone would give them 0
     ("variant-reestimate-submodel-warning", "reestimate_bn_statistics",
      [("    bn_layers = [layer", "    runner = keras.Model(model.inputs, model.outputs)\n"
