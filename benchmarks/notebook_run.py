@@ -26,7 +26,7 @@ MARK = "__notebook_results__"
 RESULTS = f'''import json as _json
 _names = ["test_accuracy_as_trained", "train_accuracy_as_trained", "fit_accuracy_last_epoch",
           "test_accuracy_reestimated", "train_accuracy_reestimated", "pretrained_test_accuracy",
-          "head_accuracy", "tuned_accuracy", "fractions", "tuned", "scratch", "chosen",
+          "head_accuracy", "tuned_accuracy", "scratch_accuracy", "chosen",
           "held_out_accuracy"]
 print({MARK!r} + _json.dumps({{name: globals().get(name) for name in _names}}, default=float))
 '''

@@ -3,7 +3,8 @@
 Each folder of source/ with one notebook is an assignment, named after the folder. What grading
 needs of it is declared once, in the notebook's nbgrader metadata: its grade cells (autograded
 code cells with points) are named FUNCTION_tests after the graded function they test, and their
-points are the cells' `points`. Its hidden tests, if any, are hidden/ASSIGNMENT/
+points are the cells' `points`; written answers (nbgrader's manually graded answer cells) are
+listed apart, since no machine scores them. Its hidden tests, if any, are hidden/ASSIGNMENT/
 (course/hidden.py). Nothing else in the course names an assignment, a notebook or a cell.
 """
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ class Assignment:
     name: str
     notebook: str  # the notebook's file name
     points: dict = field(default_factory=dict)  # {grade cell id: points}, in notebook order
+    manual: dict = field(default_factory=dict)  # {written answer's id: points}: graded by hand
 
     @property
     def stem(self):
@@ -58,16 +60,18 @@ def read(folder):
         raise AssignmentError(
             f"{folder}: an assignment folder holds one notebook, found {len(notebooks)}. Fix: "
             "keep one instructor notebook per folder of source/.")
-    points = {}
+    points, manual = {}, {}
     for cell in nbformat.read(notebooks[0], as_version=4).cells:
         meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade") and meta.get("solution"):  # an answer the instructor grades by hand
+            manual[meta["grade_id"]] = float(meta.get("points", 0))
         if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
             if not meta.get("grade_id", "").endswith(SUFFIX):
                 raise AssignmentError(
                     f"{notebooks[0]}: grade cell {meta.get('grade_id')!r} is not named "
                     f"FUNCTION{SUFFIX}. Fix: name each test cell after the function it grades.")
             points[meta["grade_id"]] = float(meta.get("points", 0))
-    return Assignment(folder.parent.parent, folder.name, notebooks[0].name, points)
+    return Assignment(folder.parent.parent, folder.name, notebooks[0].name, points, manual)
 
 
 def assignments(root=ROOT):

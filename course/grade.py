@@ -346,7 +346,8 @@ class Grader:
 
 
 def cell_scores(course, assignment, students):
-    """{student: {graded function: [score, max score]}} from the gradebook."""
+    """{student: {graded function: [score, max score]}} from the gradebook, and {written
+    answer's id: [score or None while not graded by hand, max score]}."""
     scores = {}
     with Gradebook(course.db_url) as gradebook:
         for student in students:
@@ -357,7 +358,10 @@ def cell_scores(course, assignment, students):
                 scores[student] = {}
                 continue
             scores[student] = {grade.name.removesuffix(SUFFIX): [grade.score, grade.max_score]
-                               for grade in notebook.grades}
+                               for grade in notebook.grades if grade.name in assignment.points}
+            for grade in notebook.grades:  # written answers: None until the instructor grades
+                if grade.name in assignment.manual:
+                    scores[student][grade.name] = [grade.score, grade.max_score]
     return scores
 
 
@@ -443,15 +447,21 @@ def _has_submission(gradebook, assignment, student):
         return False
 
 
+def _shown(score):
+    """A score as the tables show it: a written answer not graded by hand yet is "to grade"."""
+    return "to grade" if score is None else f"{score:g}" if isinstance(score, float) else score
+
+
 def write_table(folder, assignment, records):
-    cells = assignment.functions
+    cells = assignment.functions + list(assignment.manual)
     with open(folder / "grades_by_cell.csv", "w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["student", *cells, "total", "max", "seconds", "status"])
         for student, record in records.items():
             per_cell = record["scores"]
-            writer.writerow([escape(student, 80), *(per_cell.get(c, ("", ""))[0] for c in cells),
-                             sum(score for score, _ in per_cell.values()),
+            writer.writerow([escape(student, 80),
+                             *(_shown(per_cell.get(c, ("", ""))[0]) for c in cells),
+                             sum(score or 0 for score, _ in per_cell.values()),
                              sum(top for _, top in per_cell.values()), f"{record['seconds']:.1f}",
                              record["status"]])
     width = max(len(name) for name in cells) + 2
@@ -459,9 +469,9 @@ def write_table(folder, assignment, records):
           + f"{'total':>8s}")
     for student, record in records.items():
         per_cell = record["scores"]
-        row = "".join(f"{f'{per_cell[c][0]:g} / {per_cell[c][1]:g}':>{width}s}" if c in per_cell
-                      else f"{'not graded':>{width}s}" for c in cells)
-        total = sum(score for score, _ in per_cell.values())
+        row = "".join(f"{f'{_shown(per_cell[c][0])} / {per_cell[c][1]:g}':>{width}s}"
+                      if c in per_cell else f"{'not graded':>{width}s}" for c in cells)
+        total = sum(score or 0 for score, _ in per_cell.values())
         print(f"{escape(student, 40):40s}{row}{total:>8g}")
 
 

@@ -19,15 +19,25 @@ def grade_id(cell):
 
 
 def solution_sources(source):
-    """Answer cell sources of the instructor notebook `source`, solution markers removed, by
-    grade_id."""
+    """Answer code cell sources of the instructor notebook `source`, solution markers removed, by
+    grade_id (written answers, markdown cells graded by hand, are not code)."""
     answers = {}
     for cell in nbformat.read(source, as_version=4).cells:
-        if cell.metadata.get("nbgrader", {}).get("solution"):
+        if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("solution"):
             answers[grade_id(cell)] = "\n".join(
                 line for line in cell.source.split("\n") if "### BEGIN SOLUTION" not in line
                 and "### END SOLUTION" not in line)
     return answers
+
+
+def written_answers(source):
+    """The model answers of the instructor notebook's written answers (markdown cells graded by
+    hand), solution markers removed, by grade_id."""
+    return {grade_id(cell): "\n".join(line for line in cell.source.split("\n")
+                                      if "### BEGIN SOLUTION" not in line
+                                      and "### END SOLUTION" not in line).strip()
+            for cell in nbformat.read(source, as_version=4).cells
+            if cell.cell_type == "markdown" and cell.metadata.get("nbgrader", {}).get("solution")}
 
 
 def use_folder(folder):

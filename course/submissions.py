@@ -3,14 +3,15 @@
 real class's submitted/.
 
 Each submission is the release notebook with its answer cells filled in, as a student would hand
-it in: the instructor solution, the untouched release, and one per sample mistake of the
+it in: the instructor solution (with the model answer of any written answer, which waits for
+the instructor's grade), the untouched release, and one per sample mistake of the
 assignment's catalog (hidden/ASSIGNMENT/catalog.py, course/catalog.py): one realistic text edit
 of one answer cell of the solution.
 """
 import nbformat
 
 from course import catalog
-from course.notebook import solution_sources
+from course.notebook import solution_sources, written_answers
 
 SOLUTION, UNTOUCHED = "instructor-solution", "untouched-release"
 
@@ -28,7 +29,8 @@ def with_answers(assignment, answers):
 def submissions(assignment):
     """{student id: notebook} of every sample submission of `assignment`."""
     answers = solution_sources(assignment.source())
-    result = {SOLUTION: with_answers(assignment, answers),
+    solution = answers | written_answers(assignment.source())  # for the instructor to grade
+    result = {SOLUTION: with_answers(assignment, solution),
               UNTOUCHED: nbformat.read(assignment.release(), as_version=4)}
     for mistake in catalog.of(assignment).samples:
         result[mistake.student] = with_answers(assignment, catalog.apply(mistake, answers))

@@ -100,6 +100,17 @@ def test_warnings_in_grade_cells_keep_the_points_and_are_reported(results):
         assert points[0] == points[1] > 0, (name, variant.student, points)
 
 
+def test_written_answers_wait_for_the_instructor(results):
+    manual = [a for a in ASSIGNMENTS if a.manual]
+    assert manual, "an assignment with a written answer (degradation)"
+    for assignment in manual:
+        records = results[assignment.name]["submissions"]
+        for cell, points in assignment.manual.items():
+            # answered: not graded until the instructor does; left blank: nbgrader gives 0
+            assert records["instructor-solution"]["scores"][cell] == [None, points]
+            assert records["untouched-release"]["scores"][cell] == [0, points]
+
+
 def test_sample_submissions_course_files_and_gradebook(audited):
     code, rows = audited
     assert _failed(rows, "sample") == [] and _failed(rows, "batch") == []

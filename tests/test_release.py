@@ -46,12 +46,13 @@ def test_release_has_no_solutions_hidden_tests_or_references(name):
     notebook = nbformat.read(release / ASSIGNMENTS[name].notebook, as_version=4)
     for cell in notebook.cells:
         meta = cell.metadata["nbgrader"]
-        if meta["solution"]:
-            assert "raise NotImplementedError()" in cell.source, meta["grade_id"]
+        if meta["solution"]:  # an answer cell: code to write, or a written answer
+            stub = "raise NotImplementedError()" if cell.cell_type == "code" else "YOUR ANSWER HERE"
+            assert stub in cell.source, meta["grade_id"]
         else:
             assert meta["locked"], f"cell {meta['grade_id']} must be read-only"
-    assert sum(c.metadata["nbgrader"].get("points", 0) for c in notebook.cells) == \
-        ASSIGNMENTS[name].total
+    assert sum(c.metadata["nbgrader"].get("points", 0) for c in notebook.cells
+               if c.cell_type == "code") == ASSIGNMENTS[name].total
 
 
 # Words that belong to the instructor's tooling, not to a student's notebook

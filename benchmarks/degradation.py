@@ -1,0 +1,122 @@
+"""The degradation problem, measured: plain and residual networks of two depths, several seeds.
+
+    python benchmarks/degradation.py [--seeds 0 1 2] [--depths 3 9] [--epochs E] [--size S]
+
+Trains the Degradation notebook's own networks (its `build_network` and `basic_block`, taken from
+the instructor solution) with its own recipe (the `train` cell: Adam 1e-3, batch 32, the 1,080
+SIGNS training photos at the notebook's size, EPOCHS from that cell, unless --size or --epochs
+say otherwise), for each seed and each n
+(6n+2 layers), plain and residual. Reports the final training loss and accuracy that `fit`
+reports, per epoch curves and seconds, and what the notebook's check cells test:
+  plain ratio   = final loss of the deep plain network / the shallow plain one's     (3 to 1000)
+  residual gap  = final loss of the deep residual network - the shallow residual one's
+                  (-0.5 to 0.2: close; a ratio of two losses near 0 is too noisy to test)
+  deep residual over deep plain = final loss of the deep residual / the deep plain   (0 to 0.2)
+Appends JSON lines to reports/degradation.jsonl and draws reports/degradation.png: the loss
+curves of every seed measured with the same settings (this run's and earlier ones).
+"""
+import argparse
+import json
+import os
+import re
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+ROOT = Path(__file__).resolve().parents[1]
+SOURCE = ROOT / "source" / "degradation" / "Degradation.ipynb"
+sys.path[:0] = [str(ROOT)]
+
+import keras  # noqa: E402
+import nbformat  # noqa: E402
+
+from course.notebook import grade_id, run_answers, solution_sources  # noqa: E402
+
+
+def notebook_epochs():
+    cell = next(c for c in nbformat.read(SOURCE, as_version=4).cells if grade_id(c) == "train")
+    return int(re.search(r"^EPOCHS = (\d+)", cell.source, re.M).group(1))
+
+
+def notebook_size():
+    cell = next(c for c in nbformat.read(SOURCE, as_version=4).cells if grade_id(c) == "load_data")
+    found = re.search(r"size=(\d+)", cell.source)
+    return int(found.group(1)) if found else 64
+
+
+def plot(rows, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    colours = {}
+    for row in rows:
+        for name, curve in row["loss"].items():
+            colour = colours.setdefault(name, f"C{len(colours)}")
+            ax.plot(range(1, len(curve) + 1), curve, "--" if name.startswith("plain") else "-",
+                    color=colour, label=name if row is rows[0] else None, alpha=0.8)
+    ax.set(xlabel="epoch", ylabel="training loss (fit)", yscale="log",
+           title=f"seeds {', '.join(str(r['seed']) for r in rows)}")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--depths", type=int, nargs=2, default=[3, 9], metavar=("N_SHALLOW", "N_DEEP"))
+    parser.add_argument("--epochs", type=int, default=None)
+    parser.add_argument("--size", type=int, default=None, help="image size (default: the notebook's)")
+    args = parser.parse_args()
+    epochs = args.epochs or notebook_epochs()
+    ns = run_answers(solution_sources(SOURCE), SOURCE)
+    size = args.size or notebook_size()
+    X, labels = ns["load_signs_training_set"](ROOT / "datasets", size=size)
+    Y = ns["one_hot"](labels)
+    out = ROOT / "reports" / "degradation.jsonl"
+    out.parent.mkdir(exist_ok=True)
+    rows = []
+    for seed in args.seeds:
+        row = {"seed": seed, "epochs": epochs, "size": size, "depths": [6 * n + 2 for n in args.depths],
+               "loss": {}, "accuracy": {}, "seconds": {}}
+        for n in args.depths:
+            for residual in (False, True):
+                keras.utils.set_random_seed(seed)
+                model = ns["build_network"](n, residual, input_shape=(size, size, 3))
+                model.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-3),
+                              loss="categorical_crossentropy", metrics=["accuracy"])
+                start = time.perf_counter()
+                history = model.fit(X, Y, epochs=epochs, batch_size=32, verbose=0)
+                row["seconds"][model.name] = round(time.perf_counter() - start, 1)
+                row["loss"][model.name] = [round(v, 4) for v in history.history["loss"]]
+                row["accuracy"][model.name] = [round(v, 4) for v in history.history["accuracy"]]
+                print(f"seed {seed} {model.name}: loss {row['loss'][model.name][-1]}, "
+                      f"{row['seconds'][model.name]} s", flush=True)
+        shallow, deep = (6 * n + 2 for n in args.depths)
+        final = {name: curve[-1] for name, curve in row["loss"].items()}
+        row["final_loss"] = final
+        row["plain_ratio"] = round(final[f"plain{deep}"] / final[f"plain{shallow}"], 2)
+        row["residual_gap"] = round(final[f"residual{deep}"] - final[f"residual{shallow}"], 4)
+        row["deep_residual_over_deep_plain"] = round(final[f"residual{deep}"] / final[f"plain{deep}"], 3)
+        row["residual_ratio"] = round(final[f"residual{deep}"] / final[f"residual{shallow}"], 2)
+        row["versions"] = {"keras": keras.__version__}
+        rows.append(row)
+        print(json.dumps({k: v for k, v in row.items() if k not in ("loss", "accuracy")}), flush=True)
+        with open(out, "a") as handle:
+            handle.write(json.dumps(row) + "\n")
+    same = {}  # every seed measured with this run's settings, the latest of each
+    for line in out.read_text().splitlines():
+        row = json.loads(line)
+        if (row.get("epochs"), row.get("size"), row.get("depths")) == (epochs, size, rows[0]["depths"]):
+            same[row["seed"]] = row
+    plot([same[seed] for seed in sorted(same)], ROOT / "reports" / "degradation.png")
+    print(f"wrote {out} and {ROOT / 'reports' / 'degradation.png'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

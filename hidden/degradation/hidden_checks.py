@@ -1,0 +1,140 @@
+"""Hidden checks for the Degradation Problem assignment (instructor only; never released).
+
+Each check builds the student's function on fixed inputs, sets every weight from NumPy with seeds
+derived from the layer's role (never from Keras' initializer streams), and compares the outputs
+with references.npz, made from the instructor solution by `python -m course.references`.
+
+The `*_outputs` functions (OUTPUTS) run in the student's kernel after their notebook, beside code
+that may be hostile, so they need nothing secret. This file imports nothing of the course's.
+Tolerance: course/hidden.py's (atol 1e-4, rtol 1e-3), on outputs of order 1.
+"""
+import zlib
+
+import keras
+import numpy as np
+from keras import layers
+
+# (input shape, filters, stride, residual): the identity shortcut, a projection for a stride,
+# a projection for a change of width at stride 1, and plain blocks with and without a stride
+BLOCK_CASES = [((3, 6, 6, 4), 4, 1, True), ((3, 7, 7, 3), 5, 2, True), ((2, 6, 6, 3), 6, 1, True),
+               ((3, 6, 6, 4), 4, 1, False), ((2, 7, 7, 4), 6, 2, False)]
+NETWORK_CASES = [(2, True, (4, 32, 32, 3), 5), (1, False, (3, 16, 16, 3), 4)]
+GRADIENT_CASES = [(1, 8, 0), (2, 6, 1)]  # (blocks per stage, images, seed)
+
+
+def _seed(*parts):
+    return zlib.crc32(repr(parts).encode())
+
+
+def _role(layer):
+    """What a BatchNormalization normalizes: the kernel shape of the convolution feeding it."""
+    tensor = layer._inbound_nodes[0].input_tensors[0]
+    producer = tensor._keras_history[0]
+    kernel = getattr(producer, "kernel", None)
+    return tuple(kernel.shape) if kernel is not None else type(producer).__name__
+
+
+def set_role_weights(model):
+    """Set every weight of `model` from NumPy, seeded by the layer's role and the weight's shape:
+    the same weights whatever order the layers were created in."""
+    for layer in model.layers:
+        if isinstance(layer, layers.Conv2D):
+            fan_in = int(np.prod(layer.kernel.shape[:-1]))
+            rng = np.random.default_rng(_seed("conv", tuple(layer.kernel.shape)))
+            layer.kernel.assign(rng.normal(0, np.sqrt(1.0 / fan_in), layer.kernel.shape))
+            if layer.bias is not None:  # zero bias: with or without use_bias is the same layer
+                layer.bias.assign(np.zeros(layer.bias.shape))
+        elif isinstance(layer, layers.BatchNormalization):
+            rng = np.random.default_rng(_seed("bn", _role(layer), tuple(layer.moving_mean.shape)))
+            size = layer.moving_mean.shape
+            values = {"gamma": rng.uniform(0.5, 1.5, size), "beta": rng.normal(0, 0.2, size),
+                      "moving_mean": rng.normal(0, 0.3, size),
+                      "moving_variance": rng.uniform(0.5, 2.0, size)}
+            for weight in layer.weights:
+                weight.assign(values[weight.name])
+        elif isinstance(layer, layers.Dense):
+            rng = np.random.default_rng(_seed("dense", tuple(layer.kernel.shape)))
+            layer.kernel.assign(rng.normal(0, 0.3 / np.sqrt(layer.kernel.shape[0]),
+                                           layer.kernel.shape))
+            layer.bias.assign(rng.normal(0, 0.1, layer.bias.shape))
+        elif layer.weights:
+            raise AssertionError(f"unexpected layer with weights: {layer.name} "
+                                 f"({type(layer).__name__})")
+
+
+def _inputs(shape):
+    return np.random.default_rng(_seed("inputs", shape)).normal(0, 1, shape).astype("float32")
+
+
+def _moving_statistics(model):
+    norms = sorted((layer for layer in model.layers
+                    if isinstance(layer, layers.BatchNormalization)), key=lambda l: repr(_role(l)))
+    return np.concatenate([np.ravel(weight.numpy()) for layer in norms
+                           for weight in (layer.moving_mean, layer.moving_variance)]
+                          or [np.zeros(0, "float32")])
+
+
+def _modes(model, x):
+    """Inference output, training-mode output, and the moving statistics that training call
+    left (a changed momentum shows there)."""
+    set_role_weights(model)
+    return {"inference": np.asarray(model(x)), "training": np.asarray(model(x, training=True)),
+            "moving statistics after a training call": _moving_statistics(model)}
+
+
+def block_outputs(basic_block):
+    results = {}
+    for i, (shape, filters, stride, residual) in enumerate(BLOCK_CASES):
+        inputs = keras.Input(shape[1:])
+        model = keras.Model(inputs, basic_block(inputs, filters, stride, residual, name="b"))
+        for mode, value in _modes(model, _inputs(shape)).items():
+            results[f"basic_block/{i}/{mode}"] = value
+    return results
+
+
+def stand_in_block(X, filters, stride=1, residual=True, name=None):
+    """A block without BatchNormalization, built from its arguments alone: build_network is
+    graded on its own (the student's block is graded in its own cell). The main path is scaled
+    by 0.3 so that many additions keep the outputs of order 1."""
+    Y = layers.Activation("relu")(layers.Conv2D(filters, 3, strides=stride, padding="same")(X))
+    Y = layers.Rescaling(0.3)(layers.Conv2D(filters, 3, padding="same")(Y))
+    if residual:
+        if stride != 1 or X.shape[-1] != filters:
+            X = layers.Conv2D(filters, 1, strides=stride)(X)
+        Y = layers.Add()([Y, X])
+    return layers.Activation("relu")(Y)
+
+
+def network_outputs(build_network):
+    import test_utils
+
+    results = {}
+    for n, residual, shape, classes in NETWORK_CASES:
+        with test_utils.replaced_globals(build_network, basic_block=stand_in_block):
+            model = build_network(n, residual, input_shape=shape[1:], classes=classes)
+        case = f"n={n}, residual={residual}"
+        for mode, value in _modes(model, _inputs(shape)).items():
+            results[f"build_network/{case}/{mode}"] = value
+    return results
+
+
+def gradient_outputs(stage_gradient_norms):
+    import test_utils
+
+    results = {}
+    for blocks, count, seed in GRADIENT_CASES:
+        model = test_utils.tiny_staged_model(blocks=blocks, classes=4)
+        set_role_weights(model)
+        rng = np.random.default_rng(_seed("gradients", blocks, count, seed))
+        X = rng.uniform(0, 1, (count, 8, 8, 3)).astype("float32")
+        Y = np.eye(4, dtype="float32")[rng.integers(0, 4, count)]
+        found = stage_gradient_norms(model, X, Y)
+        results[f"stage_gradient_norms/blocks={blocks}/norms"] = np.array(
+            [float(found[f"stage{k}"]) for k in (1, 2, 3)])
+    return results
+
+
+# The outputs of each graded function; the keys of references.npz start with its name.
+OUTPUTS = {"basic_block": block_outputs, "build_network": network_outputs,
+           "stage_gradient_norms": gradient_outputs}
+EAGER = set()
