@@ -9,7 +9,8 @@ variants (course/audit.py), the first --submissions of them; no attacks (their t
 timeout, not the grader). Each mode grades the same submissions in a fresh copy of the course;
 with --rounds 2 or more the modes alternate, so load on the machine falls on all of them.
 `baseline` grades them with the earlier commit's course.grade (a `git archive` of it in
-build/baseline-REF/, this environment, its own sandbox). Writes reports/grading_throughput.json
+build/baseline-REF/, this environment, its own sandbox and hidden tests, the assignment's
+notebook as it is now). Writes reports/grading_throughput.json
 and prints seconds per submission and the difference to the sandbox mode.
 """
 import argparse
@@ -36,8 +37,10 @@ def submissions(assignment, count):
     return dict(list(files[assignment.name].items())[:count])
 
 
-def baseline_course(ref):
-    """A copy of commit `ref` in build/baseline-REF/, with this course's datasets and model."""
+def baseline_course(ref, assignment):
+    """A copy of commit `ref` in build/baseline-REF/, with this course's datasets and model, and
+    this course's version of the assignment (its source and release folders): the earlier
+    grader, grading the assignment as it is now (its gradebook must know the notebook's cells)."""
     folder = ROOT / "build" / f"baseline-{ref}"
     if not folder.exists():
         folder.mkdir(parents=True)
@@ -46,6 +49,9 @@ def baseline_course(ref):
         subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
         shutil.rmtree(folder / "datasets", ignore_errors=True)
         (folder / "datasets").symlink_to((ROOT / "datasets").resolve())
+    for part in ("source", "release"):
+        shutil.rmtree(folder / part / assignment.name, ignore_errors=True)
+        shutil.copytree(ROOT / part / assignment.name, folder / part / assignment.name)
     old = folder / OLD_PRETRAINED  # earlier commits read the model from their source folder
     if old.is_symlink() and not old.exists():
         old.unlink()
@@ -112,7 +118,7 @@ def main():
             print(f"round {round_ + 1}: grading {len(files)} submissions, {mode}, "
                   f"{args.jobs} job(s)...", flush=True)
             if mode == "baseline":
-                took = grade_baseline(baseline_course(args.baseline), files, args.jobs)
+                took = grade_baseline(baseline_course(args.baseline, assignment), files, args.jobs)
             else:
                 took, results = grade_here(assignment, files, args.jobs, unsafe=mode == "none")
                 graded = sum(r["status"] == "graded" for r in results["submissions"].values())

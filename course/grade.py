@@ -360,8 +360,9 @@ def cell_scores(course, assignment, students):
             scores[student] = {grade.name.removesuffix(SUFFIX): [grade.score, grade.max_score]
                                for grade in notebook.grades if grade.name in assignment.points}
             for grade in notebook.grades:  # written answers: None until the instructor grades
-                if grade.name in assignment.manual:
-                    scores[student][grade.name] = [grade.score, grade.max_score]
+                if grade.name in assignment.manual:  # (nbgrader's score says 0 until then)
+                    scores[student][grade.name] = [
+                        None if grade.needs_manual_grade else grade.score, grade.max_score]
     return scores
 
 
