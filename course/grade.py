@@ -486,12 +486,17 @@ def assignment_in_gradebook(course, name):
 
 def classes(root, names, known, students=()):
     """{assignment: [entry of root/submitted/]} to grade, for the assignments `names`: the
-    `students` named, each for every one of them; else every entry with a folder of it, and an
-    entry with no folder of any assignment in `known` once, under the first (it gets a line
-    saying what is missing). Links are included, so that they are refused with a line."""
+    `students` named (each for every one of `names` it has a folder of), else every entry with
+    a folder of it; an entry with none, once, under the first (it gets a line saying what is
+    missing). Links are included, so that they are refused with a line."""
     submitted = Path(root) / "submitted"
-    if students:
-        return {name: list(students) for name in names}
+    if students:  # each for every assignment it has a folder of; one with none under the first
+        found = {name: [s for s in students if os.path.lexists(submitted / s / name)]
+                 for name in names}
+        for student in students:
+            if not any(student in entries for entries in found.values()):
+                found[names[0]].append(student)
+        return {name: entries for name, entries in found.items() if entries}
     entries = sorted(p.name for p in submitted.iterdir()
                      if p.is_dir() or p.is_symlink()) if submitted.is_dir() else []
     found = {name: [] for name in names}
@@ -543,8 +548,9 @@ def grade_assignment(course, assignment, students, jobs, unsafe):
     (grader.reports / "grading_report.txt").write_text("\n".join(report) + "\n")
     print("\n" + "\n".join(report))
     per = batch["seconds_per_submission"]
+    rate = f", {60 / per:.1f} submissions per minute" if per else ""
     print(f"\n{assignment.name}: graded {len(students)} submissions in {elapsed:.0f} s with "
-          f"{grader.jobs} jobs: {per:.1f} s per submission, {60 / per:.1f} submissions per minute")
+          f"{grader.jobs} jobs: {per:.1f} s per submission{rate}")
     where = grader.reports.relative_to(course.root)
     print(f"feedback in feedback/<student>/{assignment.name}/, grades in reports/grades.csv and "
           f"{where}/grades_by_cell.csv, findings in {where}/grading_report.txt, all of it as "

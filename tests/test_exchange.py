@@ -26,7 +26,8 @@ ASSIGNMENT = next(iter(assignments(ROOT).values()))  # any one: the cycle is the
 WRONG = catalog.of(ASSIGNMENT).samples[0]  # a sample mistake: its function's points lost
 # student account -> the sample whose answers they hand in
 STUDENTS = {"course-student-1": "instructor-solution", "course-student-2": WRONG.student}
-TOTAL = ASSIGNMENT.total
+TOTAL = ASSIGNMENT.total  # what autograding gives the solution; written answers wait for a hand
+MAXIMUM = TOTAL + sum(ASSIGNMENT.manual.values())  # grade (feedback released before: 0 for them)
 LATE_SCORE = TOTAL - ASSIGNMENT.points[WRONG.loses]
 
 
@@ -115,8 +116,8 @@ def test_each_student_fetches_their_own_feedback_only(term):
         assert len(found) == 1, found
         html = found[0].read_text()
         if sample == "instructor-solution":
-            assert f"Score: {TOTAL:.1f} / {TOTAL:.1f}" in html
+            assert f"Score: {TOTAL:.1f} / {MAXIMUM:.1f}" in html
             assert "Late submission penalty" not in html
         else:  # less 10% for starting a day late
-            assert f"Score: {LATE_SCORE * 0.9:.1f} / {TOTAL:.1f}" in html
+            assert f"Score: {LATE_SCORE * 0.9:.1f} / {MAXIMUM:.1f}" in html
             assert f"Late submission penalty (Score: -{LATE_SCORE / 10:.1f})" in html

@@ -160,3 +160,15 @@ def test_a_grade_cell_zeroed_for_stderr_gets_a_report_line(tmp_path):
     assert [grade.render(f) for f in found] == [
         "carol: identity_block_tests: wrote to stderr and scores 0 for it (nbgrader counts stderr "
         "as a failure): UserWarning: x"]
+
+
+def test_named_students_are_graded_for_the_assignments_they_submitted(tmp_path):
+    for student, names in {"ada": ["a", "b"], "bo": ["b"], "cy": []}.items():
+        (tmp_path / "submitted" / student).mkdir(parents=True)
+        for name in names:
+            (tmp_path / "submitted" / student / name).mkdir()
+    # cy submitted nothing: graded once, under the first assignment, to get its error line
+    assert grade.classes(tmp_path, ["a", "b"], ["a", "b"], ["ada", "bo", "cy"]) == {
+        "a": ["ada", "cy"], "b": ["ada", "bo"]}
+    assert grade.classes(tmp_path, ["b"], ["a", "b"], ["ada"]) == {"b": ["ada"]}
+    assert grade.classes(tmp_path, ["a"], ["a", "b"], ["bo"]) == {"a": ["bo"]}

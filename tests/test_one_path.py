@@ -81,7 +81,9 @@ def both_ways(datasets_dir):
 def test_both_ways_give_every_cell_the_same_score_comment_and_errors(both_ways):
     (scores, errors), (cli_scores, cli_errors) = both_ways
     # a grade cell and an answer cell per graded function
-    assert len(scores) == len(STUDENTS) * 2 * len(ASSIGNMENT.functions)
+    # a graded function: its answer cell's comment and its test cell's grade; a written answer:
+    # one cell, with its grade and comment under the same name
+    assert len(scores) == len(STUDENTS) * (2 * len(ASSIGNMENT.functions) + len(ASSIGNMENT.manual))
     assert scores == cli_scores
     assert errors == cli_errors
 
