@@ -4,8 +4,8 @@
                                            [--epochs 10]
 
 For each seed, training recipe and epoch budget (10 by default), trains the solution's ResNet50
-on the 1,080
-SIGNS training images (batch 32), then evaluates the same weights on the test set three ways:
+on the 1,080 SIGNS training images (batch 32), then evaluates the same weights on the test set
+three ways:
   as_is      -- inference mode, BatchNorm moving averages as training left them
   batch_stat -- BatchNorm with the statistics of each test batch of 32 (what tf.keras 2 did)
   reestimated -- inference mode after re-estimating BN statistics over the training set

@@ -34,15 +34,11 @@ import nbformat  # noqa: E402
 from course.notebook import grade_id, run_answers, solution_sources  # noqa: E402
 
 
-def notebook_epochs():
-    cell = next(c for c in nbformat.read(SOURCE, as_version=4).cells if grade_id(c) == "train")
-    return int(re.search(r"^EPOCHS = (\d+)", cell.source, re.M).group(1))
-
-
-def notebook_size():
-    cell = next(c for c in nbformat.read(SOURCE, as_version=4).cells if grade_id(c) == "load_data")
-    found = re.search(r"size=(\d+)", cell.source)
-    return int(found.group(1)) if found else 64
+def notebook_setting(cell_id, pattern, default=None):
+    """An integer the notebook's cell `cell_id` sets, found by `pattern` (one group)."""
+    cell = next(c for c in nbformat.read(SOURCE, as_version=4).cells if grade_id(c) == cell_id)
+    found = re.search(pattern, cell.source, re.M)
+    return int(found.group(1)) if found else default
 
 
 def plot(rows, path):
@@ -72,9 +68,9 @@ def main():
     parser.add_argument("--epochs", type=int, default=None)
     parser.add_argument("--size", type=int, default=None, help="image size (default: the notebook's)")
     args = parser.parse_args()
-    epochs = args.epochs or notebook_epochs()
+    epochs = args.epochs or notebook_setting("train", r"^EPOCHS = (\d+)")
     ns = run_answers(solution_sources(SOURCE), SOURCE)
-    size = args.size or notebook_size()
+    size = args.size or notebook_setting("load_data", r"size=(\d+)", default=64)
     X, labels = ns["load_signs_training_set"](ROOT / "datasets", size=size)
     Y = ns["one_hot"](labels)
     out = ROOT / "reports" / "degradation.jsonl"

@@ -357,12 +357,15 @@ def cell_scores(course, assignment, students):
             except MissingEntry:  # not graded
                 scores[student] = {}
                 continue
-            scores[student] = {grade.name.removesuffix(SUFFIX): [grade.score, grade.max_score]
-                               for grade in notebook.grades if grade.name in assignment.points}
-            for grade in notebook.grades:  # written answers: None until the instructor grades
-                if grade.name in assignment.manual:  # (nbgrader's score says 0 until then)
-                    scores[student][grade.name] = [
-                        None if grade.needs_manual_grade else grade.score, grade.max_score]
+            scores[student] = {}
+            for grade in notebook.grades:
+                if grade.name in assignment.points:
+                    name, score = grade.name.removesuffix(SUFFIX), grade.score
+                elif grade.name in assignment.manual:  # nbgrader says 0 until graded by hand
+                    name, score = grade.name, None if grade.needs_manual_grade else grade.score
+                else:
+                    continue
+                scores[student][name] = [score, grade.max_score]
     return scores
 
 

@@ -21,23 +21,22 @@ def grade_id(cell):
 def solution_sources(source):
     """Answer code cell sources of the instructor notebook `source`, solution markers removed, by
     grade_id (written answers, markdown cells graded by hand, are not code)."""
-    answers = {}
-    for cell in nbformat.read(source, as_version=4).cells:
-        if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("solution"):
-            answers[grade_id(cell)] = "\n".join(
-                line for line in cell.source.split("\n") if "### BEGIN SOLUTION" not in line
-                and "### END SOLUTION" not in line)
-    return answers
+    return _answers(source, "code")
 
 
 def written_answers(source):
     """The model answers of the instructor notebook's written answers (markdown cells graded by
     hand), solution markers removed, by grade_id."""
+    return {name: text.strip() for name, text in _answers(source, "markdown").items()}
+
+
+def _answers(source, cell_type):
+    """{grade_id: source without the solution marker lines} of the answer cells of `cell_type`."""
     return {grade_id(cell): "\n".join(line for line in cell.source.split("\n")
                                       if "### BEGIN SOLUTION" not in line
-                                      and "### END SOLUTION" not in line).strip()
+                                      and "### END SOLUTION" not in line)
             for cell in nbformat.read(source, as_version=4).cells
-            if cell.cell_type == "markdown" and cell.metadata.get("nbgrader", {}).get("solution")}
+            if cell.cell_type == cell_type and cell.metadata.get("nbgrader", {}).get("solution")}
 
 
 def use_folder(folder):

@@ -49,7 +49,8 @@ def _graded(db_url=None, courses=(COURSE,)):
             for grade in notebook.grades:
                 scores[student, grade.name] = (grade.score, grade.auto_score, grade.manual_score)
             for comment in notebook.comments:
-                scores[student, comment.name] = (comment.auto_comment, comment.manual_comment)
+                scores[student, f"{comment.name}/comment"] = (comment.auto_comment,
+                                                               comment.manual_comment)
             path = next(course / "autograded" / student / ASSIGNMENT.name / ASSIGNMENT.notebook
                         for course in courses if (course / "autograded" / student).exists())
             for cell in nbformat.read(path, as_version=4).cells:
@@ -80,10 +81,9 @@ def both_ways(datasets_dir):
 
 def test_both_ways_give_every_cell_the_same_score_comment_and_errors(both_ways):
     (scores, errors), (cli_scores, cli_errors) = both_ways
-    # a grade cell and an answer cell per graded function
-    # a graded function: its answer cell's comment and its test cell's grade; a written answer:
-    # one cell, with its grade and comment under the same name
-    assert len(scores) == len(STUDENTS) * (2 * len(ASSIGNMENT.functions) + len(ASSIGNMENT.manual))
+    # a grade and a comment per graded function (its test cell's, its answer cell's) and per
+    # written answer (both of its one cell)
+    assert len(scores) == len(STUDENTS) * 2 * (len(ASSIGNMENT.functions) + len(ASSIGNMENT.manual))
     assert scores == cli_scores
     assert errors == cli_errors
 

@@ -48,10 +48,9 @@ def _names_errors(test):
 def _check_conv(where, part, operation, filters, size, stride):
     if kind(operation) != "conv":
         _fail(where, f"{part} starts with {kind(operation)}, expected a Conv2D.")
-    padding = "same" if size == 3 else "valid"
-    want = (filters, (size, size), (stride, stride), padding)
-    if conv_settings(operation) != want and not (size == 1 and conv_settings(operation)[:3] ==
-                                                  want[:3]):
+    want = (filters, (size, size), (stride, stride), "same" if size == 3 else "valid")
+    compared = 4 if size == 3 else 3  # a 1×1 convolution pads nothing either way
+    if conv_settings(operation)[:compared] != want[:compared]:
         _fail(where, f"{part}'s Conv2D has (filters, kernel_size, strides, padding) = "
                      f"{conv_settings(operation)}, expected {want}.")
     initializer = type(operation.kernel_initializer).__name__
