@@ -1,6 +1,7 @@
 """The degradation problem, measured: plain and residual networks of two depths, several seeds.
 
     python benchmarks/degradation.py [--seeds 0 1 2] [--depths 3 9] [--epochs E] [--size S]
+                                     [--gradients-only]
 
 Trains the Degradation notebook's own networks (its `build_network` and `basic_block`, taken from
 the instructor solution) with its own recipe (the `train` cell: Adam 1e-3, batch 32, the 1,080
@@ -61,24 +62,52 @@ def plot(rows, path):
     fig.savefig(path, dpi=100)
 
 
+def gradient_norms(ns, X, Y, seed, depths, size):
+    """The notebook's section 3 for one seed: stage_gradient_norms of the four fresh networks on
+    the first 64 training photos, and plain-deep / plain-shallow at stage 1."""
+    norms = {}
+    for n in depths:
+        for residual in (False, True):
+            keras.utils.set_random_seed(seed)
+            model = ns["build_network"](n, residual, input_shape=(size, size, 3))
+            found = ns["stage_gradient_norms"](model, X[:64], Y[:64])
+            norms[model.name] = {stage: round(value, 4) for stage, value in found.items()}
+    shallow, deep = (6 * n + 2 for n in depths)
+    ratio = norms[f"plain{deep}"]["stage1"] / norms[f"plain{shallow}"]["stage1"]
+    return {"seed": seed, "size": size, "norms": norms, "first_stage_ratio": round(ratio, 1)}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--depths", type=int, nargs=2, default=[3, 9], metavar=("N_SHALLOW", "N_DEEP"))
+    parser.add_argument("--depths", type=int, nargs=2, default=[3, 9],
+                        metavar=("N_SHALLOW", "N_DEEP"))
     parser.add_argument("--epochs", type=int, default=None)
-    parser.add_argument("--size", type=int, default=None, help="image size (default: the notebook's)")
+    parser.add_argument("--size", type=int, default=None,
+                        help="image size (default: the notebook's)")
+    parser.add_argument("--gradients-only", action="store_true",
+                        help="only the gradient norms at initialization (section 3), no training; "
+                             "appends to reports/degradation_gradients.jsonl")
     args = parser.parse_args()
     epochs = args.epochs or notebook_setting("train", r"^EPOCHS = (\d+)")
     ns = run_answers(solution_sources(SOURCE), SOURCE)
     size = args.size or notebook_setting("load_data", r"size=(\d+)", default=64)
     X, labels = ns["load_signs_training_set"](ROOT / "datasets", size=size)
     Y = ns["one_hot"](labels)
+    (ROOT / "reports").mkdir(exist_ok=True)
+    if args.gradients_only:
+        with open(ROOT / "reports" / "degradation_gradients.jsonl", "a") as handle:
+            for seed in args.seeds:
+                row = gradient_norms(ns, X, Y, seed, args.depths, size)
+                print(json.dumps(row), flush=True)
+                handle.write(json.dumps(row) + "\n")
+        return 0
     out = ROOT / "reports" / "degradation.jsonl"
-    out.parent.mkdir(exist_ok=True)
     rows = []
     for seed in args.seeds:
-        row = {"seed": seed, "epochs": epochs, "size": size, "depths": [6 * n + 2 for n in args.depths],
-               "loss": {}, "accuracy": {}, "seconds": {}}
+        row = {"seed": seed, "epochs": epochs, "size": size,
+               "depths": [6 * n + 2 for n in args.depths], "loss": {}, "accuracy": {},
+               "seconds": {}}
         for n in args.depths:
             for residual in (False, True):
                 keras.utils.set_random_seed(seed)
@@ -97,7 +126,8 @@ def main():
         row["final_loss"] = final
         row["plain_ratio"] = round(final[f"plain{deep}"] / final[f"plain{shallow}"], 2)
         row["residual_gap"] = round(final[f"residual{deep}"] - final[f"residual{shallow}"], 4)
-        row["deep_residual_over_deep_plain"] = round(final[f"residual{deep}"] / final[f"plain{deep}"], 3)
+        row["deep_residual_over_deep_plain"] = round(final[f"residual{deep}"]
+                                                     / final[f"plain{deep}"], 3)
         row["residual_ratio"] = round(final[f"residual{deep}"] / final[f"residual{shallow}"], 2)
         row["versions"] = {"keras": keras.__version__}
         rows.append(row)
