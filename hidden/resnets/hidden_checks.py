@@ -47,9 +47,11 @@ def _role(layer):
     return tuple(kernel.shape) if kernel is not None else type(producer).__name__
 
 
-def _normal(rng, scale, shape):
-    """Normal values of mean 0, drawn in float32 (ResNet50 has 23 million weights)."""
-    return rng.standard_normal(tuple(shape), dtype=np.float32) * np.float32(scale)
+def _centred(rng, scale, shape):
+    """Values of mean 0 and standard deviation `scale`, uniform and drawn in float32: ResNet50 has
+    23 million weights, and uniform values are about 3 times faster to draw than normal ones."""
+    return (rng.random(tuple(shape), dtype=np.float32) - np.float32(0.5)) * np.float32(
+        scale * np.sqrt(12))
 
 
 def set_role_weights(model):
@@ -63,7 +65,7 @@ def set_layer_role_weights(layer):
     if isinstance(layer, layers.Conv2D):
         fan_in = int(np.prod(layer.kernel.shape[:-1]))
         rng = np.random.default_rng(_seed("conv", tuple(layer.kernel.shape)))
-        layer.kernel.assign(_normal(rng, np.sqrt(1.0 / fan_in), layer.kernel.shape))
+        layer.kernel.assign(_centred(rng, np.sqrt(1.0 / fan_in), layer.kernel.shape))
         if layer.bias is not None:  # zero bias: with or without use_bias is the same block
             layer.bias.assign(np.zeros(layer.bias.shape))
     elif isinstance(layer, layers.BatchNormalization):
@@ -122,13 +124,16 @@ def stand_in_blocks():
     """Blocks without BatchNormalization, built from their arguments: ResNet50 is graded alone
     (the student's blocks are graded in their own cells), with no instructor code. The main path
     is scaled by 0.3 so that 16 residual additions keep the outputs of order 1."""
+    # zeros: Keras would draw 23 million random weights that set_role_weights replaces anyway
+    conv = functools.partial(layers.Conv2D, kernel_initializer="zeros")
+
     def main_path(X, f, filters, s):
-        X = layers.Activation("relu")(layers.Conv2D(filters[0], 1, strides=s)(X))
-        X = layers.Activation("relu")(layers.Conv2D(filters[1], f, padding="same")(X))
-        return layers.Rescaling(0.3)(layers.Conv2D(filters[2], 1)(X))
+        X = layers.Activation("relu")(conv(filters[0], 1, strides=s)(X))
+        X = layers.Activation("relu")(conv(filters[1], f, padding="same")(X))
+        return layers.Rescaling(0.3)(conv(filters[2], 1)(X))
 
     def convolutional_block(X, f, filters, s=2, training=None, initializer=None, name=None):
-        shortcut = layers.Conv2D(filters[2], 1, strides=s)(X)
+        shortcut = conv(filters[2], 1, strides=s)(X)
         return layers.Activation("relu")(layers.Add()([main_path(X, f, filters, s), shortcut]))
 
     def identity_block(X, f, filters, training=None, initializer=None, name=None):
