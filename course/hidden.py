@@ -63,6 +63,7 @@ class HiddenTests:
             "# Added by the grader after your notebook ran; removed before it is saved.\n"
             "__course_hidden__ = {}\n"
             f"exec(compile({runner!r}, 'untrusted.py', 'exec'), __course_hidden__)\n"
+            "__course_hidden__['release_memory']()\n"
             "__course_hidden__['checks'] = __course_hidden__['load_checks']("
             f"{self.checks_source!r})\n")
         setup.metadata[KEY] = ""

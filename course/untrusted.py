@@ -22,6 +22,17 @@ def load_checks(source):
     return module
 
 
+def release_memory():
+    """Let go of what the notebook's last error holds: its traceback keeps the failing cell's
+    local variables alive, so a cell that allocated memory until refused would leave the hidden
+    tests of the other functions none. Then collect."""
+    import gc
+    import sys
+
+    sys.last_type = sys.last_value = sys.last_traceback = None
+    gc.collect()
+
+
 def first_line(error):
     if isinstance(error, NotImplementedError):
         return "NotImplementedError: the function is not written yet"
