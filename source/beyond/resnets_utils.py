@@ -1,0 +1,1 @@
+../resnets/resnets_utils.py

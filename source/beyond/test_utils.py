@@ -1,0 +1,1 @@
+../resnets/test_utils.py
