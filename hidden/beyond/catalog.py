@@ -45,11 +45,11 @@ DECAY = "    decay = peak * (1.0 + ops.cos(np.pi * progress)) / 2.0\n"
 WHERE = "    return ops.where(step < warmup_steps, warm, decay)\n"
 # augmenter
 FLIP = '        layers.RandomFlip("horizontal", seed=seed),\n'
-ROTATION = '        layers.RandomRotation(0.05, fill_mode="nearest", seed=seed),\n'
-ZOOM = '        layers.RandomZoom(0.1, fill_mode="nearest", seed=seed),\n'
+ROTATION = '        layers.RandomRotation(0.07, fill_mode="nearest", seed=seed),\n'
+ZOOM = '        layers.RandomZoom(0.2, fill_mode="nearest", seed=seed),\n'
 SHIFT = '        layers.RandomTranslation(0.1, 0.1, fill_mode="nearest", seed=seed),\n'
-BRIGHTNESS = '        layers.RandomBrightness(0.2, value_range=(0, 1), seed=seed),\n'
-CONTRAST = '        layers.RandomContrast(0.2, value_range=(0, 1), seed=seed),\n'
+BRIGHTNESS = '        layers.RandomBrightness(0.3, value_range=(0, 1), seed=seed),\n'
+CONTRAST = '        layers.RandomContrast(0.5, value_range=(0, 1), seed=seed),\n'
 CLOSE = '    ], name="augmentation")\n'
 # class_metrics
 COUNT = "    np.add.at(confusion, (np.asarray(labels), np.asarray(predictions)), 1)\n"
@@ -214,13 +214,13 @@ MISTAKES = [
      "no warm-up: the peak from step 0", "expected"),
     # augmenter
     ("augmenter-value-range-255", "augmenter",
-     [(BRIGHTNESS, "        layers.RandomBrightness(0.2, seed=seed),\n")],
+     [(BRIGHTNESS, "        layers.RandomBrightness(0.3, seed=seed),\n")],
      "RandomBrightness with Keras' default value range, 0-255", "value_range"),
     ("augmenter-no-seed", "augmenter",
-     [(ZOOM, '        layers.RandomZoom(0.1, fill_mode="nearest"),\n')],
+     [(ZOOM, '        layers.RandomZoom(0.2, fill_mode="nearest"),\n')],
      "no seed on one layer", "seed"),
     ("augmenter-half-turn", "augmenter",
-     [(ROTATION, ROTATION.replace("(0.05,", "(0.5,"))],
+     [(ROTATION, ROTATION.replace("(0.07,", "(0.5,"))],
      "rotations up to half a turn", "factor"),
     ("augmenter-flip-last", "augmenter",
      [(FLIP, ""), (CONTRAST, CONTRAST + FLIP)],
@@ -391,12 +391,12 @@ VARIANTS = [
        + CLOSE,
        '    model = keras.Sequential(name="augmentation")\n'
        '    model.add(layers.RandomFlip(mode="horizontal", seed=seed))\n'
-       '    model.add(layers.RandomRotation(factor=(-0.05, 0.05), fill_mode="nearest", seed=seed))\n'
-       '    model.add(layers.RandomZoom(height_factor=(-0.1, 0.1), fill_mode="nearest", seed=seed))\n'
+       '    model.add(layers.RandomRotation(factor=(-0.07, 0.07), fill_mode="nearest", seed=seed))\n'
+       '    model.add(layers.RandomZoom(height_factor=(-0.2, 0.2), fill_mode="nearest", seed=seed))\n'
        '    model.add(layers.RandomTranslation(height_factor=0.1, width_factor=0.1,\n'
        '                                       fill_mode="nearest", seed=seed))\n'
-       '    model.add(layers.RandomBrightness(factor=0.2, value_range=[0, 1], seed=seed))\n'
-       '    model.add(layers.RandomContrast(factor=0.2, value_range=(0.0, 1.0), seed=seed))\n'
+       '    model.add(layers.RandomBrightness(factor=0.3, value_range=[0, 1], seed=seed))\n'
+       '    model.add(layers.RandomContrast(factor=0.5, value_range=(0.0, 1.0), seed=seed))\n'
        "    return model\n")],
      "Sequential.add, keywords, symmetric ranges as tuples"),
     ("variant-augmenter-loop", "augmenter",
@@ -405,11 +405,11 @@ VARIANTS = [
        "    nearest = {\"fill_mode\": \"nearest\"}\n"
        "    unit = {\"value_range\": (0, 1)}\n"
        "    recipe = [(layers.RandomFlip, (\"horizontal\",), {}),\n"
-       "              (layers.RandomRotation, (0.05,), nearest),\n"
-       "              (layers.RandomZoom, (0.1,), nearest),\n"
+       "              (layers.RandomRotation, (0.07,), nearest),\n"
+       "              (layers.RandomZoom, (0.2,), nearest),\n"
        "              (layers.RandomTranslation, (0.1, 0.1), nearest),\n"
-       "              (layers.RandomBrightness, (0.2,), unit),\n"
-       "              (layers.RandomContrast, (0.2,), unit)]\n"
+       "              (layers.RandomBrightness, (0.3,), unit),\n"
+       "              (layers.RandomContrast, (0.5,), unit)]\n"
        "    return keras.Sequential([kind(*args, seed=seed, **kwargs) for kind, args, kwargs in recipe],\n"
        "                            name=\"augmentation\")\n")],
      "the layers built in a loop from a table"),
@@ -418,8 +418,8 @@ VARIANTS = [
        "    from keras.layers import RandomBrightness, RandomContrast, RandomFlip\n"
        "    return keras.Sequential([\n"),
       (FLIP, '        RandomFlip("horizontal", seed=seed),\n'),
-      (BRIGHTNESS, '        RandomBrightness(0.2, value_range=(0.0, 1.0), seed=seed),\n'),
-      (CONTRAST, '        RandomContrast(0.2, value_range=[0, 1], seed=seed),\n')],
+      (BRIGHTNESS, '        RandomBrightness(0.3, value_range=(0.0, 1.0), seed=seed),\n'),
+      (CONTRAST, '        RandomContrast(0.5, value_range=[0, 1], seed=seed),\n')],
      "layers imported by name, value ranges as floats and a list"),
     ("variant-metrics-loop", "class_metrics",
      [(COUNT, "    for true, guess in zip(labels, predictions):\n"

@@ -360,12 +360,12 @@ def warmup_cosine_test(warmup_cosine):
 
 # --- augmenter ---------------------------------------------------------------------------------
 AUGMENTATION = [(layers.RandomFlip, {"mode": "horizontal"}),
-                (layers.RandomRotation, {"factor": 0.05, "fill_mode": "nearest"}),
-                (layers.RandomZoom, {"height_factor": 0.1, "fill_mode": "nearest"}),
+                (layers.RandomRotation, {"factor": 0.07, "fill_mode": "nearest"}),
+                (layers.RandomZoom, {"height_factor": 0.2, "fill_mode": "nearest"}),
                 (layers.RandomTranslation, {"height_factor": 0.1, "width_factor": 0.1,
                                             "fill_mode": "nearest"}),
-                (layers.RandomBrightness, {"factor": 0.2, "value_range": (0, 1)}),
-                (layers.RandomContrast, {"factor": 0.2, "value_range": (0, 1)})]
+                (layers.RandomBrightness, {"factor": 0.3, "value_range": (0, 1)}),
+                (layers.RandomContrast, {"factor": 0.5, "value_range": (0, 1)})]
 
 
 def _setting(value):
