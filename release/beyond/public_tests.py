@@ -5,7 +5,6 @@ the specification, with a message that says what is wrong and where. Where a ref
 outside this course (keras.applications, Keras' CosineDecay, a hand computation), the test
 compares with it.
 """
-import functools
 import math
 import warnings
 
@@ -14,38 +13,9 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
-from test_utils import kind, producer, replaced_globals
+from test_utils import PASS, fail, first_line, kind, names_errors, producer, replaced_globals
 
-PASS = "\033[92mAll tests passed!\033[0m"
 EPSILON = 1.001e-5
-
-
-def _fail(where, message):
-    raise AssertionError(f"{where}: {message}")
-
-
-def _first_line(error):
-    if isinstance(error, NotImplementedError):
-        return ("NotImplementedError: the function is not written yet (replace "
-                "`raise NotImplementedError()` with your code)")
-    return f"{type(error).__name__}: {(str(error).strip().splitlines() or [''])[0]}"
-
-
-def _names_errors(test):
-    """An error raised by the student's code inside `test` becomes one failure naming the
-    function (the original error and its traceback follow it)."""
-    where = test.__name__.removesuffix("_test")
-
-    @functools.wraps(test)
-    def run(function):
-        try:
-            return test(function)
-        except AssertionError:
-            raise
-        except Exception as error:
-            raise AssertionError(f"{where}: your function raised {_first_line(error)}") from error
-
-    return run
 
 
 def _source(tensor):
@@ -72,31 +42,31 @@ PREACT_CASES = [((8, 8, 6), 4, 3, 1, True), ((8, 8, 16), 4, 3, 1, False),
 def _expect_layer(where, found, suffix, cls, what):
     layer = found.get(suffix)
     if layer is None:
-        _fail(where, f"no layer named NAME_{suffix} ({what}).")
+        fail(where, f"no layer named NAME_{suffix} ({what}).")
     if not isinstance(layer, cls):
-        _fail(where, f"NAME_{suffix} is a {type(layer).__name__}, expected {cls.__name__} "
-                     f"({what}).")
+        fail(where, f"NAME_{suffix} is a {type(layer).__name__}, expected {cls.__name__} "
+                    f"({what}).")
     return layer
 
 
 def _expect_relu(where, layer):
     if kind(layer) != "relu":
-        _fail(where, f"{layer.name} is a {type(layer).__name__} ({kind(layer)}), expected a ReLU.")
+        fail(where, f"{layer.name} is a {type(layer).__name__} ({kind(layer)}), expected a ReLU.")
 
 
 def _check_conv(where, layer, suffix, filters, size, stride, bias):
     found = (layer.filters, tuple(layer.kernel_size), tuple(layer.strides), layer.use_bias)
     want = (filters, (size, size), (stride, stride), bias)
     if found != want:
-        _fail(where, f"NAME_{suffix} has {found[0]} filters, kernel {found[1]}, strides "
-                     f"{found[2]}, use_bias={found[3]}; expected {want[0]} filters, kernel "
-                     f"{want[1]}, strides {want[2]}, use_bias={want[3]}.")
+        fail(where, f"NAME_{suffix} has {found[0]} filters, kernel {found[1]}, strides "
+                    f"{found[2]}, use_bias={found[3]}; expected {want[0]} filters, kernel "
+                    f"{want[1]}, strides {want[2]}, use_bias={want[3]}.")
     if layer.padding != "valid":
-        _fail(where, f"NAME_{suffix} has padding='{layer.padding}'; keep Keras' default "
-                     "('valid'): the padding is the ZeroPadding2D layer before it.")
+        fail(where, f"NAME_{suffix} has padding='{layer.padding}'; keep Keras' default "
+                    "('valid'): the padding is the ZeroPadding2D layer before it.")
 
 
-@_names_errors
+@names_errors
 def preact_block_test(preact_block):
     where = "preact_block"
     for shape, filters, size, stride, conv_shortcut in PREACT_CASES:
@@ -108,26 +78,26 @@ def preact_block_test(preact_block):
         model = keras.Model(inputs, output)
         side = -(-shape[0] // stride)
         if tuple(output.shape[1:]) != (side, side, 4 * filters):
-            _fail(where, f"{case}: output shape {tuple(output.shape[1:])}, expected "
-                         f"{(side, side, 4 * filters)}.")
+            fail(where, f"{case}: output shape {tuple(output.shape[1:])}, expected "
+                        f"{(side, side, 4 * filters)}.")
         found = {layer.name.removeprefix("NAME_"): layer for layer in model.layers}
         for layer in model.layers:
             if isinstance(layer, layers.BatchNormalization):
                 if not math.isclose(layer.epsilon, EPSILON, rel_tol=1e-6):
-                    _fail(where, f"{layer.name} has epsilon={layer.epsilon}; every "
-                                 "BatchNormalization has epsilon=1.001e-5.")
+                    fail(where, f"{layer.name} has epsilon={layer.epsilon}; every "
+                                "BatchNormalization has epsilon=1.001e-5.")
                 if _pinned(layer):
-                    _fail(where, f"{layer.name} is called with training fixed; leave training "
-                                 "out so that fit, evaluate and predict decide the mode.")
+                    fail(where, f"{layer.name} is called with training fixed; leave training "
+                                "out so that fit, evaluate and predict decide the mode.")
         preact_bn = _expect_layer(where, found, "preact_bn", layers.BatchNormalization,
                                   "BatchNorm of the block's input")
         if _input_of(preact_bn) is not inputs:
-            _fail(where, "NAME_preact_bn must normalize the block's input X itself.")
+            fail(where, "NAME_preact_bn must normalize the block's input X itself.")
         preact_relu = _expect_layer(where, found, "preact_relu", layers.Layer,
                                     "ReLU after NAME_preact_bn")
         _expect_relu(where, preact_relu)
         if _source(_input_of(preact_relu)) is not preact_bn:
-            _fail(where, "NAME_preact_relu must take NAME_preact_bn's output.")
+            fail(where, "NAME_preact_relu must take NAME_preact_bn's output.")
         chain = [("1_conv", layers.Conv2D, "first 1×1 convolution"),
                  ("1_bn", layers.BatchNormalization, "after NAME_1_conv"),
                  ("1_relu", layers.Layer, "ReLU after NAME_1_bn"),
@@ -142,48 +112,48 @@ def preact_block_test(preact_block):
             if suffix.endswith("relu"):
                 _expect_relu(where, layer)
             if _source(_input_of(layer)) is not previous:
-                _fail(where, f"NAME_{suffix} must take NAME_{previous.name.removeprefix('NAME_')}"
-                             f"'s output (main path: preact → 1_conv → 1_bn → 1_relu → 2_pad → "
-                             "2_conv → 2_bn → 2_relu → 3_conv).")
+                fail(where, f"NAME_{suffix} must take NAME_{previous.name.removeprefix('NAME_')}"
+                            f"'s output (main path: preact → 1_conv → 1_bn → 1_relu → 2_pad → "
+                            "2_conv → 2_bn → 2_relu → 3_conv).")
             previous = layer
         _check_conv(where, found["1_conv"], "1_conv", filters, 1, 1, False)
         _check_conv(where, found["2_conv"], "2_conv", filters, size, stride, False)
         _check_conv(where, found["3_conv"], "3_conv", 4 * filters, 1, 1, True)
         if tuple(map(tuple, found["2_pad"].padding)) != ((1, 1), (1, 1)):
-            _fail(where, f"NAME_2_pad pads {found['2_pad'].padding}; expected ZeroPadding2D(1).")
+            fail(where, f"NAME_2_pad pads {found['2_pad'].padding}; expected ZeroPadding2D(1).")
         out = _expect_layer(where, found, "out", layers.Add, "the addition")
         if _source(output) is not out:
-            _fail(where, f"the block must end with NAME_out, the addition; found "
-                         f"{_source(output).name} after it (no ReLU after the addition in V2).")
+            fail(where, f"the block must end with NAME_out, the addition; found "
+                        f"{_source(output).name} after it (no ReLU after the addition in V2).")
         merged = list(out._inbound_nodes[0].input_tensors)
         main = [t for t in merged if _source(t) is found["3_conv"]]
         if len(merged) != 2 or len(main) != 1:
-            _fail(where, "NAME_out must add two tensors: the shortcut and the main path "
-                         "(NAME_3_conv's output).")
+            fail(where, "NAME_out must add two tensors: the shortcut and the main path "
+                        "(NAME_3_conv's output).")
         shortcut = next(t for t in merged if t is not main[0])
         if conv_shortcut:
             conv = _expect_layer(where, found, "0_conv", layers.Conv2D, "the shortcut convolution")
             if _source(shortcut) is not conv:
-                _fail(where, f"{case}: the shortcut must be NAME_0_conv's output.")
+                fail(where, f"{case}: the shortcut must be NAME_0_conv's output.")
             if _source(_input_of(conv)) is not preact_relu:
-                _fail(where, f"{case}: NAME_0_conv must take the pre-activation (NAME_preact_relu's "
-                             "output), not X.")
+                fail(where, f"{case}: NAME_0_conv must take the pre-activation (NAME_preact_relu's "
+                            "output), not X.")
             _check_conv(where, conv, "0_conv", 4 * filters, 1, stride, True)
         elif stride > 1:
             pool = _source(shortcut)
             if not (isinstance(pool, layers.MaxPooling2D) and _input_of(pool) is inputs
                     and tuple(pool.pool_size) == (1, 1) and tuple(pool.strides) == (stride, stride)):
-                _fail(where, f"{case}: the shortcut must be MaxPooling2D(1, strides={stride}) of "
-                             "X itself.")
+                fail(where, f"{case}: the shortcut must be MaxPooling2D(1, strides={stride}) of "
+                            "X itself.")
         elif shortcut is not inputs:
-            _fail(where, f"{case}: the shortcut must be X itself, untouched.")
+            fail(where, f"{case}: the shortcut must be X itself, untouched.")
         if "0_conv" in found and not conv_shortcut:
-            _fail(where, f"{case}: NAME_0_conv exists, but conv_shortcut is False.")
+            fail(where, f"{case}: NAME_0_conv exists, but conv_shortcut is False.")
     print(PASS)
 
 
 # --- gap_head ----------------------------------------------------------------------------------
-@_names_errors
+@names_errors
 def gap_head_test(gap_head):
     where = "gap_head"
     rng = np.random.default_rng(0)
@@ -192,18 +162,18 @@ def gap_head_test(gap_head):
         inputs = keras.Input(shape)
         model = keras.Model(inputs, gap_head(inputs, classes))
         if tuple(model.outputs[0].shape) != (None, classes):
-            _fail(where, f"on a {shape} map: output shape {tuple(model.outputs[0].shape)}, "
-                         f"expected (None, {classes}).")
+            fail(where, f"on a {shape} map: output shape {tuple(model.outputs[0].shape)}, "
+                        f"expected (None, {classes}).")
         names = {layer.name: layer for layer in model.layers}
         if not isinstance(names.get("avg_pool"), layers.GlobalAveragePooling2D):
-            _fail(where, "no GlobalAveragePooling2D named avg_pool.")
+            fail(where, "no GlobalAveragePooling2D named avg_pool.")
         dense = names.get("predictions")
         if not isinstance(dense, layers.Dense):
-            _fail(where, "no Dense layer named predictions.")
+            fail(where, "no Dense layer named predictions.")
         if model.count_params() != 8 * classes + classes:
-            _fail(where, f"on a {shape} map the head has {model.count_params()} weights, expected "
-                         f"{8 * classes + classes} (8 channels × {classes} + {classes}), at any "
-                         "map size: pool over the whole map, then one Dense layer.")
+            fail(where, f"on a {shape} map the head has {model.count_params()} weights, expected "
+                        f"{8 * classes + classes} (8 channels × {classes} + {classes}), at any "
+                        "map size: pool over the whole map, then one Dense layer.")
         if weights is None:
             weights = [rng.normal(0, 0.5, w.shape) for w in dense.weights]
         dense.set_weights(weights)
@@ -212,9 +182,9 @@ def gap_head_test(gap_head):
         want = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
         got = np.asarray(model(features))
         if not np.allclose(got, want, atol=1e-5):
-            _fail(where, f"on a {shape} map the outputs differ from the mean of each channel "
-                         "followed by Dense with softmax (largest difference "
-                         f"{np.max(np.abs(got - want)):.3g}).")
+            fail(where, f"on a {shape} map the outputs differ from the mean of each channel "
+                        "followed by Dense with softmax (largest difference "
+                        f"{np.max(np.abs(got - want)):.3g}).")
     print(PASS)
 
 
@@ -244,7 +214,7 @@ def _stand_ins(calls):
     return {"preact_block": preact_block, "gap_head": gap_head}
 
 
-@_names_errors
+@names_errors
 def ResNet50V2_test(ResNet50V2):
     where = "ResNet50V2"
     classes = 4
@@ -252,28 +222,28 @@ def ResNet50V2_test(ResNet50V2):
     with replaced_globals(ResNet50V2, **_stand_ins(calls)):
         model = ResNet50V2(input_shape=(64, 64, 3), classes=classes)
     if not isinstance(model, keras.Model):
-        _fail(where, f"returned {type(model).__name__}; return keras.Model(inputs, outputs, "
-                     "name='resnet50v2').")
+        fail(where, f"returned {type(model).__name__}; return keras.Model(inputs, outputs, "
+                    "name='resnet50v2').")
     blocks = [call for call in calls if call[0] == "preact_block"]
     heads = [call for call in calls if call[0] == "gap_head"]
     for number, (call, want) in enumerate(zip(blocks, EXPECTED_V2), start=1):
         found = (call[1], call[3], bool(call[4]), call[5])
         if found != want:
-            _fail(where, f"block {number} should be preact_block(X, {want[0]}, stride={want[1]}, "
-                         f"conv_shortcut={want[2]}, name='{want[3]}'), found preact_block(X, "
-                         f"{found[0]}, stride={found[1]}, conv_shortcut={found[2]}, "
-                         f"name={found[3]!r}).")
+            fail(where, f"block {number} should be preact_block(X, {want[0]}, stride={want[1]}, "
+                        f"conv_shortcut={want[2]}, name='{want[3]}'), found preact_block(X, "
+                        f"{found[0]}, stride={found[1]}, conv_shortcut={found[2]}, "
+                        f"name={found[3]!r}).")
         if call[2] != 3:
-            _fail(where, f"block {number} gets kernel_size={call[2]}; keep the default, 3.")
+            fail(where, f"block {number} gets kernel_size={call[2]}; keep the default, 3.")
         if number > 1 and call[6] is not blocks[number - 2][7]:
-            _fail(where, f"block {number} must take block {number - 1}'s output.")
+            fail(where, f"block {number} must take block {number - 1}'s output.")
     if len(blocks) != len(EXPECTED_V2):
-        _fail(where, f"called preact_block {len(blocks)} times; expected 16: stages of 3, 4, 6 "
-                     "and 3 blocks.")
+        fail(where, f"called preact_block {len(blocks)} times; expected 16: stages of 3, 4, 6 "
+                    "and 3 blocks.")
     if any(isinstance(layer, layers.BatchNormalization) and layer.name != "post_bn"
            for layer in model.layers):
-        _fail(where, "the only BatchNormalization outside the blocks is post_bn (V2 has no "
-                     "BatchNorm in the stem: the first block's pre-activation normalizes).")
+        fail(where, "the only BatchNormalization outside the blocks is post_bn (V2 has no "
+                    "BatchNorm in the stem: the first block's pre-activation normalizes).")
     names = {layer.name: layer for layer in model.layers}
     stem = [("conv1_pad", layers.ZeroPadding2D), ("conv1_conv", layers.Conv2D),
             ("pool1_pad", layers.ZeroPadding2D), ("pool1_pool", layers.MaxPooling2D)]
@@ -281,42 +251,42 @@ def ResNet50V2_test(ResNet50V2):
     for name, cls in stem:
         layer = names.get(name)
         if not isinstance(layer, cls):
-            _fail(where, f"the stem needs a {cls.__name__} named {name}.")
+            fail(where, f"the stem needs a {cls.__name__} named {name}.")
         if _input_of(layer) is not previous:
-            _fail(where, f"{name} must take the output of "
-                         f"{'the input' if previous is model.inputs[0] else _source(previous).name}"
-                         " (stem: conv1_pad → conv1_conv → pool1_pad → pool1_pool).")
+            fail(where, f"{name} must take the output of "
+                        f"{'the input' if previous is model.inputs[0] else _source(previous).name}"
+                        " (stem: conv1_pad → conv1_conv → pool1_pad → pool1_pool).")
         previous = layer.output
     conv = names["conv1_conv"]
     if (conv.filters, tuple(conv.kernel_size), tuple(conv.strides), conv.use_bias) != (
             64, (7, 7), (2, 2), True):
-        _fail(where, "conv1_conv must be Conv2D(64, 7, strides=2), with its bias.")
+        fail(where, "conv1_conv must be Conv2D(64, 7, strides=2), with its bias.")
     if tuple(map(tuple, names["conv1_pad"].padding)) != ((3, 3), (3, 3)) or tuple(
             map(tuple, names["pool1_pad"].padding)) != ((1, 1), (1, 1)):
-        _fail(where, "conv1_pad pads 3 pixels and pool1_pad 1 pixel on every side.")
+        fail(where, "conv1_pad pads 3 pixels and pool1_pad 1 pixel on every side.")
     pool = names["pool1_pool"]
     if (tuple(pool.pool_size), tuple(pool.strides)) != ((3, 3), (2, 2)):
-        _fail(where, "pool1_pool must be MaxPooling2D(3, strides=2).")
+        fail(where, "pool1_pool must be MaxPooling2D(3, strides=2).")
     if blocks[0][6] is not previous:
-        _fail(where, "the first block must take pool1_pool's output.")
+        fail(where, "the first block must take pool1_pool's output.")
     post_bn, post_relu = names.get("post_bn"), names.get("post_relu")
     if not isinstance(post_bn, layers.BatchNormalization) or _input_of(post_bn) is not blocks[-1][7]:
-        _fail(where, "post_bn, a BatchNormalization, must take the last block's output.")
+        fail(where, "post_bn, a BatchNormalization, must take the last block's output.")
     if not math.isclose(post_bn.epsilon, EPSILON, rel_tol=1e-6) or _pinned(post_bn):
-        _fail(where, "post_bn has epsilon=1.001e-5 and no fixed training argument.")
+        fail(where, "post_bn has epsilon=1.001e-5 and no fixed training argument.")
     if post_relu is None or kind(post_relu) != "relu" or _source(_input_of(post_relu)) is not post_bn:
-        _fail(where, "post_relu, a ReLU Activation, must take post_bn's output.")
+        fail(where, "post_relu, a ReLU Activation, must take post_bn's output.")
     if len(heads) != 1 or heads[0][2] is not post_relu.output or heads[0][1] != classes:
-        _fail(where, f"call gap_head(X, classes) once, on post_relu's output (classes={classes}).")
+        fail(where, f"call gap_head(X, classes) once, on post_relu's output (classes={classes}).")
     if model.outputs[0] is not heads[0][3]:
-        _fail(where, "the model's output must be gap_head's output.")
+        fail(where, "the model's output must be gap_head's output.")
     if model.name != "resnet50v2":
-        _fail(where, f"the model is named {model.name!r}; name it 'resnet50v2'.")
+        fail(where, f"the model is named {model.name!r}; name it 'resnet50v2'.")
     print(PASS)
 
 
 # --- warmup_cosine -----------------------------------------------------------------------------
-@_names_errors
+@names_errors
 def warmup_cosine_test(warmup_cosine):
     where = "warmup_cosine"
     for peak, warmup, total in [(1e-3, 10, 100), (0.5, 3, 7)]:
@@ -330,31 +300,31 @@ def warmup_cosine_test(warmup_cosine):
             got = float(warmup_cosine(step, peak, warmup, total))
             want = float(keras_schedule(step))
             if not np.isclose(got, want, rtol=1e-5, atol=1e-6 * peak):
-                _fail(where, f"warmup_cosine({step}, peak={peak}, warmup_steps={warmup}, "
-                             f"total_steps={total}) = {got:.6g}, expected {want:.6g}.")
+                fail(where, f"warmup_cosine({step}, peak={peak}, warmup_steps={warmup}, "
+                            f"total_steps={total}) = {got:.6g}, expected {want:.6g}.")
         for step, want in hand.items():
             if step == int(step) and not np.isclose(float(warmup_cosine(int(step), peak, warmup,
                                                                         total)), want, atol=1e-6 * peak):
-                _fail(where, f"at step {int(step)} the rate should be {want:g} (peak {peak}, "
-                             f"warm-up {warmup} steps, total {total}).")
+                fail(where, f"at step {int(step)} the rate should be {want:g} (peak {peak}, "
+                            f"warm-up {warmup} steps, total {total}).")
     counter = tf.Variable(12, dtype="int64")  # what an optimizer passes: a tensor
     if not np.isclose(float(warmup_cosine(counter, 1.0, 10, 20)),
                       float(warmup_cosine(12, 1.0, 10, 20)), rtol=1e-6):
-        _fail(where, "with the step as an integer tensor (what the optimizer passes) the result "
-                     "differs from that of a Python number: cast it with ops.cast(step, "
-                     "'float32').")
+        fail(where, "with the step as an integer tensor (what the optimizer passes) the result "
+                    "differs from that of a Python number: cast it with ops.cast(step, "
+                    "'float32').")
     # inside fit, the optimizer computes the rate in a compiled graph (tf.function): no Python
     # `if` on the step, no math.cos of a tensor
     try:
         compiled = tf.function(lambda step: warmup_cosine(step, 1.0, 10, 20))
         got = [float(compiled(tf.constant(step, dtype="int64"))) for step in (5, 15)]
     except Exception as error:
-        _fail(where, "it fails inside a compiled graph, where the optimizer calls it during fit "
-                     f"({_first_line(error)}): use keras.ops (ops.where, ops.cos, ops.clip), "
-                     "not a Python if or math.cos on the step.")
+        fail(where, "it fails inside a compiled graph, where the optimizer calls it during fit "
+                    f"({first_line(error)}): use keras.ops (ops.where, ops.cos, ops.clip), "
+                    "not a Python if or math.cos on the step.")
     if not np.allclose(got, [0.5, 0.5], rtol=1e-5):
-        _fail(where, f"inside a compiled graph it gives {got} at steps 5 and 15 (peak 1, "
-                     "warm-up 10, total 20), expected [0.5, 0.5].")
+        fail(where, f"inside a compiled graph it gives {got} at steps 5 and 15 (peak 1, "
+                    "warm-up 10, total 20), expected [0.5, 0.5].")
     print(PASS)
 
 
@@ -377,55 +347,55 @@ def _setting(value):
     return value
 
 
-@_names_errors
+@names_errors
 def augmenter_test(augmenter):
     where = "augmenter"
     model = augmenter(seed=3)
     if not isinstance(model, keras.Sequential) or model.name != "augmentation":
-        _fail(where, "return keras.Sequential([...], name='augmentation').")
+        fail(where, "return keras.Sequential([...], name='augmentation').")
     found = model.layers
     if len(found) != len(AUGMENTATION):
-        _fail(where, f"{len(found)} layers, expected {len(AUGMENTATION)}: "
-                     + ", ".join(cls.__name__ for cls, _ in AUGMENTATION) + ".")
+        fail(where, f"{len(found)} layers, expected {len(AUGMENTATION)}: "
+                    + ", ".join(cls.__name__ for cls, _ in AUGMENTATION) + ".")
     for number, (layer, (cls, settings)) in enumerate(zip(found, AUGMENTATION), start=1):
         if not isinstance(layer, cls):
-            _fail(where, f"layer {number} is a {type(layer).__name__}, expected {cls.__name__}.")
+            fail(where, f"layer {number} is a {type(layer).__name__}, expected {cls.__name__}.")
         config = layer.get_config()
         for key, want in settings.items():
             got = _setting(config.get(key))
             if key == "value_range":
                 got = tuple(config.get(key) or ())
             if got != want and not (isinstance(got, float) and np.isclose(got, want)):
-                _fail(where, f"{cls.__name__} has {key}={config.get(key)!r}, expected {want!r}"
-                             + (" (a vertical flip does not preserve the sign)"
-                                if key == "mode" else "") + ".")
+                fail(where, f"{cls.__name__} has {key}={config.get(key)!r}, expected {want!r}"
+                            + (" (a vertical flip does not preserve the sign)"
+                               if key == "mode" else "") + ".")
         if config.get("seed") != 3:
-            _fail(where, f"{cls.__name__} did not get seed=seed: pass the seed to every layer.")
+            fail(where, f"{cls.__name__} did not get seed=seed: pass the seed to every layer.")
     images = np.random.default_rng(0).uniform(0, 1, (6, 16, 16, 3)).astype("float32")
     same = np.asarray(model(images, training=False))
     if not np.array_equal(same, images):
-        _fail(where, "in inference mode (training=False) the images must come back unchanged.")
+        fail(where, "in inference mode (training=False) the images must come back unchanged.")
     changed = np.asarray(model(images, training=True))
     if changed.shape != images.shape:
-        _fail(where, f"training mode changed the shape to {changed.shape}.")
+        fail(where, f"training mode changed the shape to {changed.shape}.")
     if changed.min() < -1e-6 or changed.max() > 1 + 1e-6:
-        _fail(where, f"training mode gave values from {changed.min():.3g} to {changed.max():.3g}; "
-                     "images in [0, 1] must stay in [0, 1]: value_range=(0, 1).")
+        fail(where, f"training mode gave values from {changed.min():.3g} to {changed.max():.3g}; "
+                    "images in [0, 1] must stay in [0, 1]: value_range=(0, 1).")
     if np.allclose(changed, images):
-        _fail(where, "training mode did not change the images.")
+        fail(where, "training mode did not change the images.")
     twin = np.asarray(augmenter(seed=3)(images, training=True))
     if not np.allclose(twin, changed, atol=1e-6):
-        _fail(where, "two augmenters with the same seed changed the same images differently: "
-                     "pass seed=seed to every layer.")
+        fail(where, "two augmenters with the same seed changed the same images differently: "
+                    "pass seed=seed to every layer.")
     other = np.asarray(augmenter(seed=4)(images, training=True))
     if np.allclose(other, changed, atol=1e-6):
-        _fail(where, "augmenters with seeds 3 and 4 made the same changes: pass seed=seed to "
-                     "every layer.")
+        fail(where, "augmenters with seeds 3 and 4 made the same changes: pass seed=seed to "
+                    "every layer.")
     print(PASS)
 
 
 # --- class_metrics -----------------------------------------------------------------------------
-@_names_errors
+@names_errors
 def class_metrics_test(class_metrics):
     where = "class_metrics"
     # Worked by hand: class 3 is never predicted (its one photo is predicted 1), class 4 has no
@@ -440,37 +410,37 @@ def class_metrics_test(class_metrics):
         warnings.simplefilter("always")
         result = class_metrics(labels, predictions, 5)
     if not isinstance(result, dict) or set(result) != {"confusion", "precision", "recall", "f1"}:
-        _fail(where, "return a dict with exactly the keys 'confusion', 'precision', 'recall' and "
-                     "'f1'.")
+        fail(where, "return a dict with exactly the keys 'confusion', 'precision', 'recall' and "
+                    "'f1'.")
     got = np.asarray(result["confusion"])
     if got.shape != (5, 5):
-        _fail(where, f"with classes=5 the confusion matrix has shape {got.shape}, expected (5, 5).")
+        fail(where, f"with classes=5 the confusion matrix has shape {got.shape}, expected (5, 5).")
     if not np.issubdtype(got.dtype, np.integer):
-        _fail(where, f"the confusion matrix holds counts: an integer array, found {got.dtype}.")
+        fail(where, f"the confusion matrix holds counts: an integer array, found {got.dtype}.")
     if np.array_equal(got, confusion.T):
-        _fail(where, "the confusion matrix is transposed: rows are the true classes, columns "
-                     "the predicted ones (C[true, predicted]).")
+        fail(where, "the confusion matrix is transposed: rows are the true classes, columns "
+                    "the predicted ones (C[true, predicted]).")
     if not np.array_equal(got, confusion):
-        _fail(where, f"confusion matrix\n{got}\nexpected (rows true, columns predicted)\n"
-                     f"{confusion}\nfor labels {labels.tolist()}, predictions "
-                     f"{predictions.tolist()}.")
+        fail(where, f"confusion matrix\n{got}\nexpected (rows true, columns predicted)\n"
+                    f"{confusion}\nfor labels {labels.tolist()}, predictions "
+                    f"{predictions.tolist()}.")
     for key, values in want.items():
         value = np.asarray(result[key], dtype=float)
         if value.shape != (5,):
-            _fail(where, f"{key} has shape {value.shape}, expected (5,): one value per class.")
+            fail(where, f"{key} has shape {value.shape}, expected (5,): one value per class.")
         if np.isnan(value).any():
-            _fail(where, f"{key} holds NaN: report 0 where it is undefined (0/0).")
+            fail(where, f"{key} holds NaN: report 0 where it is undefined (0/0).")
         if not np.allclose(value, values, atol=1e-9):
-            _fail(where, f"{key} = {np.round(value, 4).tolist()}, expected "
-                         f"{np.round(values, 4).tolist()} (class 3 is never predicted, class 4 "
-                         "has no photos: 0 for both).")
+            fail(where, f"{key} = {np.round(value, 4).tolist()}, expected "
+                        f"{np.round(values, 4).tolist()} (class 3 is never predicted, class 4 "
+                        "has no photos: 0 for both).")
     if caught:
-        _fail(where, f"it warned: {caught[0].message}. Divide only where the denominator is not "
-                     "0 (np.divide with where= and out=).")
+        fail(where, f"it warned: {caught[0].message}. Divide only where the denominator is not "
+                    "0 (np.divide with where= and out=).")
     perfect = class_metrics(np.arange(3), np.arange(3), 3)
     if not (np.allclose(perfect["precision"], 1) and np.allclose(perfect["f1"], 1)):
-        _fail(where, "three photos each predicted right should give precision, recall and F1 "
-                     "of 1 for every class.")
+        fail(where, "three photos each predicted right should give precision, recall and F1 "
+                    "of 1 for every class.")
     print(PASS)
 
 
@@ -522,7 +492,7 @@ def _cam_reference(model, weights, image, class_index):
     return np.clip(resized, 0, 1)
 
 
-@_names_errors
+@names_errors
 def grad_cam_test(grad_cam):
     where = "grad_cam"
     model, weights = _cam_model()
@@ -532,24 +502,24 @@ def grad_cam_test(grad_cam):
         heatmap = np.asarray(grad_cam(model, image, "features", class_index))
         case = f"test image {number + 1}, class_index={class_index}"
         if heatmap.shape != (16, 16):
-            _fail(where, f"{case}: heatmap shape {heatmap.shape}, expected (16, 16), the image's "
-                         "height and width (resize the 8×8 map).")
+            fail(where, f"{case}: heatmap shape {heatmap.shape}, expected (16, 16), the image's "
+                        "height and width (resize the 8×8 map).")
         if np.isnan(heatmap).any():
-            _fail(where, f"{case}: the heatmap holds NaN.")
+            fail(where, f"{case}: the heatmap holds NaN.")
         want = _cam_reference(model, weights, image, class_index)
         if not np.allclose(heatmap, want, atol=1e-4):
-            _fail(where, f"{case}: the heatmap differs from Grad-CAM worked out by hand by up to "
-                         f"{np.max(np.abs(heatmap - want)):.3g}: check the gradient (of the "
-                         "class probability, by the layer's output), the channel weights (mean "
-                         "over the map), the ReLU, the division by the maximum and the resize.")
+            fail(where, f"{case}: the heatmap differs from Grad-CAM worked out by hand by up to "
+                        f"{np.max(np.abs(heatmap - want)):.3g}: check the gradient (of the "
+                        "class probability, by the layer's output), the channel weights (mean "
+                        "over the map), the ReLU, the division by the maximum and the resize.")
     zero_model, _ = _cam_model(zero_head=True)
     with warnings.catch_warnings(record=True) as caught, np.errstate(all="warn"):
         warnings.simplefilter("always")
         heatmap = np.asarray(grad_cam(zero_model, images[0], "features", 1))
     if heatmap.shape != (16, 16) or np.isnan(heatmap).any() or np.any(heatmap != 0):
-        _fail(where, "when the class score does not depend on the layer (a zero gradient) the "
-                     "heatmap must be all zeros, not NaN: divide by the maximum only when it "
-                     "is above 0.")
+        fail(where, "when the class score does not depend on the layer (a zero gradient) the "
+                    "heatmap must be all zeros, not NaN: divide by the maximum only when it "
+                    "is above 0.")
     if caught:
-        _fail(where, f"with a zero gradient it warned: {caught[0].message}.")
+        fail(where, f"with a zero gradient it warned: {caught[0].message}.")
     print(PASS)

@@ -4,80 +4,50 @@ like.
 Each test builds your function on a small input and stops at the first difference from the
 specification, with a message that says what is wrong and where.
 """
-import functools
 
 import keras
 import numpy as np
 import tensorflow as tf
 from keras import layers
 
-from test_utils import (chain_back, conv_settings, describe, kind, producer, replaced_globals,
-                        tiny_batch, tiny_staged_model, trace_block)
-
-PASS = "\033[92mAll tests passed!\033[0m"
-
-
-def _fail(where, message):
-    raise AssertionError(f"{where}: {message}")
-
-
-def _first_line(error):
-    if isinstance(error, NotImplementedError):
-        return ("NotImplementedError: the function is not written yet (replace "
-                "`raise NotImplementedError()` with your code)")
-    return f"{type(error).__name__}: {(str(error).strip().splitlines() or [''])[0]}"
-
-
-def _names_errors(test):
-    """An error raised by the student's code inside `test` becomes one failure naming the
-    function (the original error and its traceback follow it)."""
-    where = test.__name__.removesuffix("_test")
-
-    @functools.wraps(test)
-    def run(function):
-        try:
-            return test(function)
-        except AssertionError:
-            raise
-        except Exception as error:
-            raise AssertionError(f"{where}: your function raised {_first_line(error)}") from error
-
-    return run
+from test_utils import (PASS, chain_back, conv_settings, describe, fail, first_line, kind,
+                        names_errors, producer, replaced_globals, tiny_batch, tiny_staged_model,
+                        trace_block)
 
 
 def _check_conv(where, part, operation, filters, size, stride):
     if kind(operation) != "conv":
-        _fail(where, f"{part} starts with {kind(operation)}, expected a Conv2D.")
+        fail(where, f"{part} starts with {kind(operation)}, expected a Conv2D.")
     want = (filters, (size, size), (stride, stride), "same" if size == 3 else "valid")
     compared = 4 if size == 3 else 3  # a 1×1 convolution pads nothing either way
     if conv_settings(operation)[:compared] != want[:compared]:
-        _fail(where, f"{part}'s Conv2D has (filters, kernel_size, strides, padding) = "
-                     f"{conv_settings(operation)}, expected {want}.")
+        fail(where, f"{part}'s Conv2D has (filters, kernel_size, strides, padding) = "
+                    f"{conv_settings(operation)}, expected {want}.")
     initializer = type(operation.kernel_initializer).__name__
     if initializer != "HeNormal":
-        _fail(where, f"{part}'s Conv2D uses the {initializer} initializer, expected "
-                     "kernel_initializer=\"he_normal\" (what the paper used).")
+        fail(where, f"{part}'s Conv2D uses the {initializer} initializer, expected "
+                    "kernel_initializer=\"he_normal\" (what the paper used).")
 
 
 def _check_bn(where, part, operation):
     if kind(operation) != "bn":
-        _fail(where, f"{part}: expected a BatchNormalization after the Conv2D, found "
-                     f"{kind(operation)}.")
+        fail(where, f"{part}: expected a BatchNormalization after the Conv2D, found "
+                    f"{kind(operation)}.")
     if (operation.axis not in (-1, 3, [3], [-1]) or operation.momentum != 0.99
             or operation.epsilon != 1e-3 or not operation.center or not operation.scale):
-        _fail(where, f"{part}'s BatchNormalization has axis={operation.axis}, "
-                     f"momentum={operation.momentum}, epsilon={operation.epsilon}: keep Keras' "
-                     "defaults (BatchNormalization() with a name only).")
+        fail(where, f"{part}'s BatchNormalization has axis={operation.axis}, "
+                    f"momentum={operation.momentum}, epsilon={operation.epsilon}: keep Keras' "
+                    "defaults (BatchNormalization() with a name only).")
 
 
 def _check_names(where, steps, names):
     for (operation, _), want in zip(steps, names):
         if operation.name != want:
-            _fail(where, f"a layer is named {operation.name!r} where the specification says "
-                         f"{want!r}: pass name=layer_name(name, ...) to every layer.")
+            fail(where, f"a layer is named {operation.name!r} where the specification says "
+                        f"{want!r}: pass name=layer_name(name, ...) to every layer.")
 
 
-@_names_errors
+@names_errors
 def basic_block_test(basic_block):
     where = "basic_block"
     # (input shape, filters, stride, residual, the shortcut expected)
@@ -89,33 +59,33 @@ def basic_block_test(basic_block):
         try:
             block = trace_block(basic_block, shape, filters, stride, residual, name="b")
         except Exception as error:
-            _fail(where, f"{call} raised {_first_line(error)}")
+            fail(where, f"{call} raised {first_line(error)}")
         output = block["output"]
         want = (None, -(-shape[1] // stride), -(-shape[2] // stride), filters)
         if tuple(output.shape) != want:
-            _fail(where, f"{call} returned shape {tuple(output.shape)}, expected {want}.")
+            fail(where, f"{call} returned shape {tuple(output.shape)}, expected {want}.")
         if residual and block["merge"] is None:
-            _fail(where, f"{call}: no addition found: a residual block adds the shortcut to the "
-                         "main path, Add()([X, X_shortcut]), before the last ReLU.")
+            fail(where, f"{call}: no addition found: a residual block adds the shortcut to the "
+                        "main path, Add()([X, X_shortcut]), before the last ReLU.")
         if not residual and block["merge"] is not None:
-            _fail(where, f"{call}: a plain block (residual=False) must not add anything: it is "
-                         "the same block without the shortcut.")
+            fail(where, f"{call}: a plain block (residual=False) must not add anything: it is "
+                        "the same block without the shortcut.")
         if residual:
             if kind(block["merge"]) != "add" or len(block["branches"]) != 2 or None in block["branches"]:
-                _fail(where, f"{call}: the merge should be one Add of the main path and the "
-                             f"shortcut, found {kind(block['merge'])} of "
-                             f"{len(block['branches'])} inputs.")
+                fail(where, f"{call}: the merge should be one Add of the main path and the "
+                            f"shortcut, found {kind(block['merge'])} of "
+                            f"{len(block['branches'])} inputs.")
             after = block["after"]
             main, short = sorted(block["branches"], key=len, reverse=True)
         else:
             steps, _ = chain_back(output, None)
             main, after = steps[:-1], steps[-1:]
         if [kind(op) for op, _ in after] != ["relu"]:
-            _fail(where, f"{call}: after the {'addition' if residual else 'second BatchNorm'} "
-                         f"comes {describe(after)}, expected one ReLU.")
+            fail(where, f"{call}: after the {'addition' if residual else 'second BatchNorm'} "
+                        f"comes {describe(after)}, expected one ReLU.")
         if [kind(op) for op, _ in main] != ["conv", "bn", "relu", "conv", "bn"]:
-            _fail(where, f"{call}: the main path is {describe(main)}, expected conv → bn → relu "
-                         "→ conv → bn (the last ReLU comes after the addition).")
+            fail(where, f"{call}: the main path is {describe(main)}, expected conv → bn → relu "
+                        "→ conv → bn (the last ReLU comes after the addition).")
         _check_conv(where, "part 1", main[0][0], filters, 3, stride)
         _check_conv(where, "part 2", main[3][0], filters, 3, 1)
         for index in (1, 4):
@@ -125,25 +95,25 @@ def basic_block_test(basic_block):
         _check_names(where, after, ["b_out"])
         if residual:
             if shortcut == "identity" and short:
-                _fail(where, f"{call}: the shortcut is {describe(short)}; the shapes already "
-                             "match, so it is X itself (a projection only where stride != 1 or "
-                             "the number of channels changes).")
+                fail(where, f"{call}: the shortcut is {describe(short)}; the shapes already "
+                            "match, so it is X itself (a projection only where stride != 1 or "
+                            "the number of channels changes).")
             if shortcut == "projection":
                 if [kind(op) for op, _ in short] != ["conv", "bn"]:
-                    _fail(where, f"{call}: the shortcut is {describe(short)}; the shape changes, "
-                                 "so it is a projection: Conv2D(filters, 1, strides=stride) → "
-                                 "BatchNormalization.")
+                    fail(where, f"{call}: the shortcut is {describe(short)}; the shape changes, "
+                                "so it is a projection: Conv2D(filters, 1, strides=stride) → "
+                                "BatchNormalization.")
                 _check_conv(where, "the shortcut", short[0][0], filters, 1, stride)
                 _check_bn(where, "the shortcut", short[1][0])
                 _check_names(where, short, ["b_0_conv", "b_0_bn"])
             if block["merge"].name != "b_add":
-                _fail(where, f"the addition is named {block['merge'].name!r}, expected 'b_add'.")
+                fail(where, f"the addition is named {block['merge'].name!r}, expected 'b_add'.")
     try:  # without a name: Keras' own names, no error
         trace_block(basic_block, (2, 8, 8, 4), 4, 1, True)
         trace_block(basic_block, (2, 8, 8, 4), 4, 1, True)
     except Exception as error:
-        _fail(where, f"basic_block(X, 4) without a name raised {_first_line(error)}: use "
-                     "layer_name(name, ...), which gives None when name is None.")
+        fail(where, f"basic_block(X, 4) without a name raised {first_line(error)}: use "
+                    "layer_name(name, ...), which gives None when name is None.")
     print(PASS)
 
 
@@ -166,24 +136,24 @@ def _check_stem(where, model):
     names = [layer.name for layer in model.layers]
     for want in ("stem_conv", "stem_bn", "stem_relu", "avg_pool", "predictions"):
         if want not in names:
-            _fail(where, f"no layer named {want!r}: the stem and the head follow the table's "
-                         "names (pass name=... to each layer).")
+            fail(where, f"no layer named {want!r}: the stem and the head follow the table's "
+                        "names (pass name=... to each layer).")
     conv = model.get_layer("stem_conv")
     _check_conv(where, "the stem", conv, 16, 3, 2)
     _check_bn(where, "the stem", model.get_layer("stem_bn"))
     stem = [kind(producer(t)[0]) for t in (model.get_layer("stem_bn").input,
                                            model.get_layer("stem_relu").input)]
     if stem != ["conv", "bn"]:
-        _fail(where, f"the stem should be stem_conv → stem_bn → stem_relu, found {stem}.")
+        fail(where, f"the stem should be stem_conv → stem_bn → stem_relu, found {stem}.")
     pool = model.get_layer("avg_pool")
     if not isinstance(pool, layers.GlobalAveragePooling2D):
-        _fail(where, f"avg_pool is a {type(pool).__name__}, expected GlobalAveragePooling2D.")
+        fail(where, f"avg_pool is a {type(pool).__name__}, expected GlobalAveragePooling2D.")
     dense = model.get_layer("predictions")
     if getattr(dense.activation, "__name__", "") != "softmax":
-        _fail(where, "the Dense layer 'predictions' has no softmax: use activation='softmax'.")
+        fail(where, "the Dense layer 'predictions' has no softmax: use activation='softmax'.")
 
 
-@_names_errors
+@names_errors
 def build_network_test(build_network):
     where = "build_network"
     for n, residual, classes, shape in [(2, True, 5, (32, 32, 3)), (1, False, 6, (64, 64, 3))]:
@@ -193,29 +163,29 @@ def build_network_test(build_network):
             with replaced_globals(build_network, basic_block=_spy_block(calls)):
                 model = build_network(n, residual, input_shape=shape, classes=classes)
         except Exception as error:
-            _fail(where, f"{call} raised {_first_line(error)} after {len(calls)} block calls.")
+            fail(where, f"{call} raised {first_line(error)} after {len(calls)} block calls.")
         if not isinstance(model, keras.Model):
-            _fail(where, f"returned {type(model).__name__}; return keras.Model(inputs, outputs, name=...).")
+            fail(where, f"returned {type(model).__name__}; return keras.Model(inputs, outputs, name=...).")
         want = _expected_calls(n, residual)
         if len(calls) != len(want):
-            _fail(where, f"{call} called basic_block {len(calls)} times, expected {len(want)}: "
-                         f"three stages of n = {n} blocks.")
+            fail(where, f"{call} called basic_block {len(calls)} times, expected {len(want)}: "
+                        f"three stages of n = {n} blocks.")
         for number, (got, expected) in enumerate(zip(calls, want), start=1):
             if tuple(got) != expected:
-                _fail(where, f"{call}: block call {number} was basic_block(X, filters={got[0]}, "
-                             f"stride={got[1]}, residual={got[2]}, name={got[3]!r}), expected "
-                             f"filters={expected[0]}, stride={expected[1]}, residual="
-                             f"{expected[2]}, name={expected[3]!r}.")
+                fail(where, f"{call}: block call {number} was basic_block(X, filters={got[0]}, "
+                            f"stride={got[1]}, residual={got[2]}, name={got[3]!r}), expected "
+                            f"filters={expected[0]}, stride={expected[1]}, residual="
+                            f"{expected[2]}, name={expected[3]!r}.")
         _check_stem(where, model)
         if tuple(model.outputs[0].shape) != (None, classes):
-            _fail(where, f"{call}: output shape {tuple(model.outputs[0].shape)}, expected "
-                         f"(None, {classes}).")
+            fail(where, f"{call}: output shape {tuple(model.outputs[0].shape)}, expected "
+                        f"(None, {classes}).")
         if tuple(model.inputs[0].shape) != (None, *shape):
-            _fail(where, f"{call}: input shape {tuple(model.inputs[0].shape)}, expected "
-                         f"(None, {shape}): use Input(input_shape).")
+            fail(where, f"{call}: input shape {tuple(model.inputs[0].shape)}, expected "
+                        f"(None, {shape}): use Input(input_shape).")
         name = f"{'residual' if residual else 'plain'}{6 * n + 2}"
         if model.name != name:
-            _fail(where, f"{call}: the model is named {model.name!r}, expected {name!r}.")
+            fail(where, f"{call}: the model is named {model.name!r}, expected {name!r}.")
     print(PASS)
 
 
@@ -239,7 +209,7 @@ def _reference_norms(model, X, Y, training=True, reduce=np.mean, ends=("_1_conv"
     return found
 
 
-@_names_errors
+@names_errors
 def stage_gradient_norms_test(stage_gradient_norms):
     where = "stage_gradient_norms"
     for blocks, count in [(1, 8), (2, 6)]:
@@ -248,9 +218,9 @@ def stage_gradient_norms_test(stage_gradient_norms):
         want = _reference_norms(model, X, Y)
         result = stage_gradient_norms(model, X, Y)
         if not isinstance(result, dict) or set(result) != {"stage1", "stage2", "stage3"}:
-            _fail(where, "return a dict with exactly the keys 'stage1', 'stage2' and 'stage3'.")
+            fail(where, "return a dict with exactly the keys 'stage1', 'stage2' and 'stage3'.")
         if not all(isinstance(v, float) for v in result.values()):
-            _fail(where, "return Python floats: float(...) of each mean norm.")
+            fail(where, "return Python floats: float(...) of each mean norm.")
         got = np.array([result[s] for s in ("stage1", "stage2", "stage3")])
         expected = np.array([want[s] for s in ("stage1", "stage2", "stage3")])
         if np.allclose(got, expected, rtol=1e-3, atol=1e-6):
@@ -268,10 +238,10 @@ def stage_gradient_norms_test(stage_gradient_norms):
             other = _reference_norms(model, X, Y, **change)
             if np.allclose(got, [other[s] for s in ("stage1", "stage2", "stage3")], rtol=1e-3,
                            atol=1e-6):
-                _fail(where, f"on a network of {blocks} block(s) per stage, your norms {got.round(5)} "
-                             f"are what you get if you {why}. Expected {expected.round(5)}.")
-        _fail(where, f"on a network of {blocks} block(s) per stage, your norms are "
-                     f"{got.round(5)}, expected {expected.round(5)}: the mean, over each stage's "
-                     "_1_conv and _2_conv layers, of the L2 norm of the loss gradient with "
-                     "respect to the layer's kernel.")
+                fail(where, f"on a network of {blocks} block(s) per stage, your norms {got.round(5)} "
+                            f"are what you get if you {why}. Expected {expected.round(5)}.")
+        fail(where, f"on a network of {blocks} block(s) per stage, your norms are "
+                    f"{got.round(5)}, expected {expected.round(5)}: the mean, over each stage's "
+                    "_1_conv and _2_conv layers, of the L2 norm of the loss gradient with "
+                    "respect to the layer's kernel.")
     print(PASS)

@@ -1,8 +1,9 @@
-"""Helpers behind the Degradation Problem's public tests: what a block built, in words, and a
-small network named like build_network's for the gradient exercise.
+"""Helpers behind every assignment's public tests (one file; the other assignments' folders
+hold a copy, since each released folder stands alone): how a test reports, and what a block
+built, in words.
 
-The graph helpers are those of the Residual Networks assignment's test_utils (each released
-assignment folder stands alone).
+A block is traced from its output back to its input through the Keras functional graph, so the
+tests can name the mistake ("the shortcut has no BatchNormalization") instead of printing tensors.
 """
 import functools
 import logging
@@ -12,9 +13,39 @@ import keras
 import numpy as np
 from keras import layers
 
-# The tests run small models; TensorFlow may warn about retracing on stderr, and nbgrader counts
-# any stderr output of a test cell as a failure.
+# The tests run many small fits; TensorFlow then warns about retracing on stderr, and nbgrader
+# counts any stderr output of a test cell as a failure.
 logging.getLogger("tensorflow").setLevel(logging.ERROR)
+
+PASS = "\033[92mAll tests passed!\033[0m"
+
+
+def fail(where, message):
+    raise AssertionError(f"{where}: {message}")
+
+
+def first_line(error):
+    if isinstance(error, NotImplementedError):
+        return ("NotImplementedError: the function is not written yet (replace "
+                "`raise NotImplementedError()` with your code)")
+    return f"{type(error).__name__}: {(str(error).strip().splitlines() or [''])[0]}"
+
+
+def names_errors(test):
+    """An error raised by the student's code inside `test` becomes one failure naming the
+    function (the original error and its traceback follow it)."""
+    where = test.__name__.removesuffix("_test")
+
+    @functools.wraps(test)
+    def run(function):
+        try:
+            return test(function)
+        except AssertionError:
+            raise
+        except Exception as error:
+            raise AssertionError(f"{where}: your function raised {first_line(error)}") from error
+
+    return run
 
 
 def kind(operation):
@@ -61,6 +92,12 @@ def chain_back(tensor, stop):
 def describe(steps):
     """'conv → bn → relu' for a list of steps."""
     return " → ".join(kind(op) for op, _ in steps) or "(nothing: X itself)"
+
+
+def pinned_training(steps):
+    """Names of BatchNormalization layers called with training=True/False fixed in the graph."""
+    return [op.name for op, node in steps
+            if kind(op) == "bn" and node.arguments.kwargs.get("training") is not None]
 
 
 def trace_block(block, input_shape, *args, **kwargs):
@@ -148,6 +185,96 @@ def _cell_value(cell, missing):
         return cell.cell_contents
     except ValueError:  # an empty cell
         return missing
+
+
+def tiny_bn_model(always_batch_statistics=False, seed=0, frozen=False, momentum=0.99):
+    """A small conv → BN → ReLU → dense classifier with fixed weights, for the BatchNorm exercise.
+
+    always_batch_statistics=True builds what the original course's `training=True` pin does under
+    tf.keras 2 (and Keras master): BatchNormalization that uses batch statistics even in predict.
+    The same on every Keras 3 version, because the layer itself ignores the caller's mode.
+    frozen=True sets the BatchNorm layer's trainable to False (as when fine-tuning, section 9):
+    it then uses and keeps its moving statistics in every mode. `momentum`: the BatchNorm layer's.
+    """
+    norm = BatchStatisticsNormalization if always_batch_statistics else layers.BatchNormalization
+    inputs = keras.Input((8, 8, 3))
+    x = layers.Conv2D(4, 3, padding="same")(inputs)
+    x = norm(axis=3, momentum=momentum)(x)
+    x = layers.ReLU()(x)
+    x = layers.GlobalAveragePooling2D()(x)
+    outputs = layers.Dense(3, activation="softmax")(x)
+    model = keras.Model(inputs, outputs)
+    rng = np.random.default_rng(seed)
+    model.set_weights([rng.normal(0.5, 0.5, w.shape).astype("float32") if "variance" not in w.path
+                       else rng.uniform(0.5, 2.0, w.shape).astype("float32")
+                       for w in model.weights])
+    if frozen:
+        for layer in model.layers:
+            if isinstance(layer, layers.BatchNormalization):
+                layer.trainable = False
+    return model
+
+
+class BatchStatisticsNormalization(layers.BatchNormalization):
+    """BatchNormalization pinned to training mode: the original course's bug, made explicit."""
+
+    def call(self, inputs, training=None, mask=None):
+        return super().call(inputs, training=True, mask=mask)
+
+
+def tiny_images(count=64, seed=0, size=8):
+    """`count` random size×size RGB images in [0, 1], for tiny_bn_model (8) or
+    tiny_pretrained_model (16)."""
+    return np.random.default_rng(seed).uniform(0, 1, (count, size, size, 3)).astype("float32")
+
+
+def tiny_pretrained_model(seed=0):
+    """A small stand-in for the pretrained ResNet50, with fixed weights, for the transfer exercises.
+
+    16×16 images; a stem, one residual block named like ResNet50's in a conv4_ and a conv5_ stage,
+    and the same head layers (avg_pool, flatten, predictions for 6 classes), so code that works
+    on it by layer name works on resnet50.h5 too. Its BatchNorm statistics are not 0 and 1, so
+    a layer that updates them shows.
+    """
+    inputs = keras.Input((16, 16, 3))
+    x = layers.Conv2D(8, 3, strides=2, padding="same", name="conv1_conv")(inputs)
+    x = layers.BatchNormalization(axis=3, name="conv1_bn")(x)
+    x = layers.Activation("relu", name="conv1_relu")(x)
+    for stage in (4, 5):
+        block = f"conv{stage}_block1"
+        y = layers.Conv2D(8, 3, padding="same", name=f"{block}_1_conv")(x)
+        y = layers.BatchNormalization(axis=3, name=f"{block}_1_bn")(y)
+        y = layers.Activation("relu", name=f"{block}_1_relu")(y)
+        y = layers.Conv2D(8, 1, name=f"{block}_2_conv")(y)
+        y = layers.BatchNormalization(axis=3, name=f"{block}_2_bn")(y)
+        x = layers.Add(name=f"{block}_add")([x, y])
+        x = layers.Activation("relu", name=f"{block}_out")(x)
+    x = layers.AveragePooling2D((2, 2), name="avg_pool")(x)
+    x = layers.Flatten(name="flatten")(x)
+    outputs = layers.Dense(6, activation="softmax", name="predictions")(x)
+    model = keras.Model(inputs, outputs, name="resnet50")
+    rng = np.random.default_rng(seed)
+    for weight in model.weights:
+        if weight.name == "moving_variance":
+            value = rng.uniform(0.5, 2.0, weight.shape)
+        elif weight.name == "gamma":
+            value = rng.uniform(0.5, 1.5, weight.shape)
+        else:
+            value = rng.normal(0, 0.3, weight.shape)
+        weight.assign(value.astype("float32"))
+    return model
+
+
+def tiny_transfer_model(classes=4):
+    """What transfer_model builds, on tiny_pretrained_model: a frozen "backbone" (the stand-in up
+    to "flatten") and a new softmax head "new_predictions". Tests unfreeze_last_stage alone."""
+    pretrained = tiny_pretrained_model()
+    backbone = keras.Model(pretrained.input, pretrained.get_layer("flatten").output,
+                           name="backbone")
+    backbone.trainable = False
+    inputs = keras.Input(pretrained.input.shape[1:])
+    outputs = layers.Dense(classes, activation="softmax", name="new_predictions")(backbone(inputs))
+    return keras.Model(inputs, outputs, name="transfer")
 
 
 def tiny_staged_model(blocks=1, classes=3, size=8, seed=0):

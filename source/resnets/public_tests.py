@@ -3,7 +3,6 @@
 Each test builds your function on a small symbolic input, traces the layers it created and stops at
 the first difference from the specification, with a message that says what is wrong and where.
 """
-import functools
 import re
 import warnings
 
@@ -11,40 +10,11 @@ import keras
 import numpy as np
 from keras import layers
 
-from test_utils import (chain_back, conv_settings, describe, kind, pinned_training,
-                        replaced_globals, tiny_bn_model, tiny_images, tiny_pretrained_model,
-                        tiny_transfer_model, trace_block)
+from test_utils import (PASS, chain_back, conv_settings, describe, fail, first_line, kind,
+                        names_errors, pinned_training, replaced_globals, tiny_bn_model, tiny_images,
+                        tiny_pretrained_model, tiny_transfer_model, trace_block)
 
-PASS = "\033[92mAll tests passed!\033[0m"
 MAIN_PATH = "conv → bn → relu → conv → bn → relu → conv → bn"
-
-
-def _fail(where, message):
-    raise AssertionError(f"{where}: {message}")
-
-
-def _first_line(error):
-    if isinstance(error, NotImplementedError):
-        return ("NotImplementedError: the function is not written yet (replace "
-                "`raise NotImplementedError()` with your code)")
-    return f"{type(error).__name__}: {(str(error).strip().splitlines() or [''])[0]}"
-
-
-def _names_errors(test):
-    """An error raised by the student's code inside `test` becomes one failure naming the
-    function (the original error and its traceback follow it)."""
-    where = test.__name__.removesuffix("_test")
-
-    @functools.wraps(test)
-    def run(function):
-        try:
-            return test(function)
-        except AssertionError:
-            raise
-        except Exception as error:
-            raise AssertionError(f"{where}: your function raised {_first_line(error)}") from error
-
-    return run
 
 
 def _shape_hint(message):
@@ -71,8 +41,8 @@ def _trace(where, block, shape, *args, **kwargs):
     try:
         return trace_block(block, shape, *args, **kwargs)
     except Exception as error:
-        _fail(where, f"building the block on an input of shape {(None,) + shape[1:]} raised "
-                     f"{_first_line(error)}.{_shape_hint(str(error))}")
+        fail(where, f"building the block on an input of shape {(None,) + shape[1:]} raised "
+                    f"{first_line(error)}.{_shape_hint(str(error))}")
 
 
 def _check_main_path(where, steps, f, filters, s):
@@ -80,40 +50,40 @@ def _check_main_path(where, steps, f, filters, s):
     kinds = [kind(op) for op, _ in steps]
     if found != MAIN_PATH:
         if kinds[-1:] == ["relu"] and kinds[:-1] == MAIN_PATH.split(" → "):
-            _fail(where, "the main path ends with a ReLU before the addition. The third "
-                         "component has no ReLU: the last ReLU comes after adding the shortcut.")
+            fail(where, "the main path ends with a ReLU before the addition. The third "
+                        "component has no ReLU: the last ReLU comes after adding the shortcut.")
         if kinds.count("conv") != 3:
-            _fail(where, f"the main path has {kinds.count('conv')} Conv2D layers, expected 3 "
-                         f"(1×1, f×f, 1×1). Found: {found}")
+            fail(where, f"the main path has {kinds.count('conv')} Conv2D layers, expected 3 "
+                        f"(1×1, f×f, 1×1). Found: {found}")
         if kinds.count("bn") != 3:
-            _fail(where, f"the main path has {kinds.count('bn')} BatchNormalization layers, "
-                         f"expected one after each convolution. Found: {found}")
-        _fail(where, f"the main path should be {MAIN_PATH}, found {found}. "
-                     "Order inside a component: Conv2D, then BatchNormalization, then ReLU.")
+            fail(where, f"the main path has {kinds.count('bn')} BatchNormalization layers, "
+                        f"expected one after each convolution. Found: {found}")
+        fail(where, f"the main path should be {MAIN_PATH}, found {found}. "
+                    "Order inside a component: Conv2D, then BatchNormalization, then ReLU.")
     F1, F2, F3 = filters
     expected = [(F1, (1, 1), (s, s), "valid"), (F2, (f, f), (1, 1), "same"),
                 (F3, (1, 1), (1, 1), "valid")]
     convs = [op for op, _ in steps if kind(op) == "conv"]
     found_strides = [tuple(op.strides) for op in convs]
     if s != 1 and found_strides != [(s, s), (1, 1), (1, 1)] and (s, s) in found_strides:
-        _fail(where, f"stride is on the wrong convolution: strides along the main path are "
-                     f"{found_strides}; the stride s={s} belongs on the first 1×1 convolution "
-                     "(and on the shortcut), the other two use stride 1.")
+        fail(where, f"stride is on the wrong convolution: strides along the main path are "
+                    f"{found_strides}; the stride s={s} belongs on the first 1×1 convolution "
+                    "(and on the shortcut), the other two use stride 1.")
     for number, (conv, want) in enumerate(zip(convs, expected), start=1):
         activation = getattr(conv.activation, "__name__", "linear")
         if activation != "linear":
-            _fail(where, f"convolution {number} of the main path has activation='{activation}': "
-                         "leave it out; the ReLU comes after BatchNormalization.")
+            fail(where, f"convolution {number} of the main path has activation='{activation}': "
+                        "leave it out; the ReLU comes after BatchNormalization.")
         got = conv_settings(conv)
         if got != want:
             labels = ("filters", "kernel_size", "strides", "padding")
             wrong = ", ".join(f"{label}={g!r} (expected {w!r})"
                               for label, g, w in zip(labels, got, want) if g != w)
-            _fail(where, f"convolution {number} of the main path has {wrong}.")
+            fail(where, f"convolution {number} of the main path has {wrong}.")
     for op, _ in steps:
         if kind(op) == "bn" and op.axis not in (3, -1):
-            _fail(where, f"BatchNormalization '{op.name}' normalizes axis {op.axis}; use axis=3, "
-                         "the channels.")
+            fail(where, f"BatchNormalization '{op.name}' normalizes axis {op.axis}; use axis=3, "
+                        "the channels.")
     _check_bn_settings(where, steps)
 
 
@@ -129,26 +99,26 @@ def _check_bn_settings(where, steps):
                        if getattr(op, key) != value}
             if changed:
                 settings = ", ".join(f"{key}={value!r}" for key, value in changed.items())
-                _fail(where, f"BatchNormalization '{op.name}' has {settings}; the specification "
-                             "uses Keras' defaults (momentum=0.99, epsilon=0.001): give only "
-                             "axis and name.")
+                fail(where, f"BatchNormalization '{op.name}' has {settings}; the specification "
+                            "uses Keras' defaults (momentum=0.99, epsilon=0.001): give only "
+                            "axis and name.")
 
 
 def _check_merge_and_output(where, trace):
     if trace["merge"] is None:
-        _fail(where, "the shortcut is never added back: add X_shortcut to the main path with "
-                     "Add()([X, X_shortcut]) before the final ReLU.")
+        fail(where, "the shortcut is never added back: add X_shortcut to the main path with "
+                    "Add()([X, X_shortcut]) before the final ReLU.")
     if kind(trace["merge"]) != "add":
-        _fail(where, f"the shortcut is combined with {type(trace['merge']).__name__}; a residual "
-                     "block adds it: Add()([X, X_shortcut]).")
+        fail(where, f"the shortcut is combined with {type(trace['merge']).__name__}; a residual "
+                    "block adds it: Add()([X, X_shortcut]).")
     after = [kind(op) for op, _ in trace["after"]]
     if "bn" in after:
-        _fail(where, "the shortcut is added before the last BatchNormalization. Apply BN to the "
-                     "main path first, then add the shortcut, then ReLU.")
+        fail(where, "the shortcut is added before the last BatchNormalization. Apply BN to the "
+                    "main path first, then add the shortcut, then ReLU.")
     if after != ["relu"]:
-        _fail(where, f"after the addition expected one ReLU, found {describe(trace['after'])}.")
+        fail(where, f"after the addition expected one ReLU, found {describe(trace['after'])}.")
     if any(branch is None for branch in trace["branches"]):
-        _fail(where, "found more than one addition; the block adds the shortcut once.")
+        fail(where, "found more than one addition; the block adds the shortcut once.")
 
 
 def _split_branches(trace):
@@ -162,22 +132,22 @@ def _check_names(where, steps, name, prefix_for_position):
     convs = [op for op, _ in steps if kind(op) in ("conv", "bn")]
     for op, suffix in zip(convs, prefix_for_position):
         if op.name != f"{name}_{suffix}":
-            _fail(where, f"layer '{op.name}' should be named '{name}_{suffix}': pass "
-                         f"name=layer_name(name, '{suffix}') when you create it.")
+            fail(where, f"layer '{op.name}' should be named '{name}_{suffix}': pass "
+                        f"name=layer_name(name, '{suffix}') when you create it.")
 
 
 def _check_pins(where, trace):
     steps = [step for branch in trace["branches"] for step in branch] + trace["after"]
     pinned = pinned_training(steps)
     if pinned:
-        _fail(where, f"BatchNormalization {pinned} is called with training fixed to True/False. "
-                     "Pass training=training so that fit, evaluate and predict decide the mode.")
+        fail(where, f"BatchNormalization {pinned} is called with training fixed to True/False. "
+                    "Pass training=training so that fit, evaluate and predict decide the mode.")
 
 
 MAIN_NAMES = ["1_conv", "1_bn", "2_conv", "2_bn", "3_conv", "3_bn"]
 
 
-@_names_errors
+@names_errors
 def identity_block_test(identity_block):
     where = "identity_block"
     f, filters, shape = 3, [2, 4, 8], (3, 4, 4, 8)
@@ -185,18 +155,18 @@ def identity_block_test(identity_block):
     _check_merge_and_output(where, trace)
     main, shortcut = _split_branches(trace)
     if shortcut:
-        _fail(where, f"the identity block's shortcut must be X itself, unchanged; found "
-                     f"{describe(shortcut)}.")
+        fail(where, f"the identity block's shortcut must be X itself, unchanged; found "
+                    f"{describe(shortcut)}.")
     _check_main_path(where, main, f, filters, s=1)
     _check_pins(where, trace)
     _check_names(where, main, "conv9_block2", MAIN_NAMES)
     if tuple(trace["output"].shape) != (None,) + shape[1:]:
-        _fail(where, f"output shape {tuple(trace['output'].shape)}, expected "
-                     f"{(None,) + shape[1:]}: the block keeps height, width and channels.")
+        fail(where, f"output shape {tuple(trace['output'].shape)}, expected "
+                    f"{(None,) + shape[1:]}: the block keeps height, width and channels.")
     print(PASS)
 
 
-@_names_errors
+@names_errors
 def convolutional_block_test(convolutional_block):
     where = "convolutional_block"
     for f, filters, shape, s in [(3, [2, 4, 6], (3, 4, 4, 3), 2), (2, [3, 2, 5], (3, 5, 5, 4), 1)]:
@@ -205,26 +175,26 @@ def convolutional_block_test(convolutional_block):
         main, shortcut = _split_branches(trace)
         kinds = [kind(op) for op, _ in shortcut]
         if "conv" not in kinds:
-            _fail(where, "the shortcut has no 1×1 Conv2D: it must change the shape of X to "
-                         "match the main path (F3 channels, stride s).")
+            fail(where, "the shortcut has no 1×1 Conv2D: it must change the shape of X to "
+                        "match the main path (F3 channels, stride s).")
         if "bn" not in kinds:
-            _fail(where, "the shortcut has no BatchNormalization: apply it after the shortcut's "
-                         "1×1 convolution.")
+            fail(where, "the shortcut has no BatchNormalization: apply it after the shortcut's "
+                        "1×1 convolution.")
         if kinds != ["conv", "bn"]:
-            _fail(where, f"the shortcut should be conv → bn, found {describe(shortcut)}.")
+            fail(where, f"the shortcut should be conv → bn, found {describe(shortcut)}.")
         _check_bn_settings(where, shortcut)
         want = (filters[2], (1, 1), (s, s), "valid")
         if conv_settings(shortcut[0][0]) != want:
-            _fail(where, f"the shortcut convolution has (filters, kernel_size, strides, padding) = "
-                         f"{conv_settings(shortcut[0][0])}, expected {want}.")
+            fail(where, f"the shortcut convolution has (filters, kernel_size, strides, padding) = "
+                        f"{conv_settings(shortcut[0][0])}, expected {want}.")
         _check_main_path(where, main, f, filters, s)
         _check_pins(where, trace)
         _check_names(where, main, "conv9_block1", MAIN_NAMES)
         _check_names(where, shortcut, "conv9_block1", ["0_conv", "0_bn"])
         size = -(-shape[1] // s)
         if tuple(trace["output"].shape) != (None, size, size, filters[2]):
-            _fail(where, f"output shape {tuple(trace['output'].shape)}, expected "
-                         f"{(None, size, size, filters[2])}.")
+            fail(where, f"output shape {tuple(trace['output'].shape)}, expected "
+                        f"{(None, size, size, filters[2])}.")
     print(PASS)
 
 
@@ -257,15 +227,15 @@ def _check_calls(where, calls):
     """The block calls made so far against Table 1, in order."""
     for number, (call, want) in enumerate(zip(calls, EXPECTED_BLOCKS), start=1):
         if call[:4] != want[:4]:
-            _fail(where, f"block {number} ({want[4]}) should be {want[0]}(f={want[1]}, "
-                         f"filters={want[2]}" + (f", s={want[3]})" if want[3] else ")") +
-                         f", found {call[0]}(f={call[1]}, filters={call[2]}" +
-                         (f", s={call[3]})" if call[3] else ")"))
+            fail(where, f"block {number} ({want[4]}) should be {want[0]}(f={want[1]}, "
+                        f"filters={want[2]}" + (f", s={want[3]})" if want[3] else ")") +
+                        f", found {call[0]}(f={call[1]}, filters={call[2]}" +
+                        (f", s={call[3]})" if call[3] else ")"))
         if call[4] != want[4]:
-            _fail(where, f"block {number} should get name='{want[4]}', found name={call[4]!r}.")
+            fail(where, f"block {number} should get name='{want[4]}', found name={call[4]!r}.")
         if call[5] is not None:
-            _fail(where, f"block {number} is called with training={call[5]!r}; leave training "
-                         "out so that fit, evaluate and predict decide the mode.")
+            fail(where, f"block {number} is called with training={call[5]!r}; leave training "
+                        "out so that fit, evaluate and predict decide the mode.")
 
 
 def _check_stem(where, inputs, first_block_input):
@@ -273,48 +243,48 @@ def _check_stem(where, inputs, first_block_input):
     found = [(kind(op), op) for op, _ in steps]
     expected = "ZeroPadding2D → conv → bn → relu → MaxPooling2D"
     if merge is not None or " → ".join(k for k, _ in found) != expected:
-        _fail(where, f"the stem (before stage 2) should be {expected}, found {describe(steps)}.")
+        fail(where, f"the stem (before stage 2) should be {expected}, found {describe(steps)}.")
     pad, conv, bn, _, pool = (op for _, op in found)
     if tuple(map(tuple, pad.padding)) != ((3, 3), (3, 3)):
-        _fail(where, f"ZeroPadding2D pads {pad.padding}, expected (3, 3).")
+        fail(where, f"ZeroPadding2D pads {pad.padding}, expected (3, 3).")
     if conv_settings(conv) != (64, (7, 7), (2, 2), "valid"):
-        _fail(where, f"the stem convolution has (filters, kernel_size, strides, padding) = "
-                     f"{conv_settings(conv)}, expected (64, (7, 7), (2, 2), 'valid').")
+        fail(where, f"the stem convolution has (filters, kernel_size, strides, padding) = "
+                    f"{conv_settings(conv)}, expected (64, (7, 7), (2, 2), 'valid').")
     if bn.axis not in (3, -1):
-        _fail(where, f"the stem BatchNormalization normalizes axis {bn.axis}; use axis=3.")
+        fail(where, f"the stem BatchNormalization normalizes axis {bn.axis}; use axis=3.")
     if (tuple(pool.pool_size), tuple(pool.strides)) != ((3, 3), (2, 2)):
-        _fail(where, f"MaxPooling2D has pool_size {pool.pool_size} and strides {pool.strides}, "
-                     "expected (3, 3) and (2, 2).")
+        fail(where, f"MaxPooling2D has pool_size {pool.pool_size} and strides {pool.strides}, "
+                    "expected (3, 3) and (2, 2).")
     if pinned_training(steps):
-        _fail(where, "the stem BatchNormalization is called with training fixed; leave it out.")
+        fail(where, "the stem BatchNormalization is called with training fixed; leave it out.")
 
 
 def _check_head(where, outputs, last_block_output, classes):
     steps, merge = chain_back(outputs, last_block_output)
     kinds = [kind(op) for op, _ in steps]
     if merge is not None or kinds[:2] != ["AveragePooling2D", "Flatten"] or kinds[2:3] != ["Dense"]:
-        _fail(where, "after stage 5 expected AveragePooling2D((2, 2)) → Flatten → Dense(classes, "
-                     f"softmax), found {describe(steps)}.")
+        fail(where, "after stage 5 expected AveragePooling2D((2, 2)) → Flatten → Dense(classes, "
+                    f"softmax), found {describe(steps)}.")
     pool, dense = steps[0][0], steps[2][0]
     if tuple(pool.pool_size) != (2, 2):
-        _fail(where, f"AveragePooling2D has pool_size {pool.pool_size}, expected (2, 2).")
+        fail(where, f"AveragePooling2D has pool_size {pool.pool_size}, expected (2, 2).")
     if dense.units != classes:
-        _fail(where, f"the Dense layer has {dense.units} units, expected classes={classes}.")
+        fail(where, f"the Dense layer has {dense.units} units, expected classes={classes}.")
     activations = [getattr(dense.activation, "__name__", "")] + kinds[3:]
     if "softmax" not in activations and "Softmax" not in activations:
-        _fail(where, "the last Dense layer has no softmax: use activation='softmax' so the "
-                     "outputs are class probabilities.")
+        fail(where, "the last Dense layer has no softmax: use activation='softmax' so the "
+                    "outputs are class probabilities.")
     names = [op.name for op, _ in steps[:3]]
     if names != HEAD_NAMES:
-        _fail(where, f"the head's layers are named {names}, expected {HEAD_NAMES} (as in "
-                     "keras.applications.ResNet50): section 9 finds the features by the name "
-                     "'flatten'. Pass name=... when you create each layer.")
+        fail(where, f"the head's layers are named {names}, expected {HEAD_NAMES} (as in "
+                    "keras.applications.ResNet50): section 9 finds the features by the name "
+                    "'flatten'. Pass name=... when you create each layer.")
 
 
 HEAD_NAMES = ["avg_pool", "flatten", "predictions"]
 
 
-@_names_errors
+@names_errors
 def ResNet50_test(ResNet50):
     where = "ResNet50"
     for input_shape, classes in [((64, 64, 3), 6), ((64, 64, 3), 4)]:
@@ -324,25 +294,25 @@ def ResNet50_test(ResNet50):
                 model = ResNet50(input_shape=input_shape, classes=classes)
         except Exception as error:
             _check_calls(where, calls)  # a wrong block call usually explains the error
-            _fail(where, f"ResNet50(input_shape={input_shape}, classes={classes}) raised "
-                         f"{_first_line(error)}, after {len(calls)} block calls.")
+            fail(where, f"ResNet50(input_shape={input_shape}, classes={classes}) raised "
+                        f"{first_line(error)}, after {len(calls)} block calls.")
         if not isinstance(model, keras.Model):
-            _fail(where, f"returned {type(model).__name__}; return keras.Model(inputs=..., outputs=...).")
+            fail(where, f"returned {type(model).__name__}; return keras.Model(inputs=..., outputs=...).")
         _check_calls(where, calls)
         if len(calls) != len(EXPECTED_BLOCKS):
-            _fail(where, f"called the blocks {len(calls)} times; expected 16 calls: stages of "
-                         "3, 4, 6 and 3 blocks, each starting with a convolutional_block.")
+            fail(where, f"called the blocks {len(calls)} times; expected 16 calls: stages of "
+                        "3, 4, 6 and 3 blocks, each starting with a convolutional_block.")
         _check_stem(where, model.inputs[0], calls[0][6])
         _check_head(where, model.outputs[0], calls[-1][7], classes)
         if tuple(model.outputs[0].shape) != (None, classes):
-            _fail(where, f"output shape {tuple(model.outputs[0].shape)}, expected (None, {classes}).")
+            fail(where, f"output shape {tuple(model.outputs[0].shape)}, expected (None, {classes}).")
         if tuple(model.inputs[0].shape) != (None,) + input_shape:
-            _fail(where, f"input shape {tuple(model.inputs[0].shape)}, expected "
-                         f"{(None,) + input_shape}: use Input(input_shape).")
+            fail(where, f"input shape {tuple(model.inputs[0].shape)}, expected "
+                        f"{(None,) + input_shape}: use Input(input_shape).")
     print(PASS)
 
 
-@_names_errors
+@names_errors
 def bn_behaviour_test(bn_behaviour):
     where = "bn_behaviour"
     images = tiny_images(16)  # batch sizes 1, 8 and 64: 16, 2 and 1 batches
@@ -364,32 +334,32 @@ def bn_behaviour_test(bn_behaviour):
         result = bn_behaviour(model, images, **({"batch_sizes": (4, 16)} if pinned else {}))
         if not isinstance(result, dict) or set(result) != {
                 "batch_size_spread", "predict_changes_stats", "training_call_changes_stats"}:
-            _fail(where, "return a dict with exactly the keys 'batch_size_spread', "
-                         "'predict_changes_stats' and 'training_call_changes_stats'.")
+            fail(where, "return a dict with exactly the keys 'batch_size_spread', "
+                        "'predict_changes_stats' and 'training_call_changes_stats'.")
         after = [w.numpy() for w in model.non_trainable_weights]
         if not all(np.array_equal(b, a) for b, a in zip(before, after)):
-            _fail(where, "the model's moving statistics changed: save them before the training-"
-                         "mode call and assign them back afterwards.")
+            fail(where, "the model's moving statistics changed: save them before the training-"
+                        "mode call and assign them back afterwards.")
         spread = float(result["batch_size_spread"])
         if pinned and not np.isclose(spread, want, rtol=1e-3, atol=1e-6):
-            _fail(where, f"with batch_sizes=(4, 16), batch_size_spread = {spread:.4g}, expected "
-                         f"{want:.4g}: predict with each batch size in the batch_sizes argument "
-                         "and take the largest absolute difference between any two predictions.")
+            fail(where, f"with batch_sizes=(4, 16), batch_size_spread = {spread:.4g}, expected "
+                        f"{want:.4g}: predict with each batch size in the batch_sizes argument "
+                        "and take the largest absolute difference between any two predictions.")
         if not pinned and not spread_ok(spread):
-            _fail(where, f"for {description}, batch_size_spread = {spread:.3g} looks wrong: it "
-                         "is the largest absolute difference between predictions of the same "
-                         "images made with batch_size 1, 8 and 64.")
+            fail(where, f"for {description}, batch_size_spread = {spread:.3g} looks wrong: it "
+                        "is the largest absolute difference between predictions of the same "
+                        "images made with batch_size 1, 8 and 64.")
         if bool(result["predict_changes_stats"]) != predict_moves:
-            _fail(where, f"for {description}, predict_changes_stats should be {predict_moves}: "
-                         "compare the moving statistics before and after model.predict.")
+            fail(where, f"for {description}, predict_changes_stats should be {predict_moves}: "
+                        "compare the moving statistics before and after model.predict.")
         if bool(result["training_call_changes_stats"]) != training_moves:
-            _fail(where, f"for {description}, training_call_changes_stats should be "
-                         f"{training_moves}: compare the moving statistics before and after one "
-                         "call model(images, training=True); do not assume the answer.")
+            fail(where, f"for {description}, training_call_changes_stats should be "
+                        f"{training_moves}: compare the moving statistics before and after one "
+                        "call model(images, training=True); do not assume the answer.")
     print(PASS)
 
 
-@_names_errors
+@names_errors
 def reestimate_bn_statistics_test(reestimate_bn_statistics):
     where = "reestimate_bn_statistics"
     # (images, batch_size, the layer's momentum): 64 = 4 batches of 16; 50 = 32 + a last batch
@@ -407,15 +377,15 @@ def reestimate_bn_statistics_test(reestimate_bn_statistics):
         try:
             reestimate_bn_statistics(model, images, batch_size=batch_size)
         except ZeroDivisionError as error:
-            _fail(where, f"raised {_first_line(error)}. Number the batches from k = 1 "
-                         "(enumerate(..., start=1)): momentum (k - 1) / k.")
+            fail(where, f"raised {first_line(error)}. Number the batches from k = 1 "
+                        "(enumerate(..., start=1)): momentum (k - 1) / k.")
         if bn.momentum != momentum:
-            _fail(where, f"BatchNormalization momentum is {bn.momentum} afterwards, expected "
-                         f"{momentum}, this layer's own: save each layer's momentum first and "
-                         "put it back at the end.")
+            fail(where, f"BatchNormalization momentum is {bn.momentum} afterwards, expected "
+                        f"{momentum}, this layer's own: save each layer's momentum first and "
+                        "put it back at the end.")
         if not all(np.array_equal(b, w.numpy()) for b, w in zip(trainable, model.trainable_weights)):
-            _fail(where, "trainable weights changed: use direct calls model(batch, training=True), "
-                         "not fit, so that only the moving statistics change.")
+            fail(where, "trainable weights changed: use direct calls model(batch, training=True), "
+                        "not fit, so that only the moving statistics change.")
         last = count - (len(batches) - 1) * batch_size
         described = (f"{count} images in batches of {batch_size}" +
                      (f" (the last one of {last}, which counts as a batch too)" if last < batch_size
@@ -423,11 +393,11 @@ def reestimate_bn_statistics_test(reestimate_bn_statistics):
         for label, weight, want in [("moving_mean", bn.moving_mean, want_mean),
                                     ("moving_variance", bn.moving_variance, want_variance)]:
             if not np.allclose(weight.numpy(), want, atol=1e-4, rtol=1e-3):
-                _fail(where, f"with {described}, {label} is not the average of the "
-                             f"{len(batches)} batches' statistics (largest difference "
-                             f"{np.max(np.abs(weight.numpy() - want)):.3g}). Before the call on "
-                             "batch k, set momentum to (k - 1) / k; use batch_size images a batch, "
-                             "and every batch, the last one too.")
+                fail(where, f"with {described}, {label} is not the average of the "
+                            f"{len(batches)} batches' statistics (largest difference "
+                            f"{np.max(np.abs(weight.numpy() - want)):.3g}). Before the call on "
+                            "batch k, set momentum to (k - 1) / k; use batch_size images a batch, "
+                            "and every batch, the last one too.")
     print(PASS)
 
 
@@ -435,14 +405,14 @@ def _backbone(where, model):
     try:
         backbone = model.get_layer("backbone")
     except ValueError:
-        _fail(where, "the model has no layer named 'backbone': wrap the pretrained network up to "
-                     "its layer 'flatten' in Model(..., name=\"backbone\") and call it on the input.")
+        fail(where, "the model has no layer named 'backbone': wrap the pretrained network up to "
+                    "its layer 'flatten' in Model(..., name=\"backbone\") and call it on the input.")
     if not isinstance(backbone, keras.Model):
-        _fail(where, f"the layer 'backbone' is a {type(backbone).__name__}, expected a keras.Model.")
+        fail(where, f"the layer 'backbone' is a {type(backbone).__name__}, expected a keras.Model.")
     return backbone
 
 
-@_names_errors
+@names_errors
 def transfer_model_test(transfer_model):
     where = "transfer_model"
     pretrained = tiny_pretrained_model()
@@ -454,49 +424,49 @@ def transfer_model_test(transfer_model):
     for classes in (4, 3):
         model = transfer_model(pretrained, classes)
         if not isinstance(model, keras.Model):
-            _fail(where, f"return a keras.Model, found {type(model).__name__}.")
+            fail(where, f"return a keras.Model, found {type(model).__name__}.")
         if tuple(model.outputs[0].shape) != (None, classes):
-            _fail(where, f"output shape {tuple(model.outputs[0].shape)} for classes={classes}, "
-                         f"expected (None, {classes}).")
+            fail(where, f"output shape {tuple(model.outputs[0].shape)} for classes={classes}, "
+                        f"expected (None, {classes}).")
         backbone = _backbone(where, model)
         names = [layer.name for layer in backbone.layers]
         if "predictions" in names:
-            _fail(where, "the backbone still holds the old classifier 'predictions': end it at the "
-                         "output of the layer 'flatten'.")
+            fail(where, "the backbone still holds the old classifier 'predictions': end it at the "
+                        "output of the layer 'flatten'.")
         if tuple(backbone.outputs[0].shape) != tuple(features.outputs[0].shape):
-            _fail(where, f"the backbone's output has shape {tuple(backbone.outputs[0].shape)}, "
-                         f"expected {tuple(features.outputs[0].shape)}: the output of the "
-                         "pretrained network's layer 'flatten'.")
+            fail(where, f"the backbone's output has shape {tuple(backbone.outputs[0].shape)}, "
+                        f"expected {tuple(features.outputs[0].shape)}: the output of the "
+                        "pretrained network's layer 'flatten'.")
         if backbone.trainable:
-            _fail(where, "the backbone is trainable: set backbone.trainable = False.")
+            fail(where, "the backbone is trainable: set backbone.trainable = False.")
         head = model.layers[-1]
         if not isinstance(head, layers.Dense) or head.name != "new_predictions":
-            _fail(where, f"the last layer is {type(head).__name__} '{head.name}', expected "
-                         "Dense(classes, activation=\"softmax\", name=\"new_predictions\").")
+            fail(where, f"the last layer is {type(head).__name__} '{head.name}', expected "
+                        "Dense(classes, activation=\"softmax\", name=\"new_predictions\").")
         activation = getattr(head.activation, "__name__", str(head.activation))
         if activation != "softmax":
-            _fail(where, f"the new head has activation '{activation}', expected 'softmax'.")
+            fail(where, f"the new head has activation '{activation}', expected 'softmax'.")
         trainable = sorted(weight.path for weight in model.trainable_weights)
         if sorted(weight.path for weight in head.weights) != trainable:
-            _fail(where, f"the trainable weights are {trainable}; only the new head's kernel and "
-                         "bias should be trainable.")
+            fail(where, f"the trainable weights are {trainable}; only the new head's kernel and "
+                        "bias should be trainable.")
         before = [weight.numpy() for weight in backbone.weights]
         inference = np.asarray(model(images))
         training = np.asarray(model(images, training=True))
         if any(not np.array_equal(b, w.numpy()) for b, w in zip(before, backbone.weights)):
-            _fail(where, "a training-mode call changed the backbone's BatchNorm statistics: the "
-                         "frozen backbone must keep them.")
+            fail(where, "a training-mode call changed the backbone's BatchNorm statistics: the "
+                        "frozen backbone must keep them.")
         if not np.allclose(inference, training, atol=1e-5):
-            _fail(where, "the output in training mode differs from inference mode: a frozen "
-                         "backbone normalizes with its moving statistics in both.")
+            fail(where, "the output in training mode differs from inference mode: a frozen "
+                        "backbone normalizes with its moving statistics in both.")
         if not np.allclose(np.asarray(backbone(images)), np.asarray(features(images)), atol=1e-5):
-            _fail(where, "the backbone's output differs from the pretrained network's 'flatten' "
-                         "output on the same images: reuse the pretrained layers (Model("
-                         "pretrained.input, ...)), do not build or initialize new ones.")
+            fail(where, "the backbone's output differs from the pretrained network's 'flatten' "
+                        "output on the same images: reuse the pretrained layers (Model("
+                        "pretrained.input, ...)), do not build or initialize new ones.")
     print(PASS)
 
 
-@_names_errors
+@names_errors
 def unfreeze_last_stage_test(unfreeze_last_stage):
     where = "unfreeze_last_stage"
     model = tiny_transfer_model()  # what transfer_model builds, so this tests your function alone
@@ -509,51 +479,51 @@ def unfreeze_last_stage_test(unfreeze_last_stage):
     model.fit(images, labels, batch_size=16, epochs=1, shuffle=False, verbose=0)  # head only
     unfreeze_last_stage(model, prefix="conv5_", learning_rate=1e-2)
     if not backbone.trainable:
-        _fail(where, "the backbone's own flag is still False: set backbone.trainable = True first "
-                     "(it sets every layer inside to trainable), then each layer's flag. A model "
-                     "whose flag is False reports no trainable weights (backbone.trainable_weights "
-                     "is empty), and tf.keras 2 trains none of its layers.")
+        fail(where, "the backbone's own flag is still False: set backbone.trainable = True first "
+                    "(it sets every layer inside to trainable), then each layer's flag. A model "
+                    "whose flag is False reports no trainable weights (backbone.trainable_weights "
+                    "is empty), and tf.keras 2 trains none of its layers.")
     for layer in backbone.layers:
         if not layer.weights:
             continue
         is_bn = isinstance(layer, layers.BatchNormalization)
         want = layer.name.startswith("conv5_") and not is_bn
         if layer.trainable and is_bn:
-            _fail(where, f"BatchNormalization layer '{layer.name}' is trainable: set trainable = "
-                         "False on every BatchNormalization layer, so that it keeps normalizing "
-                         "with the pretrained statistics.")
+            fail(where, f"BatchNormalization layer '{layer.name}' is trainable: set trainable = "
+                        "False on every BatchNormalization layer, so that it keeps normalizing "
+                        "with the pretrained statistics.")
         if layer.trainable != want:
-            _fail(where, f"layer '{layer.name}' is {'trainable' if layer.trainable else 'frozen'}"
-                         ": only the layers whose names start with prefix ('conv5_' here), "
-                         "BatchNormalization excepted, should be trainable.")
+            fail(where, f"layer '{layer.name}' is {'trainable' if layer.trainable else 'frozen'}"
+                        ": only the layers whose names start with prefix ('conv5_' here), "
+                        "BatchNormalization excepted, should be trainable.")
     if not model.get_layer("new_predictions").trainable:
-        _fail(where, "the new head 'new_predictions' is frozen: it keeps training.")
+        fail(where, "the new head 'new_predictions' is frozen: it keeps training.")
     optimizer = getattr(model, "optimizer", None)
     if not isinstance(optimizer, keras.optimizers.Adam):
-        _fail(where, f"the model is compiled with {type(optimizer).__name__}, expected "
-                     "keras.optimizers.Adam(learning_rate=learning_rate).")
+        fail(where, f"the model is compiled with {type(optimizer).__name__}, expected "
+                    "keras.optimizers.Adam(learning_rate=learning_rate).")
     rate = float(keras.ops.convert_to_numpy(optimizer.learning_rate))
     if not np.isclose(rate, 1e-2):
-        _fail(where, f"the optimizer's learning rate is {rate:g}, expected learning_rate=0.01 as "
-                     "passed: recompile with keras.optimizers.Adam(learning_rate=learning_rate).")
+        fail(where, f"the optimizer's learning rate is {rate:g}, expected learning_rate=0.01 as "
+                    "passed: recompile with keras.optimizers.Adam(learning_rate=learning_rate).")
     trainable = {id(weight) for weight in model.trainable_weights}
     before = [weight.numpy() for weight in model.weights]
     model.run_eagerly = True  # as above, after your compile
     try:
         history = model.fit(images, labels, batch_size=16, epochs=2, shuffle=False, verbose=0)
     except ValueError as error:
-        _fail(where, f"fit failed after unfreeze_last_stage ({str(error)[:120]}...): recompile the "
-                     "model after changing trainable flags.")
+        fail(where, f"fit failed after unfreeze_last_stage ({str(error)[:120]}...): recompile the "
+                    "model after changing trainable flags.")
     if "accuracy" not in history.history:
-        _fail(where, "fit reports no accuracy after unfreeze_last_stage: compile with "
-                     "metrics=[\"accuracy\"], as the specification says (the notebook's "
-                     "fine-tuning reads it).")
+        fail(where, "fit reports no accuracy after unfreeze_last_stage: compile with "
+                    "metrics=[\"accuracy\"], as the specification says (the notebook's "
+                    "fine-tuning reads it).")
     for weight, value in zip(model.weights, before):
         changed = not np.array_equal(value, weight.numpy())
         if id(weight) in trainable and not changed:
-            _fail(where, f"fine-tuning did not change '{weight.path}', which is trainable: "
-                         "recompile the model after changing trainable flags (model.compile): "
-                         "fit keeps training what was trainable at the last compile.")
+            fail(where, f"fine-tuning did not change '{weight.path}', which is trainable: "
+                        "recompile the model after changing trainable flags (model.compile): "
+                        "fit keeps training what was trainable at the last compile.")
         if changed and id(weight) not in trainable:
-            _fail(where, f"fine-tuning changed the frozen weight '{weight.path}'.")
+            fail(where, f"fine-tuning changed the frozen weight '{weight.path}'.")
     print(PASS)

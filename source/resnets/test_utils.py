@@ -1,4 +1,6 @@
-"""Graph inspection helpers behind the public tests: what a block built, in words.
+"""Helpers behind every assignment's public tests (one file; the other assignments' folders
+hold a copy, since each released folder stands alone): how a test reports, and what a block
+built, in words.
 
 A block is traced from its output back to its input through the Keras functional graph, so the
 tests can name the mistake ("the shortcut has no BatchNormalization") instead of printing tensors.
@@ -14,6 +16,36 @@ from keras import layers
 # The tests run many small fits; TensorFlow then warns about retracing on stderr, and nbgrader
 # counts any stderr output of a test cell as a failure.
 logging.getLogger("tensorflow").setLevel(logging.ERROR)
+
+PASS = "\033[92mAll tests passed!\033[0m"
+
+
+def fail(where, message):
+    raise AssertionError(f"{where}: {message}")
+
+
+def first_line(error):
+    if isinstance(error, NotImplementedError):
+        return ("NotImplementedError: the function is not written yet (replace "
+                "`raise NotImplementedError()` with your code)")
+    return f"{type(error).__name__}: {(str(error).strip().splitlines() or [''])[0]}"
+
+
+def names_errors(test):
+    """An error raised by the student's code inside `test` becomes one failure naming the
+    function (the original error and its traceback follow it)."""
+    where = test.__name__.removesuffix("_test")
+
+    @functools.wraps(test)
+    def run(function):
+        try:
+            return test(function)
+        except AssertionError:
+            raise
+        except Exception as error:
+            raise AssertionError(f"{where}: your function raised {first_line(error)}") from error
+
+    return run
 
 
 def kind(operation):
@@ -243,3 +275,42 @@ def tiny_transfer_model(classes=4):
     inputs = keras.Input(pretrained.input.shape[1:])
     outputs = layers.Dense(classes, activation="softmax", name="new_predictions")(backbone(inputs))
     return keras.Model(inputs, outputs, name="transfer")
+
+
+def tiny_staged_model(blocks=1, classes=3, size=8, seed=0):
+    """A small network named like build_network's, with fixed weights: a stem, three stages of
+    `blocks` residual basic blocks (4, 6 and 8 filters; projection shortcuts where the width
+    changes) and a softmax head, on size×size RGB images. Its BatchNorm moving statistics are
+    not 0 and 1, so inference and training mode differ."""
+    inputs = keras.Input((size, size, 3))
+    x = layers.Conv2D(4, 3, padding="same", name="stem_conv")(inputs)
+    x = layers.BatchNormalization(name="stem_bn")(x)
+    x = layers.Activation("relu", name="stem_relu")(x)
+    for stage, width in enumerate((4, 6, 8), start=1):
+        for block in range(1, blocks + 1):
+            name, stride = f"stage{stage}_block{block}", 2 if stage > 1 and block == 1 else 1
+            shortcut = x
+            y = layers.Conv2D(width, 3, strides=stride, padding="same", name=f"{name}_1_conv")(x)
+            y = layers.Activation("relu", name=f"{name}_1_relu")(
+                layers.BatchNormalization(name=f"{name}_1_bn")(y))
+            y = layers.Conv2D(width, 3, padding="same", name=f"{name}_2_conv")(y)
+            y = layers.BatchNormalization(name=f"{name}_2_bn")(y)
+            if stride != 1 or shortcut.shape[-1] != width:
+                shortcut = layers.Conv2D(width, 1, strides=stride, name=f"{name}_0_conv")(shortcut)
+                shortcut = layers.BatchNormalization(name=f"{name}_0_bn")(shortcut)
+            x = layers.Activation("relu", name=f"{name}_out")(
+                layers.Add(name=f"{name}_add")([y, shortcut]))
+    x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+    outputs = layers.Dense(classes, activation="softmax", name="predictions")(x)
+    model = keras.Model(inputs, outputs, name="tiny")
+    rng = np.random.default_rng(seed)
+    model.set_weights([rng.uniform(0.5, 2.0, w.shape).astype("float32") if "variance" in w.path
+                       else rng.normal(0, 0.5, w.shape).astype("float32") for w in model.weights])
+    return model
+
+
+def tiny_batch(count=8, classes=3, seed=0, size=8):
+    """`count` random size×size RGB images in [0, 1] and one-hot labels, for tiny_staged_model."""
+    rng = np.random.default_rng(seed)
+    images = rng.uniform(0, 1, (count, size, size, 3)).astype("float32")
+    return images, np.eye(classes, dtype="float32")[rng.integers(0, classes, count)]
