@@ -1,7 +1,7 @@
 """What each improvement of the Beyond ResNet50 assignment brings on SIGNS, over seeds.
 
     python benchmarks/beyond.py [--seeds 0 1 2] [--recipes assignment1 augmentation ...]
-                                [--epochs 15] [--notebook source/beyond/Beyond_ResNet50.ipynb]
+                                [--epochs 20] [--notebook source/beyond/Beyond_ResNet50.ipynb]
 
 Each recipe trains on the 1,080 SIGNS training photos for the same number of epochs (batch 32,
 Adam, peak learning rate 1e-3), re-estimates every BatchNorm layer's statistics over the
@@ -17,7 +17,7 @@ and augmenter. Recipes:
   gap           assignment1 with the global-average-pooling head
   combined      the improvements that helped, together (see RECIPES)
 Appends one JSON line per run to reports/beyond.jsonl; `--plot` draws reports/beyond.png from
-every line there.
+every line there and prints the table of docs/results.md (per seed, and the mean).
 """
 import argparse
 import json
@@ -80,7 +80,7 @@ def run(recipe, seed, epochs, v1, beyond, data, shifted):
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=schedule),
                   loss="categorical_crossentropy", metrics=["accuracy"])
     start = time.perf_counter()
-    history = model.fit(X_train, Y_train, epochs=epochs, batch_size=BATCH, verbose=0)
+    history = model.fit(X_train, Y_train, epochs=epochs, batch_size=BATCH, verbose=2)
     seconds = time.perf_counter() - start
     v1["reestimate_bn_statistics"](network, X_train)  # the photos as they are, not augmented
 
@@ -119,11 +119,30 @@ def plot(rows, path):
     fig.savefig(path, dpi=100)
 
 
+def table(rows):
+    """Markdown: one row per recipe, each cell the seeds' values and their mean."""
+    kinds = list(rows[0]["shifted"])
+    columns = ["test", "shifted_mean"] + kinds
+    lines = ["| recipe | seeds | clean test | shifted, mean of 6 | " + " | ".join(kinds) + " |",
+             "| --- " * (len(columns) + 2) + "|"]
+    for recipe in RECIPES:
+        runs = sorted((row for row in rows if row["recipe"] == recipe), key=lambda r: r["seed"])
+        if not runs:
+            continue
+        cells = []
+        for column in columns:
+            values = [run[column] if column in run else run["shifted"][column] for run in runs]
+            cells.append(" / ".join(f"{v:.3f}" for v in values) + f" (**{np.mean(values):.3f}**)")
+        seeds = ", ".join(str(run["seed"]) for run in runs)
+        lines.append(f"| {recipe} | {seeds} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--recipes", nargs="+", default=list(RECIPES), choices=list(RECIPES))
-    parser.add_argument("--epochs", type=int, default=15)
+    parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--notebook", type=Path, default=BEYOND)
     parser.add_argument("--plot", action="store_true", help="only draw reports/beyond.png")
     args = parser.parse_args()
@@ -132,6 +151,7 @@ def main():
         rows = [json.loads(line) for line in OUT.read_text().splitlines() if line.strip()]
         plot(rows, ROOT / "reports" / "beyond.png")
         print(f"wrote {ROOT / 'reports' / 'beyond.png'} from {len(rows)} runs")
+        print(table(rows))
         return 0
     v1 = run_answers(solution_sources(RESNETS), RESNETS)
     beyond = run_answers(solution_sources(args.notebook), args.notebook)

@@ -1,10 +1,14 @@
 """Train the solution's ResNet50 on SIGNS and save it as resnet50.h5 for the notebook.
 
-    python -m course.pretrained [--epochs 30] [--seed 0] [--out datasets/resnet50.h5]
+    python -m course.pretrained [--epochs 30] [--seed 0] [--augmentation geometric|beyond]
+                                [--warmup-epochs 0] [--out datasets/resnet50.h5]
 
 Recipe (the defaults of Config): the 1,080 training images split 80/20 into training and
-validation (stratified, fixed seed); random flips, shifts, small rotations and zooms; Adam 1e-3
-with cosine decay to 0; batch 32. From the middle of training, after each epoch the BatchNorm
+validation (stratified, fixed seed); random flips, shifts, small rotations and zooms
+(`--augmentation beyond`: the Beyond ResNet50 assignment's augmenter instead, its solution's
+flips, turns up to 25 degrees, zooms, shifts, brightness and contrast); Adam 1e-3 with cosine
+decay to 0 (`--warmup-epochs N`: N epochs of linear warm-up first, that assignment's
+warmup_cosine); batch 32. From the middle of training, after each epoch the BatchNorm
 statistics are re-estimated over the training split (as in the notebook's exercise 5) and the
 epoch is scored on the validation split; the best epoch's weights are kept. The test images are
 used once, at the end, only to report. Writes the model, then `<out>.json` with the resolved
@@ -22,6 +26,8 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "source" / "resnets" / "Residual_Networks.ipynb"  # the notebook it trains
+BEYOND = ROOT / "source" / "beyond" / "Beyond_ResNet50.ipynb"  # its augmenter and schedule
+AUGMENTATIONS = ("geometric", "beyond")
 sys.path.insert(0, str(ROOT / "source" / "resnets"))
 
 import keras  # noqa: E402
@@ -40,6 +46,8 @@ class Config:
     learning_rate: float = 1e-3
     validation_fraction: float = 0.2
     select_from_epoch: float = 0.5  # score epochs from this fraction of training on
+    augmentation: str = "geometric"  # or "beyond"
+    warmup_epochs: int = 0
     out: str = str(ROOT / "datasets" / "resnet50.h5")  # the data folder
 
 
@@ -55,13 +63,20 @@ def split(labels, fraction, seed):
     return np.sort(train), np.sort(validation)
 
 
-def augmented(X, Y, config):
-    augment = keras.Sequential([
-        keras.layers.RandomFlip("horizontal", seed=config.seed),
-        keras.layers.RandomTranslation(0.1, 0.1, fill_mode="nearest", seed=config.seed),
-        keras.layers.RandomRotation(0.05, fill_mode="nearest", seed=config.seed),
-        keras.layers.RandomZoom(0.1, fill_mode="nearest", seed=config.seed),
-    ])
+def augmenter(config, beyond):
+    if config.augmentation == "beyond":
+        return beyond["augmenter"](seed=config.seed)
+    if config.augmentation == "geometric":
+        return keras.Sequential([
+            keras.layers.RandomFlip("horizontal", seed=config.seed),
+            keras.layers.RandomTranslation(0.1, 0.1, fill_mode="nearest", seed=config.seed),
+            keras.layers.RandomRotation(0.05, fill_mode="nearest", seed=config.seed),
+            keras.layers.RandomZoom(0.1, fill_mode="nearest", seed=config.seed),
+        ])
+    raise ValueError(f"augmentation {config.augmentation!r}: expected one of {AUGMENTATIONS}")
+
+
+def augmented(X, Y, config, augment):
     return (tf.data.Dataset.from_tensor_slices((X, Y))
             .shuffle(len(X), seed=config.seed)
             .batch(config.batch_size)
@@ -99,15 +114,24 @@ def train(config):
     X_val, Y_val = X[val_index], one_hot(Y[val_index])
     keras.utils.set_random_seed(config.seed)
     solution = run_answers(solution_sources(SOURCE), SOURCE)
+    beyond = (run_answers(solution_sources(BEYOND), BEYOND)
+              if config.augmentation == "beyond" or config.warmup_epochs else None)
     model = solution["ResNet50"](input_shape=(64, 64, 3), classes=6)
-    steps = config.epochs * int(np.ceil(len(X_train) / config.batch_size))
-    model.compile(optimizer=keras.optimizers.Adam(
-                      keras.optimizers.schedules.CosineDecay(config.learning_rate, steps)),
+    per_epoch = int(np.ceil(len(X_train) / config.batch_size))
+    if config.warmup_epochs:
+        schedule = beyond["StepSchedule"](beyond["warmup_cosine"], peak=config.learning_rate,
+                                          warmup_steps=config.warmup_epochs * per_epoch,
+                                          total_steps=config.epochs * per_epoch)
+    else:
+        schedule = keras.optimizers.schedules.CosineDecay(config.learning_rate,
+                                                          config.epochs * per_epoch)
+    model.compile(optimizer=keras.optimizers.Adam(schedule),
                   loss="categorical_crossentropy", metrics=["accuracy"])
     select = SelectOnValidation(solution["reestimate_bn_statistics"], X_train, X_val, Y_val,
                                 first_epoch=max(1, int(config.epochs * config.select_from_epoch)))
     started = time.perf_counter()
-    model.fit(augmented(X_train, Y_train, config), epochs=config.epochs, verbose=2,
+    model.fit(augmented(X_train, Y_train, config, augmenter(config, beyond)),
+              epochs=config.epochs, verbose=2,
               shuffle=False, callbacks=[select])  # the dataset shuffles itself
     model.set_weights(select.best_weights)
     report = {"config": dataclasses.asdict(config), "train_images": len(X_train),
@@ -134,7 +158,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     for field in dataclasses.fields(Config):
         parser.add_argument(f"--{field.name.replace('_', '-')}", type=field.type,
-                            default=field.default)
+                            default=field.default, choices=AUGMENTATIONS
+                            if field.name == "augmentation" else None)
     config = Config(**vars(parser.parse_args(argv)))
     model, report = train(config)
     save(model, report, config.out)

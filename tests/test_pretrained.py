@@ -25,6 +25,17 @@ def test_validation_split_is_stratified_disjoint_and_seeded():
     assert not np.array_equal(validation, pretrained.split(labels, 0.2, seed=1)[1])
 
 
+def test_augmentation_choices_and_an_unknown_one():
+    config = pretrained.Config()
+    assert (config.augmentation, config.warmup_epochs) == ("geometric", 0)
+    names = [type(layer).__name__ for layer in pretrained.augmenter(config, None).layers]
+    assert names == ["RandomFlip", "RandomTranslation", "RandomRotation", "RandomZoom"]
+    with pytest.raises(ValueError, match="augmentation 'colour': expected one of"):
+        pretrained.augmenter(pretrained.Config(augmentation="colour"), None)
+    with pytest.raises(SystemExit):
+        pretrained.main(["--augmentation", "colour"])
+
+
 def test_save_writes_a_loadable_model_and_its_report(tmp_path):
     inputs = keras.Input((4, 4, 3))
     model = keras.Model(inputs, keras.layers.Dense(2)(keras.layers.Flatten()(inputs)))
