@@ -1,6 +1,6 @@
-"""Helpers behind every assignment's public tests (one file; the other assignments' folders
-hold a copy, since each released folder stands alone): how a test reports, and what a block
-built, in words.
+"""Helpers behind every assignment's public tests (one file: the other assignments' source
+folders link to it, and each released folder holds a copy of it, so that it stands alone): how a
+test reports, and what a block built, in words.
 
 A block is traced from its output back to its input through the Keras functional graph, so the
 tests can name the mistake ("the shortcut has no BatchNormalization") instead of printing tensors.
