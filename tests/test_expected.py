@@ -2,9 +2,11 @@
 (`check_range(what, value, low, high)`, in a cell that nbval checks in CI) has that range in the
 notebook's own text and in docs/results.md, where the measurements behind it are."""
 import ast
+import json
 import re
 
 import nbformat
+import numpy as np
 import pytest
 
 from conftest import ASSIGNMENTS, ROOT
@@ -45,3 +47,29 @@ def test_each_range_is_in_the_text_in_results_and_checked_by_nbval(name, cell, w
     printed = "".join(o.get("text", "") for o in cell.get("outputs", []))
     assert f"{what}: within the expected range, {low:g} to {high:g}" in printed, (
         "the stored output nbval compares with must be the in-range line")
+
+
+def test_the_beyond_notebook_states_the_benchmarks_table():
+    """The table of section 9 is the mean, lowest and highest over seeds 0, 1 and 2 of every
+    recipe in the benchmark's log (docs/beyond.jsonl, `benchmarks/beyond.py`), and results.md
+    draws on the same log."""
+    runs = [json.loads(line) for line in (ROOT / "docs" / "beyond.jsonl").read_text().splitlines()
+            if line.strip()]
+    cell = next(c for c in NOTEBOOKS["beyond"].cells if c.get("id") == "recipes_measured")
+    recipes = ["assignment1", "augmentation", "warmup", "v2", "gap", "combined"]
+    for recipe in recipes:
+        mine = [run for run in runs if run["recipe"] == recipe]
+        assert sorted(run["seed"] for run in mine) == [0, 1, 2], recipe
+        assert {run["epochs"] for run in mine} == {20}, recipe
+        mine.sort(key=lambda run: run["seed"])
+        cells, logged = [], []
+        for key in ("test", "shifted_mean"):
+            values = [run[key] for run in mine]
+            cells.append(f"{np.mean(values):.3f} ({min(values):.3f}–{max(values):.3f})")
+            logged.append(" / ".join(f"{v:.3f}" for v in values) + f" (**{np.mean(values):.3f}**)")
+        row = next((line for line in cell.source.splitlines() if line.startswith(f"| `{recipe}`")),
+                   None)
+        assert row is not None, f"section 9 has no row for {recipe}"
+        assert row.endswith(f"| {cells[0]} | {cells[1]} |"), (row, cells)
+        assert f"| {recipe} | 0, 1, 2 | {logged[0]} | {logged[1]} |" in RESULTS, (
+            f"docs/results.md has no row for {recipe} with the log's values")
