@@ -144,7 +144,7 @@ def main():
     parser.add_argument("--recipes", nargs="+", default=list(RECIPES), choices=list(RECIPES))
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--notebook", type=Path, default=BEYOND)
-    parser.add_argument("--plot", action="store_true", help="only draw reports/beyond.png")
+    parser.add_argument("--plot", action="store_true", help="only draw reports/beyond.png and print the table")
     args = parser.parse_args()
     OUT.parent.mkdir(exist_ok=True)
     if args.plot:
