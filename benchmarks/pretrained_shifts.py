@@ -1,0 +1,84 @@
+"""How pretrained builds hold up on the shifted SIGNS test set, side by side.
+
+    python benchmarks/pretrained_shifts.py datasets/resnet50.h5 reports/pretrained-beyond.h5
+
+Each file is a build of `python -m course.pretrained` (its `<file>.json` report says the recipe).
+Every model is scored as saved (inference mode, the BatchNorm statistics its builder
+re-estimated) on the 120 test photos and on the Beyond ResNet50 assignment's shifted test set
+(`beyond_utils.shifted_test_set(X_test, seed=0)`: six kinds of change, one at a time). Prints a
+markdown table, one row per file, and appends one JSON line per file to
+reports/pretrained_shifts.jsonl.
+"""
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "source" / "beyond"))
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+from beyond_utils import load_signs_dataset, shifted_test_set  # noqa: E402
+
+OUT = ROOT / "reports" / "pretrained_shifts.jsonl"
+
+
+def score(path, X_test, labels, shifted):
+    report_path = Path(path).with_suffix(".json")
+    if not report_path.is_file():
+        sys.exit(f"{report_path}: missing; expected the report `python -m course.pretrained` "
+                 f"writes beside {path}; rebuild the file with it")
+    report = json.loads(report_path.read_text())
+    model = keras.models.load_model(path)
+
+    def accuracy(images):
+        return float(np.mean(np.argmax(model.predict(images, verbose=0), axis=1) == labels))
+
+    row = {"file": str(path), "sha256": report["sha256"],
+           "augmentation": report["config"].get("augmentation", "geometric"),
+           "warmup_epochs": report["config"].get("warmup_epochs", 0),
+           "epochs": report["config"]["epochs"], "seed": report["config"]["seed"],
+           "validation": report["best_validation_accuracy"],
+           "test": accuracy(X_test),
+           "shifted": {kind: accuracy(images) for kind, images in shifted.items()},
+           "versions": {"keras": keras.__version__}}
+    row["shifted_mean"] = float(np.mean(list(row["shifted"].values())))
+    return row
+
+
+def table(rows):
+    kinds = list(rows[0]["shifted"])
+    lines = ["| build | augmentation | warm-up epochs | validation | clean test | shifted, mean of 6 | "
+             + " | ".join(kinds) + " |", "| --- " * (len(kinds) + 6) + "|"]
+    for row in rows:
+        values = [row["validation"], row["test"], row["shifted_mean"]] + list(row["shifted"].values())
+        lines.append(f"| `{row['sha256'][:12]}` | {row['augmentation']} | {row['warmup_epochs']} | "
+                     + " | ".join(f"{v:.3f}" for v in values) + " |")
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("files", type=Path, nargs="+", help="models written by course.pretrained")
+    args = parser.parse_args()
+    for path in args.files:
+        if not path.is_file():
+            sys.exit(f"{path}: no such file; expected a model from `python -m course.pretrained "
+                     f"--out {path}` (`make pretrained` writes datasets/resnet50.h5)")
+    _, _, X_test, labels, _ = load_signs_dataset(ROOT / "datasets")
+    shifted = {kind: images / 255.0 for kind, images in shifted_test_set(X_test, seed=0).items()}
+    rows = [score(path, X_test / 255.0, labels, shifted) for path in args.files]
+    OUT.parent.mkdir(exist_ok=True)
+    with open(OUT, "a") as handle:
+        for row in rows:
+            handle.write(json.dumps(row) + "\n")
+    print(table(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
