@@ -60,9 +60,9 @@ def baseline_course(ref, assignment):
     return folder
 
 
-def grade_baseline(folder, files, jobs):
-    """Seconds for the earlier commit's grader on `files` ({student: files}, of its one
-    assignment), set up by its own audit module."""
+def grade_baseline(folder, files, jobs, assignment):
+    """Seconds for the earlier commit's grader on `files` ({student: files} of `assignment`),
+    set up by its own audit module (which, before course/assignments.py, knew one assignment)."""
     staged = folder.parent / f"{folder.name}-submissions"
     shutil.rmtree(staged, ignore_errors=True)
     for student, contents in files.items():
@@ -71,8 +71,10 @@ def grade_baseline(folder, files, jobs):
             (staged / student / name).write_bytes(data)
     code = ("import sys\nfrom pathlib import Path\n"
             f"sys.path.insert(0, {str(folder)!r})\nfrom course import audit\n"
-            f"audit.prepare({{d.name: {{f.name: f.read_bytes() for f in d.iterdir()}} "
-            f"for d in Path({str(staged)!r}).iterdir()}})\n")
+            f"files = {{d.name: {{f.name: f.read_bytes() for f in d.iterdir()}} "
+            f"for d in Path({str(staged)!r}).iterdir()}}\n"
+            "several = Path('course/assignments.py').exists()\n"
+            f"audit.prepare({{{assignment.name!r}: files}} if several else files)\n")
     subprocess.run([sys.executable, "-c", code], cwd=folder, check=True, capture_output=True)
     start = time.perf_counter()
     run = subprocess.run([sys.executable, "-m", "course.grade", "--jobs", str(jobs)],
@@ -118,7 +120,8 @@ def main():
             print(f"round {round_ + 1}: grading {len(files)} submissions, {mode}, "
                   f"{args.jobs} job(s)...", flush=True)
             if mode == "baseline":
-                took = grade_baseline(baseline_course(args.baseline, assignment), files, args.jobs)
+                took = grade_baseline(baseline_course(args.baseline, assignment), files, args.jobs,
+                                      assignment)
             else:
                 took, results = grade_here(assignment, files, args.jobs, unsafe=mode == "none")
                 graded = sum(r["status"] == "graded" for r in results["submissions"].values())

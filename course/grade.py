@@ -56,6 +56,12 @@ SUBMISSION_SECONDS = 30 * 60  # a whole submission, on top of nbgrader's per-cel
 PROTECTED = ["source", "hidden", "release", "nbgrader_config.py", "course"]  # must not change
 
 
+# nbgrader's command line, in an interpreter that imports `course` first (which spares it an
+# import nbgrader does not need: course/__init__.py)
+NBGRADER = [sys.executable, "-c", "import sys, course\nfrom nbgrader.apps.nbgraderapp import main\n"
+            "sys.exit(main())"]
+
+
 def nbgrader_environment():
     """os.environ with this environment's bin/ first: nbgrader runs `alembic` from PATH."""
     return {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3",
@@ -624,9 +630,8 @@ def main(argv=None):
     log = course.reports / "export.log"
     log.write_text("")
     env = nbgrader_environment()
-    if run_logged([sys.executable, "-m", "nbgrader", "export", "--to",
-                   str(course.reports / "grades.csv")], log, None, "nbgrader export",
-                  cwd=course.root, env=env) != 0:
+    if run_logged([*NBGRADER, "export", "--to", str(course.reports / "grades.csv")], log, None,
+                  "nbgrader export", cwd=course.root, env=env) != 0:
         print(f"error: nbgrader export failed; see {log}", file=sys.stderr)
         return 1
     return 1 if failed else 0

@@ -64,6 +64,7 @@ class HiddenTests:
             "__course_hidden__ = {}\n"
             f"exec(compile({runner!r}, 'untrusted.py', 'exec'), __course_hidden__)\n"
             "__course_hidden__['release_memory']()\n"
+            "__course_hidden__['exit_quickly']()\n"
             "__course_hidden__['checks'] = __course_hidden__['load_checks']("
             f"{self.checks_source!r})\n")
         setup.metadata[KEY] = ""

@@ -33,6 +33,20 @@ def release_memory():
     gc.collect()
 
 
+def exit_quickly():
+    """Make the kernel's exit, when the grader shuts it down after these tests, skip what Python
+    and TensorFlow tear down at exit: about 1 s of every submission's grading, against 0.1 s.
+    The last exit handler registered runs first; the outputs have all been sent by then. Only
+    speed depends on it, so whatever the student's code did to these modules, it never fails."""
+    try:
+        import atexit
+        import os
+
+        atexit.register(os._exit, 0)
+    except BaseException:  # noqa: BLE001 - a slower exit, nothing else
+        pass
+
+
 def first_line(error):
     if isinstance(error, NotImplementedError):
         return "NotImplementedError: the function is not written yet"

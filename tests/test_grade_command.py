@@ -2,6 +2,8 @@
 report lines, the stderr preprocessor."""
 import os
 import shutil
+import subprocess
+import sys
 
 import nbformat
 import pytest
@@ -172,3 +174,19 @@ def test_named_students_are_graded_for_the_assignments_they_submitted(tmp_path):
         "a": ["ada", "cy"], "b": ["ada", "bo"]}
     assert grade.classes(tmp_path, ["b"], ["a", "b"], ["ada"]) == {"b": ["ada"]}
     assert grade.classes(tmp_path, ["a"], ["a", "b"], ["bo"]) == {"a": ["bo"]}
+
+
+def test_the_kernel_exits_without_running_the_submissions_exit_handlers(tmp_path):
+    """The hidden tests' set-up cell makes the kernel's exit skip every exit handler registered
+    before it: TensorFlow's teardown (about 1 s a submission), and a submission's own (here, one
+    that would write a file; a slow one would hold up the grader's shutdown of its kernel)."""
+    from course.hidden import HiddenTests
+
+    marker = tmp_path / "exit-handler-ran"
+    setup = HiddenTests.of(grade.ROOT / "hidden", "resnets").cells()[0].source
+    code = (f"import atexit, pathlib\natexit.register(pathlib.Path({str(marker)!r}).write_text, "
+            f"'ran')\n{setup}\nprint('set up', flush=True)\n")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=tmp_path, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert run.returncode == 0 and run.stdout.strip() == "set up", run.stderr[-2000:]
+    assert not marker.exists()
