@@ -52,10 +52,11 @@ def score(path, X_test, labels, shifted):
 
 def table(rows):
     kinds = list(rows[0]["shifted"])
-    lines = ["| build | augmentation | warm-up epochs | validation | clean test | shifted, mean of 6 | "
-             + " | ".join(kinds) + " |", "| --- " * (len(kinds) + 6) + "|"]
+    head = ["build", "augmentation", "warm-up epochs", "validation", "clean test",
+            "shifted, mean of 6", *kinds]
+    lines = ["| " + " | ".join(head) + " |", "| --- " * len(head) + "|"]
     for row in rows:
-        values = [row["validation"], row["test"], row["shifted_mean"]] + list(row["shifted"].values())
+        values = [row["validation"], row["test"], row["shifted_mean"], *row["shifted"].values()]
         lines.append(f"| `{row['sha256'][:12]}` | {row['augmentation']} | {row['warmup_epochs']} | "
                      + " | ".join(f"{v:.3f}" for v in values) + " |")
     return "\n".join(lines)

@@ -79,3 +79,20 @@ def test_the_beyond_notebook_states_the_benchmarks_table():
         assert row.endswith(f"| {cells[0]} | {cells[1]} |"), (row, cells)
     for line in benchmark.table(runs).splitlines():
         assert line in RESULTS, f"docs/results.md lacks the benchmark's table line {line[:60]!r}"
+
+
+def test_results_states_the_pretrained_builds_shifted_scores():
+    """results.md's comparison of pretrained builds is the table benchmarks/pretrained_shifts.py
+    prints from its log (docs/pretrained_shifts.jsonl), and the notebook's section 9 quotes it."""
+    runs = [json.loads(line) for line in
+            (ROOT / "docs" / "pretrained_shifts.jsonl").read_text().splitlines() if line.strip()]
+    assert {run["augmentation"] for run in runs} == {"geometric", "beyond"}
+    for line in _benchmark("pretrained_shifts").table(runs).splitlines():
+        assert line in RESULTS, f"docs/results.md lacks the benchmark's table line {line[:60]!r}"
+    by = {run["augmentation"]: run for run in runs}
+    cell = next(c for c in NOTEBOOKS["beyond"].cells if c.get("id") == "recipes_measured")
+    said = " ".join(cell.source.split())
+    for kind in ("brightness", "colour"):
+        beyond, geometric = by["beyond"]["shifted"][kind], by["geometric"]["shifted"][kind]
+        assert f"{kind} {beyond:.2f} against {geometric:.2f}" in said, kind
+    assert f"({by['beyond']['test']:.3f} against {by['geometric']['test']:.3f})" in said

@@ -10,6 +10,7 @@ import pytest
 
 from course import grade
 from course.assignments import find
+from course.hidden import HiddenTests
 from course.preprocessors import KeepPointsForStderr
 
 RESNETS = find("resnets")
@@ -180,8 +181,6 @@ def test_the_kernel_exits_without_running_the_submissions_exit_handlers(tmp_path
     """The hidden tests' set-up cell makes the kernel's exit skip every exit handler registered
     before it: TensorFlow's teardown (about 1 s a submission), and a submission's own (here, one
     that would write a file; a slow one would hold up the grader's shutdown of its kernel)."""
-    from course.hidden import HiddenTests
-
     marker = tmp_path / "exit-handler-ran"
     setup = HiddenTests.of(grade.ROOT / "hidden", "resnets").cells()[0].source
     code = (f"import atexit, pathlib\natexit.register(pathlib.Path({str(marker)!r}).write_text, "
