@@ -6,12 +6,13 @@ Each file is a build of `python -m course.pretrained` (its `<file>.json` report 
 Every model is scored as saved (inference mode, the BatchNorm statistics its builder
 re-estimated) on the 120 test photos and on the Beyond ResNet50 assignment's shifted test set
 (`beyond_utils.shifted_test_set(X_test, seed=0)`: six kinds of change, one at a time). Prints a
-markdown table, one row per file, and appends one JSON line per file to
-reports/pretrained_shifts.jsonl.
+markdown table, one row per file, and appends one JSON line per file (with the machine and the
+versions) to reports/pretrained_shifts.jsonl.
 """
 import argparse
 import json
 import os
+import platform
 import sys
 from pathlib import Path
 
@@ -21,6 +22,7 @@ sys.path.insert(0, str(ROOT / "source" / "beyond"))
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
 
 from beyond_utils import load_signs_dataset, shifted_test_set  # noqa: E402
 
@@ -45,7 +47,9 @@ def score(path, X_test, labels, shifted):
            "validation": report["best_validation_accuracy"],
            "test": accuracy(X_test),
            "shifted": {kind: accuracy(images) for kind, images in shifted.items()},
-           "versions": {"keras": keras.__version__}}
+           "machine": {"cpus": os.cpu_count(), "architecture": platform.machine()},
+           "versions": {"python": platform.python_version(), "tensorflow": tf.__version__,
+                        "keras": keras.__version__}}
     row["shifted_mean"] = float(np.mean(list(row["shifted"].values())))
     return row
 

@@ -57,7 +57,8 @@ PROTECTED = ["source", "hidden", "release", "nbgrader_config.py", "course"]  # m
 
 
 # nbgrader's command line, in an interpreter that imports `course` first (which spares it an
-# import nbgrader does not need: course/__init__.py)
+# import nbgrader does not need: course/__init__.py); run in the course folder, whose course/
+# it imports, as the workers and nbgrader_config.py do
 NBGRADER = [sys.executable, "-c", "import sys, course\nfrom nbgrader.apps.nbgraderapp import main\n"
             "sys.exit(main())"]
 
