@@ -83,16 +83,20 @@ def run(recipe, seed, epochs, v1, beyond, data, shifted):
     history = model.fit(X_train, Y_train, epochs=epochs, batch_size=BATCH, verbose=2)
     seconds = time.perf_counter() - start
     v1["reestimate_bn_statistics"](network, X_train)  # the photos as they are, not augmented
+    return {"recipe": recipe, "seed": seed, "epochs": epochs, "fit_seconds": round(seconds, 1),
+            "fit_accuracy_last_epoch": round(history.history["accuracy"][-1], 4),
+            **scores(model, X_test, labels_test, shifted)}
 
+
+def scores(model, X_test, labels_test, shifted):
+    """{"test", "shifted" (by kind), "shifted_mean"}: `model`'s accuracy on the test photos and
+    on each kind of the shifted test set (`shifted`: {kind: photos}, scaled like X_test)."""
     def accuracy(images):
         return float(np.mean(model.predict(images, verbose=0).argmax(axis=1) == labels_test))
 
-    row = {"recipe": recipe, "seed": seed, "epochs": epochs, "fit_seconds": round(seconds, 1),
-           "fit_accuracy_last_epoch": round(history.history["accuracy"][-1], 4),
-           "test": accuracy(X_test),
-           "shifted": {kind: accuracy(images) for kind, images in shifted.items()}}
-    row["shifted_mean"] = float(np.mean(list(row["shifted"].values())))
-    return row
+    by_kind = {kind: accuracy(images) for kind, images in shifted.items()}
+    return {"test": accuracy(X_test), "shifted": by_kind,
+            "shifted_mean": float(np.mean(list(by_kind.values())))}
 
 
 def plot(rows, path):
@@ -144,7 +148,8 @@ def main():
     parser.add_argument("--recipes", nargs="+", default=list(RECIPES), choices=list(RECIPES))
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--notebook", type=Path, default=BEYOND)
-    parser.add_argument("--plot", action="store_true", help="only draw reports/beyond.png and print the table")
+    parser.add_argument("--plot", action="store_true",
+                        help="only draw reports/beyond.png and print the table")
     args = parser.parse_args()
     OUT.parent.mkdir(exist_ok=True)
     if args.plot:

@@ -18,12 +18,12 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "source" / "beyond"))
+sys.path[:0] = [str(ROOT / "source" / "beyond"), str(ROOT / "benchmarks")]
 
 import keras  # noqa: E402
-import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from beyond import scores  # noqa: E402
 from beyond_utils import load_signs_dataset, shifted_test_set  # noqa: E402
 
 OUT = ROOT / "reports" / "pretrained_shifts.jsonl"
@@ -35,23 +35,15 @@ def score(path, X_test, labels, shifted):
         sys.exit(f"{report_path}: missing; expected the report `python -m course.pretrained` "
                  f"writes beside {path}; rebuild the file with it")
     report = json.loads(report_path.read_text())
-    model = keras.models.load_model(path)
-
-    def accuracy(images):
-        return float(np.mean(np.argmax(model.predict(images, verbose=0), axis=1) == labels))
-
-    row = {"file": str(path), "sha256": report["sha256"],
-           "augmentation": report["config"].get("augmentation", "geometric"),
-           "warmup_epochs": report["config"].get("warmup_epochs", 0),
-           "epochs": report["config"]["epochs"], "seed": report["config"]["seed"],
-           "validation": report["best_validation_accuracy"],
-           "test": accuracy(X_test),
-           "shifted": {kind: accuracy(images) for kind, images in shifted.items()},
-           "machine": {"cpus": os.cpu_count(), "architecture": platform.machine()},
-           "versions": {"python": platform.python_version(), "tensorflow": tf.__version__,
-                        "keras": keras.__version__}}
-    row["shifted_mean"] = float(np.mean(list(row["shifted"].values())))
-    return row
+    return {"file": str(path), "sha256": report["sha256"],
+            "augmentation": report["config"].get("augmentation", "geometric"),
+            "warmup_epochs": report["config"].get("warmup_epochs", 0),
+            "epochs": report["config"]["epochs"], "seed": report["config"]["seed"],
+            "validation": report["best_validation_accuracy"],
+            **scores(keras.models.load_model(path), X_test, labels, shifted),
+            "machine": {"cpus": os.cpu_count(), "architecture": platform.machine()},
+            "versions": {"python": platform.python_version(), "tensorflow": tf.__version__,
+                         "keras": keras.__version__}}
 
 
 def table(rows):

@@ -57,13 +57,23 @@ def _benchmark(name):
     return module
 
 
+def _runs(log):
+    """The JSON lines of a benchmark's log copied to docs/."""
+    return [json.loads(line) for line in (ROOT / "docs" / log).read_text().splitlines()
+            if line.strip()]
+
+
+def _assert_results_hold(table):
+    for line in table.splitlines():
+        assert line in RESULTS, f"docs/results.md lacks the benchmark's table line {line[:60]!r}"
+
+
 def test_the_beyond_notebook_states_the_benchmarks_table():
     """The table of section 9 is the mean, lowest and highest over seeds 0, 1 and 2 of every
     recipe in the benchmark's log (docs/beyond.jsonl, `benchmarks/beyond.py`), and results.md
     holds the table the benchmark prints from the same log."""
     benchmark = _benchmark("beyond")
-    runs = [json.loads(line) for line in (ROOT / "docs" / "beyond.jsonl").read_text().splitlines()
-            if line.strip()]
+    runs = _runs("beyond.jsonl")
     cell = next(c for c in NOTEBOOKS["beyond"].cells if c.get("id") == "recipes_measured")
     for recipe in benchmark.RECIPES:
         mine = [run for run in runs if run["recipe"] == recipe]
@@ -77,18 +87,15 @@ def test_the_beyond_notebook_states_the_benchmarks_table():
                    None)
         assert row is not None, f"section 9 has no row for {recipe}"
         assert row.endswith(f"| {cells[0]} | {cells[1]} |"), (row, cells)
-    for line in benchmark.table(runs).splitlines():
-        assert line in RESULTS, f"docs/results.md lacks the benchmark's table line {line[:60]!r}"
+    _assert_results_hold(benchmark.table(runs))
 
 
 def test_results_states_the_pretrained_builds_shifted_scores():
     """results.md's comparison of pretrained builds is the table benchmarks/pretrained_shifts.py
     prints from its log (docs/pretrained_shifts.jsonl), and the notebook's section 9 quotes it."""
-    runs = [json.loads(line) for line in
-            (ROOT / "docs" / "pretrained_shifts.jsonl").read_text().splitlines() if line.strip()]
+    runs = _runs("pretrained_shifts.jsonl")
     assert {run["augmentation"] for run in runs} == {"geometric", "beyond"}
-    for line in _benchmark("pretrained_shifts").table(runs).splitlines():
-        assert line in RESULTS, f"docs/results.md lacks the benchmark's table line {line[:60]!r}"
+    _assert_results_hold(_benchmark("pretrained_shifts").table(runs))
     by = {run["augmentation"]: run for run in runs}
     cell = next(c for c in NOTEBOOKS["beyond"].cells if c.get("id") == "recipes_measured")
     said = " ".join(cell.source.split())
