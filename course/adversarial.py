@@ -248,6 +248,14 @@ def killed_kernel(t):
         "import os\nimport signal\n\nos.kill(os.getpid(), signal.SIGKILL)  # the kernel dies\n")))
 
 
+def exit_handlers(t):
+    """Exit handlers that would hold up the kernel's exit for 10 minutes, and `atexit.register`
+    taken away so that the grader's own exit handler cannot be registered after them."""
+    return t.files(_with_added_cell(t.notebook(), t.function, (
+        "import atexit\nimport time\n\natexit.register(time.sleep, 600)  # at exit: 10 minutes\n"
+        "atexit.register = None  # nothing registered after this one\n")))
+
+
 def huge_allocation(t):
     grab = ("def grab_memory():\n    blocks = []\n    while True:  # 100 MB at a time, until refused\n"
             "        blocks.append(bytearray(10**8))\n\n\ngrab_memory()\n\n")
@@ -621,6 +629,8 @@ ATTACKS = [
            "10 minutes", kills_neighbours, [], None, unsafe=False, **ONCE),
     Attack("adversarial-leftover-processes", "correct answers, 100 sleeping children and a "
            "setsid daemon left running", leaves_processes, [], None, **ONCE),
+    Attack("adversarial-exit-handlers", "correct answers, an exit handler that sleeps 10 "
+           "minutes, and atexit.register taken away", exit_handlers, [], None, **ONCE),
     Attack("adversarial-cpu-hog", "correct answers, and 300 busy processes for a minute, each "
            "in a session of its own, while the rest of the batch is graded", cpu_hog, ANY, None,
            unsafe=False, **ONCE),
