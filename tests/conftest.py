@@ -43,3 +43,22 @@ def datasets_dir():
         if not (folder / name).exists():
             pytest.fail(f"{folder / name} is missing: run `make data` (tests need the datasets)")
     return folder
+
+
+# --- each test file's share of the run (CI prints it: .ci/run) ---------------------------------
+_SECONDS_BY_FILE = {}
+
+
+def pytest_runtest_logreport(report):
+    path = report.nodeid.split("::")[0]
+    _SECONDS_BY_FILE[path] = _SECONDS_BY_FILE.get(path, 0.0) + report.duration
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not _SECONDS_BY_FILE:
+        return
+    total = sum(_SECONDS_BY_FILE.values())
+    terminalreporter.section("seconds per test file (set-up, test and tear-down)")
+    for path, seconds in sorted(_SECONDS_BY_FILE.items(), key=lambda item: -item[1]):
+        terminalreporter.write_line(f"{seconds:8.1f} s {seconds / total:6.1%}  {path}")
+    terminalreporter.write_line(f"{total:8.1f} s in all")

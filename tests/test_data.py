@@ -150,3 +150,31 @@ def test_setup_links_checked_files(tmp_path, datasets_dir):
     assert X_train.shape == (1080, 64, 64, 3)
     assert (dest / data.EXAMPLE).stat().st_size > 0
     assert load_digits_dataset(dest)[0].shape == (660, 64, 64, 3)
+
+
+def test_the_pretrained_model_is_linked_only_when_it_is_the_recorded_build(tmp_path):
+    source, dest = tmp_path / "pretrained", tmp_path / "datasets"
+    assert data.install_pretrained(source, dest=dest) == (
+        f"no pretrained model in {source}: `make test` builds one (make pretrained)")
+    source.mkdir()
+    (source / "resnet50.h5").write_bytes(b"a model")
+    (source / "resnet50.json").write_text('{"test_accuracy": 0.975}')
+    line = data.install_pretrained(source, dest=dest, expected="0" * 64)
+    assert line.startswith(f"not linked: {source / 'resnet50.h5'} has sha256 97ff8a35544dcf40…")
+    assert "course/data.py PRETRAINED_SHA256" in line and not dest.exists()
+    recorded = "97ff8a35544dcf40ad84047074439dd6aa3a0be469ea578a1b1c017d939ec61c"  # sha256sum
+    assert data.sha256(source / "resnet50.h5") == recorded
+    assert data.install_pretrained(source, dest=dest, expected=recorded).startswith("linked ")
+    assert (dest / "resnet50.h5").resolve() == source / "resnet50.h5"
+    assert (dest / "resnet50.json").read_text() == '{"test_accuracy": 0.975}'
+    (dest / "resnet50.h5").unlink()
+    (dest / "resnet50.h5").write_bytes(b"built here")
+    assert data.install_pretrained(source, dest=dest, expected=recorded).startswith("kept ")
+    assert (dest / "resnet50.h5").read_bytes() == b"built here"
+
+
+def test_the_recorded_pretrained_build_is_the_shared_one():
+    shared = data.DEFAULT_PRETRAINED_SOURCE / "resnet50.h5"
+    if not shared.exists():
+        pytest.skip(f"{shared} is not here: `make test` builds the model instead")
+    assert data.sha256(shared) == data.PRETRAINED_SHA256

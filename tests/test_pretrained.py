@@ -1,18 +1,20 @@
 """The pretrained-model builder (its validation split and its all-or-nothing save), and
 fine-tuning the real resnet50.h5 on the real new task."""
 import json
+import subprocess
+import sys
 
 import keras
 import numpy as np
 import pytest
 
-from conftest import ASSIGNMENTS, namespace
-from course import pretrained
+from conftest import ASSIGNMENTS, ROOT, namespace
+from course import data, pretrained
 from course.notebook import use_folder
 
 ASSIGNMENT_DIR = ASSIGNMENTS["resnets"].source().parent
 use_folder(ASSIGNMENT_DIR)
-from resnets_utils import load_digits_dataset, one_hot  # noqa: E402
+from resnets_utils import load_digits_dataset, load_signs_dataset, one_hot  # noqa: E402
 
 
 def test_validation_split_is_stratified_disjoint_and_seeded():
@@ -47,6 +49,31 @@ def test_save_writes_a_loadable_model_and_its_report(tmp_path):
                                model.predict(x, verbose=0), rtol=1e-6)
     report = json.loads((tmp_path / "resnet50.json").read_text())
     assert len(report["sha256"]) == 64 and report["test_accuracy"] == 0.5
+
+
+def test_the_builder_on_a_small_budget_keeps_its_best_validation_epoch(tmp_path, datasets_dir):
+    """The whole recipe's code path (`make pretrained` at 2 epochs on 96 images): the file and
+    its report, and the kept weights are the best scored epoch's."""
+    out = tmp_path / "resnet50.h5"
+    done = subprocess.run([sys.executable, "-m", "course.pretrained", "--epochs", "2",
+                           "--limit", "96", "--batch-size", "16", "--out", str(out)],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["resnet50.h5", "resnet50.json"]
+    report = json.loads((tmp_path / "resnet50.json").read_text())
+    assert report["config"]["epochs"] == 2 and report["config"]["limit"] == 96
+    assert (report["train_images"], report["validation_images"]) == (77, 19)  # 80/20 per class
+    assert [r["epoch"] for r in report["validation"]] == [1, 2]  # from the middle: epoch 1 on
+    best = max(r["val_accuracy"] for r in report["validation"])
+    assert report["best_validation_accuracy"] == best
+    assert report["sha256"] == data.sha256(out) and 0 <= report["test_accuracy"] <= 1
+    assert f"wrote {out}: validation accuracy {best:.3f}" in done.stdout
+
+    X, Y, *_ = load_signs_dataset(datasets_dir)
+    _, validation = pretrained.split(Y[:96], 0.2, seed=0)
+    model = keras.models.load_model(out, compile=False)
+    predicted = model.predict(X[validation].astype("float32") / 255, verbose=0).argmax(1)
+    assert np.mean(predicted == Y[validation]) == pytest.approx(best, abs=1e-6)
 
 
 def test_fine_tuning_resnet50_h5_changes_only_conv5_convolutions_and_the_head(datasets_dir):
