@@ -1,5 +1,8 @@
 """The course's own code: grading, the grade audit, references, data and the pretrained model."""
+import importlib.util
+import os
 import sys
+from pathlib import Path
 
 # nbformat imports jsonschema, which imports rfc3987_syntax where it is installed (jupyter's
 # jsonschema[format-nongpl] installs it) and builds an IRI grammar at import: about 1 s of every
@@ -7,3 +10,20 @@ import sys
 # jsonschema's "iri" format checks need it, and nothing here checks formats (nbformat validates
 # notebooks without them), so the course's processes go without it.
 sys.modules.setdefault("rfc3987_syntax", None)
+
+
+def _choose_onednn():
+    """TensorFlow's oneDNN kernels where TensorFlow leaves them off (the notebooks' onednn.py,
+    one file for both): in this process before it imports TensorFlow, and so in every process
+    it starts (grading kernels, workers, notebooks under test). Says so in one line on stderr
+    when it set the variable; an explicit TF_ENABLE_ONEDNN_OPTS is left as it is."""
+    path = Path(__file__).resolve().parents[1] / "source" / "resnets" / "onednn.py"
+    spec = importlib.util.spec_from_file_location("_course_onednn", path)
+    module = importlib.util.module_from_spec(spec)
+    given = os.environ.get("TF_ENABLE_ONEDNN_OPTS")
+    spec.loader.exec_module(module)
+    if os.environ.get("TF_ENABLE_ONEDNN_OPTS") != given:
+        print(f"course: {module.NOTE}", file=sys.stderr)
+
+
+_choose_onednn()

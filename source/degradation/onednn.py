@@ -1,0 +1,1 @@
+../resnets/onednn.py
