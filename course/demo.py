@@ -9,6 +9,7 @@ class (gradebook.db, submitted/, autograded/, feedback/, reports/) is never touc
 and the tests make their copies the same way (`copy_course`).
 """
 import argparse
+import json
 import shutil
 import subprocess
 import sys
@@ -16,17 +17,18 @@ from pathlib import Path
 
 import nbformat
 
-from course.assignments import assignments
+from course.assignments import SUFFIX, assignments
 from course.grade import nbgrader_environment
-from course.submissions import submissions
+from course.submissions import expected_scores, submissions
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "build" / "demo"
 
 
-def copy_course(folder, environment=None):
-    """A fresh copy of the course in `folder`, its assignments generated (into the gradebook
-    that `environment`'s COURSE_DB_URL names, if it does), nothing submitted."""
+def copy_course(folder, environment=None, names=None):
+    """A fresh copy of the course in `folder`, its assignments (or those `names`) generated
+    (into the gradebook that `environment`'s COURSE_DB_URL names, if it does), nothing
+    submitted."""
     folder = Path(folder)
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
@@ -34,7 +36,7 @@ def copy_course(folder, environment=None):
         shutil.copytree(ROOT / name, folder / name, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(ROOT / "nbgrader_config.py", folder)
     (folder / "datasets").symlink_to((ROOT / "datasets").resolve())
-    for assignment in assignments(ROOT):
+    for assignment in names or assignments(ROOT):
         subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", assignment,
                         "--log-level=ERROR"], cwd=folder, check=True,
                        env={**nbgrader_environment(), **(environment or {})})
@@ -68,7 +70,38 @@ def main(argv=None):
     code = subprocess.run([sys.executable, "-m", "course.grade", *jobs], cwd=DEMO).returncode
     print(f"\nthe demo class is in {DEMO.relative_to(ROOT)}/: feedback/STUDENT/ASSIGNMENT/, "
           "reports/ (grades.csv; ASSIGNMENT/grading_report.txt, grading_results.json)")
-    return code
+    wrong = [line for name, students in samples.items()
+             for line in unexpected(DEMO, found[name], students, args.students)]
+    for line in wrong:
+        print(f"error: {line}", file=sys.stderr)
+    if code == 0 and not wrong:
+        print(f"every sample scored what its catalog says ({sum(map(len, samples.values()))} "
+              "submissions)")
+    return code or (1 if wrong else 0)
+
+
+def unexpected(course, assignment, students, chosen=(), expected=None):
+    """A line for each sample submission of `assignment` graded in `course` that did not score
+    what its catalog says (`expected`, default course.submissions.expected_scores): name,
+    expected, actual."""
+    path = course / "reports" / assignment.name / "grading_results.json"
+    records = json.loads(path.read_text())["submissions"] if path.exists() else {}
+    lines = []
+    for student, wanted in (expected or expected_scores(assignment)).items():
+        if student not in students or (chosen and student not in chosen):
+            continue
+        record = records.get(student, {"status": "not graded", "scores": {}})
+        got = {cell: record["scores"].get(cell.removesuffix(SUFFIX), [None])[0]
+               for cell in wanted}
+        if record["status"] != "graded" or got != wanted:
+            actual = (f"{record['status']}: {record.get('problem')}"
+                      if record["status"] != "graded" else
+                      f"{sum(v or 0 for v in got.values()):g}")
+            cells = [cell.removesuffix(SUFFIX) for cell in wanted if got[cell] != wanted[cell]]
+            lines.append(f"sample {student} ({assignment.name}) expected "
+                         f"{sum(wanted.values()):g} of {assignment.total:g}, got {actual}"
+                         f" (cells: {', '.join(cells)})")
+    return lines
 
 
 if __name__ == "__main__":

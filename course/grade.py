@@ -569,6 +569,27 @@ def grade_assignment(course, assignment, students, jobs, unsafe):
     return results
 
 
+# How nbclient says a kernel never ran a cell: before any of a submission's code ran, so no
+# submission can cause it
+AT_START = ("before replying to kernel_info", "Kernel didn't respond", "cannot sandbox")
+
+
+def broken_grader(records):
+    """Why the grader, not the class, failed: nbgrader failed on every one of two or more
+    submissions for one and the same reason, a kernel that never ran a cell (AT_START); else
+    None. (A submission refused before nbgrader, a missing notebook, says so itself.)"""
+    died = [record["problem"] for record in records.values() if record["status"] != "graded"
+            and (record["problem"] or "").startswith("nbgrader autograde")]
+    reasons = {problem.split("; see ")[0] for problem in died}
+    if len(records) < 2 or len(died) < len(records) or len(reasons) != 1:
+        return None
+    if not any(sign in next(iter(reasons)) for sign in AT_START):  # a submission can do that
+        return None
+    return (f"all {len(records)} submissions failed the same way ({escape(reasons.pop(), 200)}): "
+            "the grader is broken, not the class. Fix: `python -m course.sandbox check` says "
+            "what a grading kernel lacks; grade again once it passes")
+
+
 def default_root():
     """The current folder when it holds nbgrader_config.py, else this code's course."""
     return Path.cwd() if (Path.cwd() / "nbgrader_config.py").exists() else ROOT
@@ -620,14 +641,25 @@ def main(argv=None):
         print(f"error: cannot sandbox student code: {problem} (or, for code you trust only: "
               "--unsafe-no-sandbox)", file=sys.stderr)
         return 2
+    if not args.unsafe_no_sandbox:  # a grader that cannot run a kernel grades nobody
+        broken = [line for ok, line in sandbox.check(course.root) if not ok]
+        if broken:
+            print(f"error: the grader cannot run a submission: {broken[0]} "
+                  "(`python -m course.sandbox check` says the same)", file=sys.stderr)
+            return 2
     course.reports.mkdir(exist_ok=True)
     if not args.unsafe_no_sandbox:
         sandbox.sweep()  # what killed kernel launchers of earlier batches left
     failed = False
     for name, students in to_grade.items():
-        batch = grade_assignment(course, known[name], students, max(1, args.jobs),
-                                 args.unsafe_no_sandbox)["batch"]
+        results = grade_assignment(course, known[name], students, max(1, args.jobs),
+                                   args.unsafe_no_sandbox)
+        batch = results["batch"]
         failed = failed or bool(batch["course_files_changed"] or batch["processes_left"])
+        broken = broken_grader(results["submissions"])
+        if broken:
+            print(f"error: {name}: {broken}", file=sys.stderr)
+            return 2
     log = course.reports / "export.log"
     log.write_text("")
     env = nbgrader_environment()

@@ -2,7 +2,7 @@
 running submission has, and resource limits.
 
     python -m course.sandbox kernel --course ROOT -f CONNECTION_FILE   # the kernel's argv
-    python -m course.sandbox check                                      # exit 0, or 2 and why
+    python -m course.sandbox check [--course ROOT]   # a real grading kernel: exit 0, or 2 and why
 
 Everything that runs a submission's code goes through `Boundary`: the Jupyter kernel in which
 `nbgrader autograde` runs the notebook and then its hidden tests (`SandboxKernelManager`, set in
@@ -222,6 +222,18 @@ def leftover_processes(uids=None):
     return found
 
 
+def python_prefixes():
+    """The folders of the grader's Python environment that a sandbox must show (outside /usr,
+    which it shows anyway): the environment as the interpreter names it and, where that is
+    reached through a symbolic link, where it really is."""
+    found = []
+    for prefix in (sys.prefix, sys.base_prefix):
+        for path in (Path(prefix), Path(prefix).resolve()):
+            if not str(path).startswith("/usr") and path != Path("/") and str(path) not in found:
+                found.append(str(path))
+    return found
+
+
 class Cgroup:
     """The boundary's processes as one control group per controller, so its limits hold for the
     submission as a whole: an equal CPU share beside other submissions however many processes
@@ -387,9 +399,6 @@ class Boundary:
                 bind("--ro-bind", Path("/etc") / name, Path("/etc") / name)
         bind("--ro-bind", self.scratch / "passwd", "/etc/passwd")
         bind("--ro-bind", self.scratch / "group", "/etc/group")
-        for prefix in {sys.prefix, sys.base_prefix}:  # the Python environment
-            if not prefix.startswith("/usr"):
-                bind("--ro-bind", prefix, prefix)
         args.extend(["--proc", "/proc", "--dev", "/dev"])
         size = str(int(self.settings.scratch_gib * 2**30))
 
@@ -400,6 +409,10 @@ class Boundary:
 
         scratch(HOME, "0777")
         scratch("/tmp", "1777")
+        # every real path after the scratch file systems, which would hide what lies under them
+        # (a course, or its Python environment, under /tmp)
+        for prefix in python_prefixes():  # the Python environment
+            bind("--ro-bind", prefix, prefix)
         bind("--ro-bind", self.scratch / "run", "/run/course")
         for source, target in self.read_only.items():
             bind("--ro-bind", Path(source).resolve(), target)
@@ -543,21 +556,135 @@ def kernel(course, connection_file, arguments=()):
     return code
 
 
+# --- the check: a real grading kernel -------------------------------------------------------------
+# What a grading kernel needs: the packages the notebooks import, and the data folder's entries
+# (resnets_utils.DATA_FILES and the pretrained model), each opened as the notebooks open it.
+CHECK_PACKAGES = ("numpy", "tensorflow", "keras", "h5py", "matplotlib", "PIL", "ipykernel")
+CHECK_CODE = r"""
+import importlib, json, os, sys
+found = {"python": sys.executable, "uid": os.getuid(), "packages": {}, "data": {}}
+for name in PACKAGES:
+    try:
+        found["packages"][name] = getattr(importlib.import_module(name), "__version__", "?")
+    except BaseException as error:
+        found["packages"][name] = "error: " + f"{type(error).__name__}: {error}".splitlines()[0]
+folder = os.environ.get("SIGNS_DATA_DIR") or DATASETS
+found["folder"] = folder
+for name in ("train_signs.h5", "test_signs.h5", "example_hand.jpg", "sign-language-digits-6to9",
+             "resnet50.h5"):
+    path = os.path.join(folder, name)
+    try:
+        if name.endswith(".h5"):
+            import h5py
+            with h5py.File(path, "r") as handle:
+                found["data"][name] = f"{len(handle)} entries"
+        elif name.endswith(".jpg"):
+            from PIL import Image
+            found["data"][name] = "x".join(map(str, Image.open(path).size))
+        else:
+            found["data"][name] = f"{sum(len(files) for _, _, files in os.walk(path))} files"
+            if found["data"][name] == "0 files":
+                raise FileNotFoundError(f"{path} is empty or missing")
+    except FileNotFoundError:
+        found["data"][name] = "error: not found"
+    except BaseException as error:
+        found["data"][name] = "error: " + f"{type(error).__name__}: {error}".splitlines()[0][:120]
+print(json.dumps(found))
+"""
+
+
+class KernelCheckError(RuntimeError):
+    """A grading kernel did not run the check; the message ends with the kernel's last line."""
+
+
+async def _run_in_kernel(course, code, timeout):
+    """The stdout of `code` run in a grading kernel (SandboxKernelManager) for `course`."""
+    folder = Path(tempfile.mkdtemp(prefix="course-sandbox-check-"))
+    manager = SandboxKernelManager(course=str(course))
+    output = []
+
+    def collect(message):
+        if message["msg_type"] == "stream":
+            output.append(message["content"]["text"])
+
+    with tempfile.TemporaryFile("w+") as log:  # what the kernel and its launcher print
+        try:
+            await manager.start_kernel(cwd=str(folder), stdout=log, stderr=log)
+            client = manager.client()
+            client.start_channels()
+            try:
+                await client.wait_for_ready(timeout=timeout)
+                reply = await client.execute_interactive(code, timeout=timeout,
+                                                         output_hook=collect)
+            finally:
+                client.stop_channels()
+                await manager.shutdown_kernel(now=True)
+            if reply["content"]["status"] != "ok":
+                raise KernelCheckError(f"the check failed in the kernel: "
+                                       f"{reply['content'].get('evalue')}")
+        except Exception as error:
+            log.seek(0)
+            said = [line for line in log.read().splitlines() if line.strip()]
+            reason = f"{type(error).__name__}: {error}".splitlines()[0]
+            raise KernelCheckError(reason + (f"; the kernel said: {said[-1][:200]}"
+                                             if said else "")) from error
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+    return "".join(output)
+
+
+def check(course=ROOT, timeout=120):
+    """[(ok, line)]: the machine can run boundaries; a grading kernel starts in one with the
+    grader's interpreter; every package the notebooks need imports in it; the data folder is
+    readable from it. Stops at the first step that fails."""
+    import asyncio
+
+    problem = unavailable()
+    if problem:
+        return [(False, f"sandbox: {problem}")]
+    lines = [(True, f"sandbox: ok: {describe()}")]
+    code = (f"PACKAGES = {CHECK_PACKAGES!r}\n"
+            f"DATASETS = {str(Path(course) / 'datasets')!r}\n{CHECK_CODE}")
+    try:
+        printed = asyncio.run(_run_in_kernel(course, code, timeout))
+        found = json.loads(printed.strip().splitlines()[-1])
+    except (KernelCheckError, ValueError, IndexError) as error:  # no kernel, or no answer
+        reason = str(error) or type(error).__name__
+        return lines + [(False, f"kernel: a grading kernel with {sys.executable} did not run "
+                         f"({reason[:300]}). Fix: what the kernel said; the grader's Python "
+                         "environment must be readable in the sandbox and its limits enough for "
+                         "TensorFlow (docs/grading.md, 'The sandbox')")]
+    lines.append((True, f"kernel: ok: {found['python']} as user id {found['uid']}, in a sandbox"))
+    broken = {n: v for n, v in found["packages"].items() if str(v).startswith("error")}
+    lines.append((not broken, "packages: " + (
+        "ok: " + ", ".join(f"{n} {v}" for n, v in found["packages"].items()) if not broken else
+        "; ".join(f"{n} {v}" for n, v in broken.items())
+        + ". Fix: `make install` (requirements.txt) in the grader's environment")))
+    missing = {n: v for n, v in found["data"].items() if str(v).startswith("error")}
+    lines.append((not missing, f"data: {found['folder']}: " + (
+        "ok: " + ", ".join(f"{n} ({v})" for n, v in found["data"].items()) if not missing else
+        "; ".join(f"{n} {v}" for n, v in missing.items())
+        + ". Fix: `make data` (and `make model`), or set SIGNS_DATA_DIR to the data folder")))
+    return lines
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     start = commands.add_parser("kernel", help="run a grading kernel (kernel.json's argv)")
     start.add_argument("--course", default=str(ROOT))
     start.add_argument("-f", dest="connection_file", required=True)
-    commands.add_parser("check", help="say whether this machine can run sandboxes")
+    verify = commands.add_parser("check", help="start a real grading kernel in a sandbox and "
+                                 "check what it needs, a line each")
+    verify.add_argument("--course", default=str(ROOT), help="the course folder (its datasets/)")
     args, rest = parser.parse_known_args(argv)
     if rest and args.command != "kernel":
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     if args.command == "check":
-        problem = unavailable()
-        print(f"error: {problem}" if problem else f"sandbox: ok: {describe()}",
-              file=sys.stderr if problem else sys.stdout)
-        return 2 if problem else 0
+        lines = check(Path(args.course).resolve())
+        for ok, line in lines:
+            print(line if ok else f"error: {line}", file=sys.stdout if ok else sys.stderr)
+        return 0 if all(ok for ok, _ in lines) else 2
     return kernel(args.course, args.connection_file, rest)
 
 

@@ -40,6 +40,20 @@ def test_the_demo_grades_the_samples_in_its_own_copy(demo_run):
     assert ",instructor-solution," in grades and f",{WRONG}," in grades
 
 
+def test_a_sample_that_misses_its_expected_score_is_one_line_naming_it(demo_run):
+    """The demo's check on the real graded samples: expecting 0 of the solution is a failure."""
+    resnets = next(iter(assignments(ROOT).values()))
+    assert demo.unexpected(demo.DEMO, resnets, ["instructor-solution", WRONG]) == []
+    nothing = {"instructor-solution": {cell: 0 for cell in resnets.points}}
+    assert demo.unexpected(demo.DEMO, resnets, ["instructor-solution"], expected=nothing) == [
+        f"sample instructor-solution ({resnets.name}) expected 0 of {resnets.total}, got "
+        f"{resnets.total} (cells: {', '.join(resnets.functions)})"]
+    absent = {"nobody": {cell: 3 for cell in resnets.points}}
+    assert demo.unexpected(demo.DEMO, resnets, ["nobody"], expected=absent)[0].startswith(
+        f"sample nobody ({resnets.name}) expected {resnets.total} of {resnets.total}, got "
+        "not graded: None")
+
+
 def test_the_real_class_holds_no_sample_student(demo_run):
     _, (students, submitted) = demo_run
     assert _students(ROOT / "gradebook.db") == students  # the demo added nobody

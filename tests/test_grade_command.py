@@ -189,3 +189,22 @@ def test_the_kernel_exits_without_running_the_submissions_exit_handlers(tmp_path
                          cwd=tmp_path, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
     assert run.returncode == 0 and run.stdout.strip() == "set up", run.stderr[-2000:]
     assert not marker.exists()
+
+
+def _record(status, problem):
+    return {"status": status, "problem": problem}
+
+
+def test_a_grader_whose_kernels_never_start_is_broken_and_a_class_of_failures_is_not():
+    died = "nbgrader autograde failed: RuntimeError: Kernel died before replying to kernel_info"
+    broken = {s: _record("not graded", f"{died}; see reports/resnets/logs/{s}.log")
+              for s in ("alice", "bob")}
+    assert grade.broken_grader(broken).startswith(
+        "all 2 submissions failed the same way (nbgrader autograde failed: RuntimeError: Kernel "
+        "died before replying to kernel_info): the grader is broken, not the class.")
+    assert grade.broken_grader({"alice": broken["alice"]}) is None  # one is a submission's
+    assert grade.broken_grader({**broken, "carol": _record("graded", None)}) is None
+    mid = "nbgrader autograde failed: DeadKernelError: Kernel died"  # code can do that
+    assert grade.broken_grader({s: _record("not graded", mid) for s in "ab"}) is None
+    refused = "no Residual_Networks.ipynb in submitted/a/resnets/"
+    assert grade.broken_grader({s: _record("not graded", refused) for s in "ab"}) is None
