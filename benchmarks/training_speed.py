@@ -11,6 +11,9 @@ then one timed epoch of `--steps` steps. Settings (NAME: what the child gets):
   on             TF_ENABLE_ONEDNN_OPTS=1 (what the course chooses there, course/onednn.py)
   on-intra2      on, and tf.config.threading intra-op 2, inter-op 1
   on-inter2      on, and intra-op 2, inter-op 2
+  on-intra1      on, and intra-op 1, inter-op 1 (one core: the other free)
+  xla-off        off, and the model compiled by XLA (model.compile(jit_compile=True))
+  xla-on         on, and XLA
   default        the environment as it is, the course's choice not applied
 Also measured once per process: predict images/s at batch 32 and 256 (the cells that only
 predict). Prints a table with medians, each setting's ratio to `off`, and the fraction of the
@@ -34,12 +37,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "source" / "resnets" / "Residual_Networks.ipynb"
-SETTINGS = {
-    "off": ({"TF_ENABLE_ONEDNN_OPTS": "0"}, None),
-    "on": ({"TF_ENABLE_ONEDNN_OPTS": "1"}, None),
-    "on-intra2": ({"TF_ENABLE_ONEDNN_OPTS": "1"}, (2, 1)),
-    "on-inter2": ({"TF_ENABLE_ONEDNN_OPTS": "1"}, (2, 2)),
-    "default": ({}, None),
+OFF, ON = {"TF_ENABLE_ONEDNN_OPTS": "0"}, {"TF_ENABLE_ONEDNN_OPTS": "1"}
+SETTINGS = {  # name: (environment, (intra-op, inter-op threads) or None, XLA-compiled)
+    "off": (OFF, None, False),
+    "on": (ON, None, False),
+    "on-intra2": (ON, (2, 1), False),
+    "on-inter2": (ON, (2, 2), False),
+    "on-intra1": (ON, (1, 1), False),
+    "xla-off": (OFF, None, True),
+    "xla-on": (ON, None, True),
+    "default": ({}, None, False),
 }
 
 
@@ -81,7 +88,7 @@ def training_flops(model):
 
 def child(setting, steps):
     """One measurement in this process: prints one JSON line."""
-    environment, threads = SETTINGS[setting]
+    _, threads, xla = SETTINGS[setting]
     import tensorflow as tf
 
     if threads:
@@ -100,7 +107,7 @@ def child(setting, steps):
     keras.utils.set_random_seed(0)
     model = run_answers(solution_sources(SOURCE), SOURCE)["ResNet50"]()
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="categorical_crossentropy",
-                  metrics=["accuracy"])
+                  metrics=["accuracy"], jit_compile=xla)
     model.fit(X, Y, batch_size=32, epochs=1, verbose=0)  # traces the graph
     start = time.perf_counter()
     model.fit(X, Y, batch_size=32, epochs=1, verbose=0)
@@ -121,7 +128,7 @@ def child(setting, steps):
 
 
 def measure(setting, steps):
-    environment, _ = SETTINGS[setting]
+    environment = SETTINGS[setting][0]
     env = {name: value for name, value in os.environ.items() if name != "TF_ENABLE_ONEDNN_OPTS"}
     env.update(environment, TF_CPP_MIN_LOG_LEVEL="3")
     done = subprocess.run([sys.executable, __file__, "--child", setting, "--steps", str(steps)],

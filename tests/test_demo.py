@@ -42,15 +42,15 @@ def test_the_demo_grades_the_samples_in_its_own_copy(demo_run):
 
 def test_a_sample_that_misses_its_expected_score_is_one_line_naming_it(demo_run):
     """The demo's check on the real graded samples: expecting 0 of the solution is a failure."""
-    resnets = next(iter(assignments(ROOT).values()))
-    assert demo.unexpected(demo.DEMO, resnets, ["instructor-solution", WRONG]) == []
-    nothing = {"instructor-solution": {cell: 0 for cell in resnets.points}}
-    assert demo.unexpected(demo.DEMO, resnets, ["instructor-solution"], expected=nothing) == [
-        f"sample instructor-solution ({resnets.name}) expected 0 of {resnets.total}, got "
-        f"{resnets.total} (cells: {', '.join(resnets.functions)})"]
-    absent = {"nobody": {cell: 3 for cell in resnets.points}}
-    assert demo.unexpected(demo.DEMO, resnets, ["nobody"], expected=absent)[0].startswith(
-        f"sample nobody ({resnets.name}) expected {resnets.total} of {resnets.total}, got "
+    first = next(iter(assignments(ROOT).values()))  # the assignment WRONG is a sample of
+    assert demo.unexpected(demo.DEMO, first, ["instructor-solution", WRONG]) == []
+    nothing = {"instructor-solution": {cell: 0 for cell in first.points}}
+    assert demo.unexpected(demo.DEMO, first, ["instructor-solution"], expected=nothing) == [
+        f"sample instructor-solution ({first.name}) expected 0 of {first.total:g}, got "
+        f"{first.total:g} (cells: {', '.join(first.functions)})"]
+    absent = {"nobody": {cell: 3 for cell in first.points}}
+    assert demo.unexpected(demo.DEMO, first, ["nobody"], expected=absent)[0].startswith(
+        f"sample nobody ({first.name}) expected {first.total:g} of {first.total:g}, got "
         "not graded: None")
 
 
