@@ -549,10 +549,15 @@ def forged_student_id(t):
 FORGED_ID = "adversarial-forged-id\nFORGED: a student id with a newline"
 FORGED = "FORGED"  # no line of the grading report may start with it
 ONCE = dict(every_assignment=False)  # on the machine, not on an assignment: audited once
+# What a submission's files, its view of the machine and a cell that never returns do to the
+# grader is the same whatever the assignment (one sandbox, one submission check, nbgrader's
+# per-cell timeout): audited on the first assignment only. The attacks on an assignment's own
+# tests (test cells, public tests, hidden checks, references) run for every assignment.
+FILES = ONCE
 
 ATTACKS = [
     Attack("adversarial-infinite-loop", "{function} never returns", infinite_loop, AIMED,
-           ("{function}_tests", "CellTimeoutError"), aim=-1),
+           ("{function}_tests", "CellTimeoutError"), aim=-1, **FILES),
     Attack("adversarial-raising-cell", "the answer cell of {function} raises before defining it",
            raising_cell, AIMED, ("{function}", "RuntimeError: this cell raises"), aim=4),
     Attack("adversarial-deleted-test-cell", "a wrong {function}, its test cell deleted",
@@ -587,31 +592,31 @@ ATTACKS = [
            fake_pass_message, AIMED, ("{function}_tests", "AssertionError"), aim=3),
     Attack("adversarial-corrupt-json", "the notebook file cut in half", corrupt_json, ALL,
            (None, "submitted/adversarial-corrupt-json/{assignment}/{notebook} is not a "
-            "valid notebook")),
+            "valid notebook"), **FILES),
     Attack("adversarial-not-a-notebook", "valid JSON that is not a notebook", not_a_notebook,
-           ALL, (None, "is not a valid notebook")),
+           ALL, (None, "is not a valid notebook"), **FILES),
     Attack("adversarial-renamed-notebook", "the notebook saved as a copy (-Copy1.ipynb)",
            renamed_notebook, ALL,
            (None, "no {notebook} in submitted/adversarial-renamed-notebook/{assignment}/ "
-            "(found: {stem}-Copy1.ipynb)")),
+            "(found: {stem}-Copy1.ipynb)"), **FILES),
     # taking answers it did not write: every cell must score 0
     Attack("adversarial-steals-autograded",
            "no answers; runs the answer cells of every notebook in autograded/ (graded in the "
            "audit's second batch, after the instructor solution)", steals_autograded, EVERY,
-           None, later=True),
+           None, later=True, **FILES),
     Attack("adversarial-steals-source", "no answers; runs the instructor notebook's answer "
-           "cells from source/", steals_source, EVERY, None),
+           "cells from source/", steals_source, EVERY, None, **FILES),
     Attack("adversarial-steals-git", "no answers; runs the instructor solution from the "
-           "repository's history (git show HEAD:source/...)", steals_git, EVERY, None),
+           "repository's history (git show HEAD:source/...)", steals_git, EVERY, None, **FILES),
     Attack("adversarial-steals-classmates",
            "no answers; finds classmates in the grader's command lines (/proc) and submitted/, "
-           "and runs their answer cells", steals_classmates, EVERY, None),
+           "and runs their answer cells", steals_classmates, EVERY, None, **FILES),
     Attack("adversarial-symlinked-notebook", "the notebook is a link to the instructor's",
-           symlinked_notebook, ALL, (None, "{notebook} (a symbolic link)")),
+           symlinked_notebook, ALL, (None, "{notebook} (a symbolic link)"), **FILES),
     Attack("adversarial-links-beside", "links to the solution, the references and hidden/ "
-           "beside the notebook", links_beside, ALL, (None, "(a symbolic link)")),
+           "beside the notebook", links_beside, ALL, (None, "(a symbolic link)"), **FILES),
     Attack("adversarial-hard-link", "a hard link to the instructor notebook beside the notebook",
-           hard_link, ALL, (None, "solution.ipynb (a hard link)")),
+           hard_link, ALL, (None, "solution.ipynb (a hard link)"), **FILES),
     # on the machine and the grader, whatever the assignment: audited once
     Attack("adversarial-huge-allocation", "an answer cell allocates memory until refused",
            huge_allocation, AIMED, ("{function}", "MemoryError"), aim=5, unsafe=False, **ONCE),

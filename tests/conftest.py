@@ -45,20 +45,28 @@ def datasets_dir():
     return folder
 
 
-# --- each test file's share of the run (CI prints it: .ci/run) ---------------------------------
-_SECONDS_BY_FILE = {}
+
+class SecondsByFile:
+    """Each test file's share of the run, the notebooks under nbval included (.ci/run prints
+    it). A plugin of the whole session: a conftest's own hooks would see tests/ only."""
+
+    def __init__(self):
+        self.seconds = {}
+
+    def pytest_runtest_logreport(self, report):
+        path = report.nodeid.split("::")[0] or str(report.fspath)
+        self.seconds[path] = self.seconds.get(path, 0.0) + report.duration
+
+    def pytest_terminal_summary(self, terminalreporter):
+        if not self.seconds:
+            return
+        total = sum(self.seconds.values())
+        terminalreporter.section("seconds per test file (set-up, test and tear-down)")
+        for path, seconds in sorted(self.seconds.items(), key=lambda item: -item[1]):
+            terminalreporter.write_line(f"{seconds:8.1f} s {seconds / total:6.1%}  {path}")
+        terminalreporter.write_line(f"{total:8.1f} s in all")
 
 
-def pytest_runtest_logreport(report):
-    path = report.nodeid.split("::")[0]
-    _SECONDS_BY_FILE[path] = _SECONDS_BY_FILE.get(path, 0.0) + report.duration
-
-
-def pytest_terminal_summary(terminalreporter):
-    if not _SECONDS_BY_FILE:
-        return
-    total = sum(_SECONDS_BY_FILE.values())
-    terminalreporter.section("seconds per test file (set-up, test and tear-down)")
-    for path, seconds in sorted(_SECONDS_BY_FILE.items(), key=lambda item: -item[1]):
-        terminalreporter.write_line(f"{seconds:8.1f} s {seconds / total:6.1%}  {path}")
-    terminalreporter.write_line(f"{total:8.1f} s in all")
+def pytest_configure(config):
+    if not config.pluginmanager.has_plugin("seconds-by-file"):
+        config.pluginmanager.register(SecondsByFile(), "seconds-by-file")

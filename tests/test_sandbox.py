@@ -96,7 +96,11 @@ def test_the_file_view_holds_the_notebook_folder_python_and_datasets_only(notebo
     assert inside["cwd"] == str(notebook_folder)
     assert inside["read"] == "X = 1\n" and not inside["overwrite_test"] and not inside["usr"]
     assert inside["new_file"] and inside["home"] and inside["tmp_write"]
-    assert inside["tmp"] == []
+    # its /tmp is its own, empty but for the way to the course and its Python environment
+    # where those live under /tmp (a clone there)
+    assert set(inside["tmp"]) == {Path(p).relative_to("/tmp").parts[0]
+                                  for p in (ROOT, *sandbox.python_prefixes())
+                                  if Path(p).is_relative_to("/tmp")}
     # of the course folder only the Python environment and the datasets are there: no .git,
     # source/, hidden/, submitted/, autograded/, feedback/, gradebook
     assert set(inside["course"]) <= {".venv", "datasets", "build"}, inside["course"]
