@@ -96,6 +96,9 @@ def install_pretrained(source, copy=False, dest=DATASETS, expected=PRETRAINED_SH
     model, target = source / PRETRAINED, dest / PRETRAINED
     if target.is_file() and not target.is_symlink():
         return f"kept {target} (built here: `make pretrained` rebuilds it)"
+    for name in (PRETRAINED, Path(PRETRAINED).with_suffix(".json").name):
+        if (dest / name).is_symlink():  # an earlier link: made again below only if it checks
+            (dest / name).unlink()
     if not model.is_file():
         return f"no pretrained model in {source}: `make test` builds one (make pretrained)"
     found = sha256(model)
@@ -108,7 +111,7 @@ def install_pretrained(source, copy=False, dest=DATASETS, expected=PRETRAINED_SH
         origin, target = source / name, dest / name
         if not origin.is_file():
             continue
-        if target.is_symlink() or target.exists():
+        if target.exists():
             target.unlink()
         if copy:
             shutil.copyfile(origin, target)

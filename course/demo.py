@@ -74,9 +74,9 @@ def main(argv=None):
              for line in unexpected(DEMO, found[name], students, args.students)]
     for line in wrong:
         print(f"error: {line}", file=sys.stderr)
+    graded = sum(not args.students or s in args.students for v in samples.values() for s in v)
     if code == 0 and not wrong:
-        print(f"every sample scored what its catalog says ({sum(map(len, samples.values()))} "
-              "submissions)")
+        print(f"every sample scored what its catalog says ({graded} submissions)")
     return code or (1 if wrong else 0)
 
 

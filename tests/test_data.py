@@ -162,6 +162,11 @@ def test_the_pretrained_model_is_linked_only_when_it_is_the_recorded_build(tmp_p
     line = data.install_pretrained(source, dest=dest, expected="0" * 64)
     assert line.startswith(f"not linked: {source / 'resnet50.h5'} has sha256 97ff8a35544dcf40…")
     assert "course/data.py PRETRAINED_SHA256" in line and not dest.exists()
+    dest.mkdir()
+    (dest / "resnet50.h5").symlink_to(source / "resnet50.h5")  # linked when it was recorded
+    data.install_pretrained(source, dest=dest, expected="0" * 64)
+    assert not (dest / "resnet50.h5").is_symlink()  # a link to an unrecorded build is removed
+    dest.rmdir()
     recorded = "97ff8a35544dcf40ad84047074439dd6aa3a0be469ea578a1b1c017d939ec61c"  # sha256sum
     assert data.sha256(source / "resnet50.h5") == recorded
     assert data.install_pretrained(source, dest=dest, expected=recorded).startswith("linked ")
