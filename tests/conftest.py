@@ -1,5 +1,6 @@
 """Shared set-up: import paths, instructor solutions as namespaces, the dataset check."""
 import functools
+import json
 import os
 import sys
 from pathlib import Path
@@ -14,7 +15,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from course import catalog  # noqa: E402
-from course.assignments import assignments  # noqa: E402
+from course.assignments import SUFFIX, assignments  # noqa: E402
 from course.notebook import run_answers, solution_sources  # noqa: E402
 
 ASSIGNMENTS = assignments(ROOT)
@@ -34,6 +35,22 @@ def namespace(name, mistake=None):
         run_answers({}, source)  # the assignment's folder on sys.path, its modules current
         return _solution(name)
     return run_answers(catalog.apply(mistake, solution_sources(source)), source)
+
+
+def graded(course, assignment):
+    """The last batch of `assignment` graded in `course` (its grading_results.json), and
+    {student: (status, {graded function: score})} of its submissions."""
+    results = json.loads((Path(course) / "reports" / assignment.name /
+                          "grading_results.json").read_text())
+    return results, {student: (record["status"], {cell: score for cell, (score, _) in
+                                                  record["scores"].items()
+                                                  if cell in assignment.functions})
+                     for student, record in results["submissions"].items()}
+
+
+def full_marks(assignment):
+    """{graded function: its points} of `assignment`."""
+    return {f: float(assignment.points[f + SUFFIX]) for f in assignment.functions}
 
 
 @pytest.fixture(scope="session")

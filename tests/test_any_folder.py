@@ -3,7 +3,6 @@ its Python environment under /tmp (which every sandbox covers with a memory file
 own), a home folder with spaces in its path, a virtual environment reached through a symbolic
 link, the data folder outside the course (SIGNS_DATA_DIR). And a grader that cannot run a
 kernel says so and exits 2, instead of grading every submission 0."""
-import json
 import os
 import shutil
 import subprocess
@@ -14,7 +13,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, full_marks, graded
 from course import sandbox
 from course.assignments import find
 from course.demo import copy_course
@@ -52,11 +51,8 @@ def _grade(folder, python, prefix=(), environment=None):
 
 def _full_marks(folder, run):
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
-    results = json.loads((folder / "reports" / RESNETS.name / "grading_results.json").read_text())
-    record = results["submissions"][SOLUTION]
-    assert record["status"] == "graded", record["problem"]
-    assert {cell: score for cell, (score, _) in record["scores"].items()} == {
-        cell: 3.0 for cell in RESNETS.functions}
+    results, scores = graded(folder, RESNETS)
+    assert scores[SOLUTION] == ("graded", full_marks(RESNETS)), results["submissions"][SOLUTION]
     assert results["batch"]["processes_left"] == 0
 
 

@@ -3,17 +3,15 @@ and the course's processes import before TensorFlow), never over the user's own 
 grading holds either way: the instructor solutions and every correct variant keep full marks
 with oneDNN off, through nbgrader (the grade audit, tests/test_grading.py, grades them with it
 on wherever this runs: the course's choice on an AVX2 CPU, TensorFlow's own on AVX-512 VNNI)."""
-import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, full_marks, graded
 from course import audit, sandbox
-from course.assignments import SUFFIX, assignments
+from course.assignments import assignments
 from course.notebook import use_folder
 
 use_folder(ROOT / "source" / "resnets")
@@ -87,14 +85,10 @@ def test_the_solutions_and_correct_variants_keep_full_marks_with_onednn_off(data
                               assignment.name, "--", *students], cwd=course, env=environment,
                              capture_output=True, text=True)
         assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
-        results = json.loads(Path(course / "reports" / assignment.name /
-                                  "grading_results.json").read_text())
-        full = {f: float(assignment.points[f + SUFFIX]) for f in assignment.functions}
+        _, scores = graded(course, assignment)
         for student in students:
-            record = results["submissions"][student]
-            scores = {cell: score for cell, (score, _) in record["scores"].items()
-                      if cell in full}
-            assert (record["status"], scores) == ("graded", full), (assignment.name, student)
-        graded = (course / "autograded" / "instructor-solution" / assignment.name /
-                  assignment.notebook).read_text()
-        assert "oneDNN: TF_ENABLE_ONEDNN_OPTS=0 from your environment" in graded  # its kernel's
+            assert scores[student] == ("graded", full_marks(assignment)), (assignment.name,
+                                                                          student)
+        notebook = (course / "autograded" / "instructor-solution" / assignment.name /
+                    assignment.notebook).read_text()
+        assert "oneDNN: TF_ENABLE_ONEDNN_OPTS=0 from your environment" in notebook  # its kernel's
