@@ -4,6 +4,8 @@
 PYTHON ?= $(firstword $(wildcard /usr/bin/python3.11 /usr/bin/python3) python3)
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
+# test files run side by side, a whole file per worker (pytest.ini lists the longest first)
+TEST_WORKERS ?= 2
 SIGNS_SOURCE ?= $(CURDIR)/../shared/datasets/signs
 DIGITS_SOURCE ?= $(CURDIR)/../shared/datasets/sign-language-digits-6to9
 PRETRAINED_SOURCE ?= $(CURDIR)/../shared/datasets/pretrained
@@ -27,7 +29,8 @@ demo: data release
 ## test (.ci/postgres: installed with apt if missing, started, stopped and deleted afterwards)
 test: install data model
 	.ci/postgres start
-	COURSE_TEST_POSTGRES_URL="$$(.ci/postgres url)" $(BIN)/python -m pytest; \
+	COURSE_TEST_POSTGRES_URL="$$(.ci/postgres url)" $(BIN)/python -m pytest \
+		--numprocesses=$(TEST_WORKERS) --dist=loadfile --no-loadscope-reorder; \
 		status=$$?; .ci/postgres stop; exit $$status
 
 install: $(VENV)/.installed sandbox-tools

@@ -67,8 +67,8 @@ class SecondsByFile:
     """Each test file's share of the run, the notebooks under nbval included (.ci/run prints
     it). A plugin of the whole session: a conftest's own hooks would see tests/ only."""
 
-    def __init__(self):
-        self.seconds = {}
+    def __init__(self, config):
+        self.config, self.seconds = config, {}
 
     def pytest_runtest_logreport(self, report):
         path = report.nodeid.split("::")[0] or str(report.fspath)
@@ -81,9 +81,12 @@ class SecondsByFile:
         terminalreporter.section("seconds per test file (set-up, test and tear-down)")
         for path, seconds in sorted(self.seconds.items(), key=lambda item: -item[1]):
             terminalreporter.write_line(f"{seconds:8.1f} s {seconds / total:6.1%}  {path}")
-        terminalreporter.write_line(f"{total:8.1f} s in all")
+        workers = self.config.getoption("numprocesses", None)
+        summed = (f", summed over {workers} workers (pytest's last line is the wall time)"
+                  if workers else "")
+        terminalreporter.write_line(f"{total:8.1f} s in all{summed}")
 
 
 def pytest_configure(config):
     if not config.pluginmanager.has_plugin("seconds-by-file"):
-        config.pluginmanager.register(SecondsByFile(), "seconds-by-file")
+        config.pluginmanager.register(SecondsByFile(config), "seconds-by-file")
