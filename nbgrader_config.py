@@ -38,9 +38,11 @@ from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
 from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata,  # noqa: E402
                                     IgnorePattern, LimitOutput, SaveAutoGrades)
 
-from course.preprocessors import ExecuteWithHiddenTests, KeepPointsForStderr  # noqa: E402
+from course.preprocessors import (ExecuteWithHiddenTests, KeepPointsForStderr,  # noqa: E402
+                                  OnlyVerdictsScore, ReleaseFilesOnly)
 
 c.ExecuteWithHiddenTests.hidden_folder = os.path.join(c.CourseDirectory.root, "hidden")
+c.ReleaseFilesOnly.source_folder = os.path.join(c.CourseDirectory.root, "source")
 c.ExecuteWithHiddenTests.kernel_manager_class = "course.sandbox.SandboxKernelManager"
 # cells that grade nothing (demos, training, plots) carry this tag and are not run when grading
 c.ExecuteWithHiddenTests.skip_cells_with_tag = "skip-when-grading"
@@ -48,5 +50,18 @@ c.SandboxKernelManager.course = c.CourseDirectory.root
 # Late submissions lose 10% of their score per started day (course/late.py).
 c.AssignLatePenalties.plugin_class = "course.late.LatePenalty"
 c.Autograde.autograde_preprocessors = [
-    ExecuteWithHiddenTests, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
-    KeepPointsForStderr, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+    ReleaseFilesOnly, ExecuteWithHiddenTests, IgnorePattern, ClearMetadataPreprocessor,
+    LimitOutput, OnlyVerdictsScore, KeepPointsForStderr, SaveAutoGrades, AssignLatePenalties,
+    CheckCellMetadata]
+
+# What a student wrote reaches the reader's browser as text, not markup: the feedback page and
+# formgrader's page of an autograded notebook (its `formgrade` template, made by an HTMLExporter
+# with this config) pass through nbconvert's SanitizeHTML: script, event handlers and unsafe
+# output types (JavaScript, SVG) are removed or escaped, in markdown cells and in outputs.
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
+from nbconvert.preprocessors.sanitize import SanitizeHTML  # noqa: E402
+from nbgrader.preprocessors import GetGrades  # noqa: E402
+
+c.SanitizeHTML.enabled = True
+c.HTMLExporter.preprocessors = [SanitizeHTML]
+c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, SanitizeHTML]

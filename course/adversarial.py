@@ -77,13 +77,15 @@ class Attack:
     unsafe: also graded by `--unsafe-no-sandbox` (False where it would harm the machine or
         whatever else runs on it: without the sandbox it runs as root).
     every_assignment: built for every assignment audited, else for the first only.
+    unrendered: texts that must appear neither in its feedback page nor in formgrader's page
+        of its autograded notebook (markup that would run in the reader's browser).
     """
 
     def __init__(self, student, why, build, zero, expect, aim=0, later=False, unsafe=True,
-                 every_assignment=True):
+                 every_assignment=True, unrendered=()):
         self.student, self.why, self.build, self.zero = student, why, build, zero
         self.expect, self.aim, self.later, self.unsafe = expect, aim, later, unsafe
-        self.every_assignment = every_assignment
+        self.every_assignment, self.unrendered = every_assignment, unrendered
 
     def function(self, assignment):
         return assignment.functions[self.aim % len(assignment.functions)]
@@ -184,6 +186,58 @@ def shadowed_test(t):
                    '    print("\\033[92mAll tests passed!\\033[0m")\n\n\n'
                    for name in _called(_test_cell(notebook, t.function).source))
     return t.files(_with_added_cell(notebook, t.function, code))
+
+
+def scores_itself(t):
+    """A wrong answer, and each public test its test cell calls rebound (right after the
+    imports) to a wrapper that runs it, swallows its failure and returns the cell's points: the
+    test cell's value (Out: 3.0) would be nbgrader's partial score."""
+    notebook = t.notebook(t.wrong())
+    points = float(t.assignment.points[f"{t.function}_tests"])
+    code = ("def _scores_full(test):\n    def wrapper(*args, **kwargs):\n        try:\n"
+            "            test(*args, **kwargs)\n        except BaseException:\n"
+            "            pass\n"
+            f"        return {points!r}  # read by nbgrader as the cell's score\n"
+            "    return wrapper\n\n\n"
+            + "".join(f"{name} = _scores_full({name})\n"
+                      for name in _called(_test_cell(notebook, t.function).source)))
+    return t.files(_with_added_cell(notebook, IMPORTS, code))
+
+
+SHADOWING_MODULE = '''"""Handed in beside the notebook: imported instead of the course's public_tests.py."""
+
+
+def __getattr__(name):  # every public test the notebook imports passes
+    def passed(*args, **kwargs):
+        print("\\033[92mAll tests passed!\\033[0m")
+    return passed
+'''
+
+
+def shadowing_module(t):
+    """A wrong answer, and a package public_tests/ beside the notebook whose every test
+    passes (Python imports a package before a module of the same name)."""
+    return {**t.files(t.notebook(t.wrong())),
+            "public_tests/__init__.py": SHADOWING_MODULE.encode()}
+
+
+MARKUP = ('<img src="x" onerror="document.title=\'FORGED-XSS\'">'
+          "<script>document.title='FORGED-XSS'</script>")
+UNRENDERED = ('<img src="x" onerror=', "<script>document.title")  # live tags, not text
+
+
+def markup(t):
+    """Correct answers, a markdown cell (what a written answer is) and a cell whose output is
+    HTML, both holding a script and an image whose onerror runs one: in the feedback page and
+    in formgrader's page of the notebook, they must arrive as text."""
+    notebook = _with_added_cell(t.notebook(), IMPORTS, (
+        "from IPython.display import HTML, display\n\n"
+        f"display(HTML({MARKUP!r}))\n"))
+    index = next(i for i, cell in enumerate(notebook.cells)
+                 if cell.metadata.get("nbgrader", {}).get("grade_id") == IMPORTS)
+    notebook.cells.insert(index + 1, nbformat.v4.new_markdown_cell(
+        f"My answer: the shortcut carries the gradient. {MARKUP}"))
+    return t.files(notebook)
 
 
 def monkeypatched_numpy(t):
@@ -574,6 +628,17 @@ ATTACKS = [
            "a wrong {function}, and an added cell that redefines the public test its test cell "
            "calls, to print a pass",
            shadowed_test, AIMED, ("{function}", "hidden tests failed"), aim=2),
+    Attack("adversarial-scores-itself",
+           "a wrong {function}, and its public tests rebound to wrappers that swallow the "
+           "failure and return the cell's points (Out: a number, nbgrader's partial score)",
+           scores_itself, AIMED, ("{function}_tests", "shown, not scored"), aim=1),
+    Attack("adversarial-shadowing-module",
+           "a wrong {function}, and a package public_tests/ beside the notebook whose every "
+           "test passes", shadowing_module, AIMED,
+           (None, "public_tests beside the notebook: not used in grading"), aim=3),
+    Attack("adversarial-markup",
+           "correct answers, and a markdown cell and an HTML output holding a script and an "
+           "image whose onerror runs one", markup, [], None, unrendered=UNRENDERED, **ONCE),
     Attack("adversarial-monkeypatched-numpy",
            "a wrong {function}, and np.allclose, np.testing.assert_allclose and "
            "tf.debugging.assert_near replaced to always pass",
@@ -661,6 +726,9 @@ ATTACKS = [
            "report line", forged_file_name, ALL, (None, "FORGED"), **ONCE),
     Attack(FORGED_ID, "a student id (folder name) with a newline and a report line",
            forged_student_id, ALL, (None, "is not a safe name"), **ONCE),
+    # not an attack: an id in other scripts (nbgrader and JupyterHub accept it) is graded
+    Attack("adversarial-ünïcødé-名前", "correct answers under a student id with accented "
+           "and CJK letters", forged_student_id, [], None, **ONCE),
 ]
 
 

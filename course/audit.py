@@ -154,6 +154,7 @@ def audit_submissions(context, chosen=None, attacks=ATTACKS):
 
 def _write(folder, name, content):
     path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
     if isinstance(content, Link):
         if name == ".":  # the assignment folder itself
             folder.rmdir()
@@ -203,6 +204,47 @@ def named_failures(assignment, student):
     return named
 
 
+def formgrader_page(course, student, assignment):
+    """The HTML formgrader's page of the student's autograded notebook would be, made as
+    formgrader makes it: nbconvert's HTMLExporter with the course's nbgrader config and
+    formgrader's own `formgrade` template (nbgrader/server_extensions/formgrader)."""
+    from nbconvert.exporters import HTMLExporter
+    from nbgrader.server_extensions.formgrader import handlers
+    from traitlets.config.loader import PyFileConfigLoader
+
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
+    config.HTMLExporter.template_name = "formgrade"  # FormgradeExtension.build_extra_config
+    config.HTMLExporter.extra_template_basedirs = [handlers.template_path]
+    path = Path(course) / "autograded" / student / assignment.name / assignment.notebook
+    resources = {"assignment_id": assignment.name, "notebook_id": assignment.stem,
+                 "submission_id": "audit", "index": 0, "total": 1, "base_url": "",
+                 "student": student, "last_name": "", "first_name": "",
+                 "notebook_path": str(path)}
+    return HTMLExporter(config=config).from_filename(str(path), resources=resources)[0]
+
+
+def rendered(assignment, student, texts):
+    """Which of `texts` the student's feedback page or formgrader's page holds: [(page, text)]."""
+    feedback = AUDIT / "feedback" / student / assignment.name / f"{assignment.stem}.html"
+    pages = {"feedback": feedback.read_text() if feedback.exists() else "",
+             "formgrader": formgrader_page(AUDIT, student, assignment)}
+    return [(page, text) for page, html in pages.items() for text in texts if text in html]
+
+
+def hidden_failures(assignment, student):
+    """The graded functions whose hidden tests failed for the student (the grader's verdict
+    under their test cell): a mistake the public tests alone catch is one a submission that
+    silences them (a shadowed module, a rebound test function) keeps the points of."""
+    path = AUDIT / "autograded" / student / assignment.name / assignment.notebook
+    if not path.exists():
+        return set()
+    return {cell.metadata.get("nbgrader", {}).get("grade_id", "").removesuffix(SUFFIX)
+            for cell in nbformat.read(path, as_version=4).cells
+            if any(output.output_type == "error"
+                   and output.ename == ExecuteWithHiddenTests.ERROR_NAME
+                   for output in cell.get("outputs", []))}
+
+
 def check(assignment, expected, results):
     """Rows of reports/grade_audit.csv for `assignment`: one per mistake, variant, attack and
     sample submission."""
@@ -222,11 +264,15 @@ def check(assignment, expected, results):
         else:
             right = graded and all(scores[c] == (0 if c in zero else full[c]) for c in functions)
         named = named_failures(assignment, student)
+        hidden = hidden_failures(assignment, student) if want["mistakes"] else set()
         row = {"assignment": assignment.name, "student": student}
         for mistake in want["mistakes"]:
+            rechecked = mistake.cell in hidden
             rows.append({**row, "kind": "mistake", "name": mistake.student, "cell": mistake.cell,
-                         "ok": right and mistake.cell in named,
-                         "detail": named.get(mistake.cell, "no failure named in the feedback")})
+                         "ok": right and mistake.cell in named and rechecked,
+                         "detail": named.get(mistake.cell, "no failure named in the feedback")
+                         + ("" if rechecked else " (the public tests alone caught it: the "
+                            "hidden tests do not re-check it)")})
         for variant in want["variants"]:
             kept = scores[variant.cell] == full[variant.cell]
             rows.append({**row, "kind": "variant", "name": variant.student, "cell": variant.cell,
@@ -238,13 +284,18 @@ def check(assignment, expected, results):
             reported = attack.expect is None or any(
                 f["student"] == student and cell in (None, f["cell"]) and text in f["message"]
                 for f in results["findings"])
+            live = rendered(assignment, student, attack.attack.unrendered) if (
+                graded and attack.attack.unrendered) else []
+            missing = "" if reported else f"no finding {attack.expect!r}; "
+            missing += "".join(f"{text!r} live in the {page} page; " for page, text in live)
             got = ", ".join(f"{c} {scores[c]:g}" for c in functions if scores[c] is not None)
+            ok = right and not missing
             rows.append({**row, "kind": "attack", "name": grade.escape(student),
                          "cell": {None: "not graded", ANY: "any"}.get(zero) if zero in (None, ANY)
                          else " ".join(zero),
-                         "ok": right and reported,
-                         "detail": attack.why if right and reported else
-                         f"{'' if reported else 'no finding ' + repr(attack.expect) + '; '}"
+                         "ok": ok,
+                         "detail": attack.why if ok else
+                         f"{missing}"
                          f"{'scores ' + got if graded else record.get('problem') or 'not graded'}"})
         elif not want["mistakes"] and not want["variants"]:
             rows.append({**row, "kind": "sample", "name": student, "cell": "", "ok": right,

@@ -41,6 +41,7 @@ import sys
 import tempfile
 import threading
 import time
+import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -49,7 +50,8 @@ from nbgrader.api import Gradebook, MissingEntry
 
 from course import sandbox
 from course.assignments import SUFFIX, AssignmentError, assignments
-from course.preprocessors import ExecuteWithHiddenTests, KeepPointsForStderr
+from course.preprocessors import (ExecuteWithHiddenTests, KeepPointsForStderr, OnlyVerdictsScore,
+                                 extra_paths, release_paths)
 
 ROOT = Path(__file__).resolve().parents[1]  # this code's course: the default --root
 SUBMISSION_SECONDS = 30 * 60  # a whole submission, on top of nbgrader's per-cell timeout
@@ -128,7 +130,17 @@ def shard(students, spec):
     return sorted(students)[k - 1::n]
 
 
-STUDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}")
+ID_PUNCTUATION = "._@+-"  # besides letters and digits of any script, in a student id
+
+
+def safe_id(student):
+    """Whether `student` is a safe path component to grade under: 1 to 64 characters, letters
+    and digits of any script (with their combining marks: "ü" written as u + ¨) and . _ @ + -,
+    starting with a letter or digit (so never "." or ".."). nbgrader and JupyterHub accept such
+    names; separators, control characters, spaces and leading dots stay out."""
+    return (isinstance(student, str) and 0 < len(student) <= 64 and student[0].isalnum()
+            and all(c.isalnum() or c in ID_PUNCTUATION or unicodedata.category(c) in ("Mn", "Mc")
+                    for c in student))
 
 
 def escape(text, limit=300):
@@ -166,10 +178,10 @@ def unsafe_files(folder, root):
 def check_submission(assignment, student, root):
     """None if root/submitted/STUDENT holds `assignment`'s notebook, readable, and nothing unsafe,
     else why it cannot be graded (one line, with the fix)."""
-    if not STUDENT_ID.fullmatch(student):
-        return (f"the student id {escape(ascii(student))} is not a safe name (letters, digits and "
-                ". _ @ + - only, at most 64, starting with a letter or digit). Fix: rename the "
-                "folder in submitted/.")
+    if not safe_id(student):
+        return (f"the student id {escape(ascii(student))} is not a safe name (letters and digits "
+                "of any script, and . _ @ + -, at most 64, starting with a letter or digit). "
+                "Fix: rename the folder in submitted/.")
     unsafe = unsafe_files(Path(root) / "submitted" / student, Path(root))
     if unsafe:
         return (f"{', '.join(escape(path, 120) for path in unsafe[:5])}"
@@ -383,8 +395,8 @@ def _stream_text(cell, name):
 
 def findings(course, assignment, record, scores):
     """What went wrong in one submission, in the instructor's terms: a list of
-    {"student", "cell", "kind", "message"} (kinds: not graded, test cell, error, stderr,
-    hidden, processes)."""
+    {"student", "cell", "kind", "message"} (kinds: not graded, files, test cell, error, result,
+    stderr, hidden, processes)."""
     student = record["student"]
 
     def finding(cell, kind, message):
@@ -393,6 +405,15 @@ def findings(course, assignment, record, scores):
     if record["status"] != "graded":
         return [finding(None, "not graded", record["problem"])]
     found = []
+    submitted = course.root / "submitted" / student / assignment.name
+    extra = extra_paths(submitted, release_paths(course.root / "source", assignment.name,
+                                                 assignment.notebook))
+    if extra:
+        shown = ", ".join(escape(path, 80) for path in extra[:5])
+        more = f" and {len(extra) - 5} more" if len(extra) > 5 else ""
+        found.append(finding(None, "files", f"{shown}{more} beside the notebook: not used in "
+                             "grading (the notebook runs beside the assignment's own files "
+                             "alone)"))
     notebook = nbformat.read(course.root / "autograded" / student / assignment.name
                              / assignment.notebook, as_version=4)
     present = {cell.metadata.get("nbgrader", {}).get("grade_id"): cell for cell in notebook.cells}
@@ -415,6 +436,10 @@ def findings(course, assignment, record, scores):
                                      + first.removeprefix(HIDDEN_MESSAGE)))
             else:
                 found.append(finding(grade_id, "error", f"{output.ename}: {first}"))
+        if cell.metadata.get(OnlyVerdictsScore.KEY):
+            found.append(finding(grade_id, "result", "the test cell's code gave a value (Out:), "
+                                 "which nbgrader would have read as the cell's score; it was "
+                                 "shown, not scored"))
         kept = cell.metadata.get(KeepPointsForStderr.KEY)
         if kept:
             found.append(finding(grade_id, "stderr", "wrote to stderr and passed its tests: "
@@ -530,7 +555,7 @@ def grade_assignment(course, assignment, students, jobs, unsafe):
     started = time.perf_counter()
     records = grader.run(students)
     elapsed = time.perf_counter() - started
-    safe = [s for s in students if STUDENT_ID.fullmatch(s)]
+    safe = [s for s in students if safe_id(s)]
     scores = cell_scores(course, assignment, safe)
     for student, record in records.items():
         record["scores"] = scores.get(student, {})

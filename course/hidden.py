@@ -141,9 +141,30 @@ def _judge(function, outputs, references):
     return None
 
 
+def _compare_text(function, key, value, expected, case):
+    """Raise AssertionError unless the text array `value` is `expected`, saying what differs
+    (what the solution has and this one lacks, and the reverse; each shown escaped, briefly)."""
+    value = np.asarray(value)
+    if (value.dtype.kind == "U" and value.shape == expected.shape
+            and np.array_equal(value, expected)):
+        return
+    found = [str(item) for item in np.ravel(value)] if value.dtype.kind == "U" else []
+    wanted = [str(item) for item in np.ravel(expected)]
+    if sorted(found) == sorted(wanted):
+        difference = "the same items in another order"
+    else:
+        def shown(items):
+            return ", ".join(ascii(item)[:60] for item in items[:4]) or "nothing"
+        difference = (f"expected {shown([w for w in wanted if w not in found])}, found "
+                      f"{shown([f for f in found if f not in wanted])}")
+    raise AssertionError(f"{function}: {key.split('/')[-1]}: not what the specification "
+                         f"gives{case}: {difference}.")
+
+
 def compare(function, outputs, references):
     """Raise AssertionError, naming `function`, unless its entries of `outputs` match those of
-    `references` ({key: array}): integer arrays exactly, the others within ATOL + RTOL."""
+    `references` ({key: array}): text and integer arrays exactly, the others within ATOL +
+    RTOL."""
     wanted = sorted(key for key in references if key.split("/")[0] == function)
     found = sorted(key for key in outputs if key.split("/")[0] == function)
     if found != wanted:
@@ -152,6 +173,9 @@ def compare(function, outputs, references):
     for key in wanted:
         expected, what = references[key], key.split("/")[-1]
         case = f" (case {'/'.join(key.split('/')[1:-1])})" if key.count("/") > 1 else ""
+        if expected.dtype.kind == "U":  # names and the like: compared as text, exactly
+            _compare_text(function, key, outputs[key], expected, case)
+            continue
         try:
             value = np.asarray(outputs[key], dtype=expected.dtype)
         except (TypeError, ValueError):

@@ -1,4 +1,9 @@
 """nbgrader preprocessors of this course (listed in nbgrader_config.py)."""
+import os
+import shutil
+import stat
+from pathlib import Path
+
 import nbformat
 from nbgrader import utils
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
@@ -88,4 +93,86 @@ class ExecuteWithHiddenTests(Execute):
                 cell.outputs.append(nbformat.v4.new_output(
                     "error", ename=self.ERROR_NAME, evalue=self.message + message,
                     traceback=[f"\x1b[0;31m{self.ERROR_NAME}\x1b[0m: {self.message}{message}"]))
+        return nb, resources
+
+
+class OnlyVerdictsScore(NbGraderPreprocessor):
+    """No output of the student's code sets a score: in every autograded code cell (a grade
+    cell that is not an answer), each `execute_result` becomes `display_data` (shown the same).
+
+    nbgrader's `determine_grade` reads a grade cell's first `execute_result` that holds a
+    number as the cell's partial score and returns before it looks at the outputs after it. A
+    test cell whose last line evaluates to `3.0` (a test function rebound to a wrapper that
+    swallows the failure and returns the points) would then score 3 / 3 above the hidden tests'
+    error saying it scores 0. Our tests report by raising, never by a value, so after this only
+    errors (the public tests', the hidden tests' verdict) and stderr decide a cell's points.
+    Runs after Execute and before SaveAutoGrades; the cell's metadata (`KEY`) records how many
+    results were turned, for the grading report."""
+    KEY = "course_results_not_scored"
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type != "code" or not utils.is_grade(cell) or utils.is_solution(cell):
+            return cell, resources
+        results = [o for o in cell.outputs if o.output_type == "execute_result"]
+        for output in results:
+            output.output_type = "display_data"
+            output.pop("execution_count", None)
+        if results:
+            cell.metadata[self.KEY] = len(results)
+        return cell, resources
+
+
+def release_paths(source_folder, assignment, notebook):
+    """Paths (relative, their parent folders included) that the autograded folder of
+    `assignment` may hold: the notebook and what SOURCE_FOLDER/ASSIGNMENT holds."""
+    source = Path(source_folder) / assignment
+    allowed = {notebook}
+    for path in source.rglob("*"):
+        relative = path.relative_to(source)
+        allowed.update({str(relative), *(str(parent) for parent in relative.parents)})
+    return allowed - {"."}
+
+
+def extra_paths(folder, allowed):
+    """Paths under `folder` (relative) outside `allowed`, topmost only; nothing followed."""
+    extra = []
+    for parent, folders, files in os.walk(folder, topdown=True, followlinks=False):
+        keep = []
+        for name in [*folders, *files]:
+            relative = str((Path(parent) / name).relative_to(folder))
+            if relative not in allowed:
+                extra.append(relative)
+            elif name in folders:
+                keep.append(name)
+        folders[:] = keep
+    return sorted(extra)
+
+
+class ReleaseFilesOnly(NbGraderPreprocessor):
+    """The notebook runs beside the assignment's own files alone: before it runs, whatever the
+    submission brought beside it that the source folder does not have is removed from the
+    autograded copy (the submitted folder keeps it, and the grading report lists it).
+
+    nbgrader copies every file of the submission into autograded/, then the source folder's
+    files over them; an extra file stays, and Python imports it before the course's: a folder
+    `public_tests/` (a package) beside the notebook shadows `public_tests.py` and can silence
+    every public test. Nothing is followed: a link is removed as a link. Runs first in the
+    autograde pipeline, and only there (nbgrader sets NBGRADER_EXECUTION=autograde around it):
+    never on submitted/."""
+    source_folder = Unicode("", help="The folder holding each assignment's source folder "
+                            "(CourseDirectory.root/source): the files the notebook may run "
+                            "beside are those of SOURCE/ASSIGNMENT.").tag(config=True)
+
+    def preprocess(self, nb, resources):
+        if not self.source_folder or os.environ.get("NBGRADER_EXECUTION") != "autograde":
+            return nb, resources
+        folder = Path(resources["metadata"]["path"])
+        allowed = release_paths(self.source_folder, resources["nbgrader"]["assignment"],
+                                resources["unique_key"] + ".ipynb")
+        for relative in extra_paths(folder, allowed):
+            path = folder / relative
+            if stat.S_ISDIR(os.lstat(path).st_mode):
+                shutil.rmtree(path)
+            else:
+                path.unlink()
         return nb, resources

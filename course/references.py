@@ -55,8 +55,10 @@ def main(argv=None):
         np.savez_compressed(temporary, **references)
         temporary.replace(target)  # never leave a half-written reference file
         for key, value in references.items():
-            print(f"{key:55s} shape {str(value.shape):16s} mean |x| "
-                  f"{np.mean(np.abs(value)):.3g}  std {np.std(value):.3g}")
+            summary = (f"text {', '.join(map(str, np.ravel(value)[:3]))[:60]}"
+                       if value.dtype.kind == "U" else
+                       f"mean |x| {np.mean(np.abs(value)):.3g}  std {np.std(value):.3g}")
+            print(f"{key:55s} shape {str(value.shape):16s} {summary}")
         print(f"wrote {target} ({target.stat().st_size} bytes)")
     return 0
 

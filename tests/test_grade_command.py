@@ -11,7 +11,7 @@ import pytest
 from course import grade
 from course.assignments import find
 from course.hidden import HiddenTests
-from course.preprocessors import KeepPointsForStderr
+from course.preprocessors import KeepPointsForStderr, OnlyVerdictsScore
 
 RESNETS = find("resnets")
 
@@ -77,6 +77,14 @@ def test_an_unsafe_student_id_is_refused_with_the_id_escaped(tmp_path, student):
     problem = grade.check_submission(RESNETS, student, tmp_path)
     assert problem.startswith("the student id ") and "is not a safe name" in problem
     assert problem.isprintable() and problem.endswith("Fix: rename the folder in submitted/.")
+
+
+@pytest.mark.parametrize("student", ["ünïcødé-名前", "u\u0308ber", "jupyter-alice",
+                                     "a.b@x+y-z_1", "Ελένη", "١٢٣"])
+def test_a_student_id_in_any_script_is_a_safe_name(tmp_path, student):
+    assert grade.safe_id(student)
+    problem = grade.check_submission(RESNETS, student, tmp_path)
+    assert problem.startswith(f"no {RESNETS.notebook} in submitted/{student}/"), problem
 
 
 def test_links_hard_links_and_special_files_are_refused_naming_them(tmp_path):
@@ -145,6 +153,26 @@ def test_a_passing_grade_cell_that_warned_keeps_its_points_and_is_reported():
                                     "evalue": "identity_block: wrong", "traceback": []}])
     failed, _ = keep.preprocess_cell(failed, {}, 0)
     assert determine_grade(failed) == (0, 3) and KeepPointsForStderr.KEY not in failed.metadata
+
+
+def test_a_test_cell_that_gives_a_value_scores_by_its_errors_alone():
+    """nbgrader reads a grade cell's first execute_result as its score, before the hidden
+    tests' error after it: OnlyVerdictsScore turns it into display data."""
+    from nbgrader.utils import determine_grade
+
+    value = {"output_type": "execute_result", "execution_count": 4,
+             "data": {"text/plain": "3.0"}, "metadata": {}}
+    verdict = {"output_type": "error", "ename": "HiddenTestFailure", "evalue": "so it scores 0",
+               "traceback": []}
+    cell = _grade_cell([value, verdict])
+    assert determine_grade(cell) == (3, 3)  # what nbgrader alone gives
+    cell, _ = OnlyVerdictsScore().preprocess_cell(cell, {}, 0)
+    assert determine_grade(cell) == (0, 3)
+    assert cell.outputs[0].output_type == "display_data" and cell.outputs[0].data == value["data"]
+    assert cell.metadata[OnlyVerdictsScore.KEY] == 1
+    half = _grade_cell([{**value, "data": {"text/plain": "1.5"}}])
+    half, _ = OnlyVerdictsScore().preprocess_cell(half, {}, 0)
+    assert determine_grade(half) == (3, 3)  # no error: the tests passed, full points
 
 
 def test_a_grade_cell_zeroed_for_stderr_gets_a_report_line(tmp_path):

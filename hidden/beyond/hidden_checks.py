@@ -112,7 +112,12 @@ def head_outputs(gap_head):
         model = keras.Model(inputs, gap_head(inputs, classes))
         set_role_weights(model)
         results[f"gap_head/{number}/inference"] = np.asarray(model(_inputs(shape)))
+        # in training mode too: a Dropout (or anything else that trains differently) shows
+        results[f"gap_head/{number}/training"] = np.asarray(model(_inputs(shape), training=True))
         results[f"gap_head/{number}/weights"] = np.array(model.count_params(), dtype=np.int64)
+        results[f"gap_head/{number}/named layers"] = np.array(sorted(
+            f"{layer.name} {type(layer).__name__}" for layer in model.layers
+            if layer.name in ("avg_pool", "predictions")))
     return results
 
 
@@ -150,7 +155,15 @@ def _test_utils():
 
 
 def resnet_outputs(ResNet50V2):
-    with _test_utils().replaced_globals(ResNet50V2, **stand_ins()):
+    blocks = stand_ins()
+    block_names, block = [], blocks["preact_block"]
+
+    def recording_block(X, filters, kernel_size=3, stride=1, conv_shortcut=False, name=None):
+        block_names.append(str(name))
+        return block(X, filters, kernel_size, stride, conv_shortcut, name)
+
+    with _test_utils().replaced_globals(ResNet50V2, **{**blocks,
+                                                       "preact_block": recording_block}):
         model = ResNet50V2(input_shape=RESNET_CASE["shape"][1:], classes=RESNET_CASE["classes"])
     names = {layer.name for layer in model.layers}
     missing = {"conv1_conv", "pool1_pool", "post_bn", "post_relu"} - names
@@ -159,7 +172,8 @@ def resnet_outputs(ResNet50V2):
                              "specification says.")
     x = np.random.default_rng(_seed("images")).uniform(0, 1, RESNET_CASE["shape"]).astype(
         "float32")
-    return _modes("ResNet50V2", model, x)
+    return {**_modes("ResNet50V2", model, x), "ResNet50V2/block names": np.array(block_names),
+            "ResNet50V2/model name": np.array([str(model.name)])}
 
 
 def schedule_outputs(warmup_cosine):
@@ -235,15 +249,25 @@ def metric_outputs(class_metrics):
         results[f"class_metrics/{number}/warnings"] = np.array(len(caught), dtype=np.int64)
         results[f"class_metrics/{number}/confusion"] = np.asarray(result["confusion"]).astype(
             np.int64)
+        integers = np.issubdtype(np.asarray(result["confusion"]).dtype, np.integer)
+        results[f"class_metrics/{number}/flags (1: the confusion matrix holds integers)"] = (
+            np.array(int(integers), dtype=np.int64))
         for key in ("precision", "recall", "f1"):
             results[f"class_metrics/{number}/{key}"] = np.asarray(result[key], dtype=np.float64)
+    # the last two classes in neither the labels nor the predictions: the size is `classes`
+    labels, predictions = np.array([0, 1, 2, 1, 0, 2]), np.array([0, 2, 2, 1, 1, 2])
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        result = class_metrics(labels, predictions, 5)
+    results["class_metrics/classes never seen/confusion"] = np.asarray(
+        result["confusion"]).astype(np.int64)
     return results
 
 
-def cam_model():
+def cam_model(shape=(16, 16, 3)):
     """conv (stride 2) → BatchNorm → ReLU ("features") → a residual block ("block") → GAP → Dense
-    softmax, on 16×16 images."""
-    inputs = keras.Input((16, 16, 3))
+    softmax, on images of `shape` (16×16 by default)."""
+    inputs = keras.Input(shape)
     x = layers.Conv2D(6, 3, strides=2, padding="same")(inputs)
     x = layers.Activation("relu", name="features")(layers.BatchNormalization()(x))
     y = layers.Conv2D(6, 3, padding="same", use_bias=False)(x)
@@ -277,6 +301,12 @@ def cam_outputs(grad_cam):
     dense.kernel.assign(kernel)
     results["grad_cam/zero gradient/heatmap"] = np.asarray(
         grad_cam(dead, images[0], "features", 2), dtype=np.float64)
+    # an image that is not square (12 rows, 20 columns): a map resized to (width, height) shows
+    wide = cam_model((12, 20, 3))
+    image = 0.3 * _inputs((1, 12, 20, 3), low=0.0)[0]
+    image[2:7, 11:18] += 0.7 * np.array([1.0, 0.6, 0.2], dtype="float32")
+    results["grad_cam/not square/heatmap"] = np.asarray(grad_cam(wide, image, "features", None),
+                                                        dtype=np.float64)
     return results
 
 

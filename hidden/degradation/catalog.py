@@ -38,6 +38,12 @@ SAMPLES = [
 
 MISTAKES = [
     # basic_block
+    ("block-l2-regularizer", "basic_block",
+     [(CONV2, CONV2.replace('kernel_initializer="he_normal",',
+                            'kernel_initializer="he_normal",\n'
+                            '               kernel_regularizer=keras.regularizers.L2(1e-4),'))],
+     "an L2 penalty on the second convolution (the training loss changes, no output does)",
+     "kernel_regularizer"),
     ("block-stride-on-both", "basic_block",
      [(CONV2, CONV2.replace("strides=1", "strides=stride"))],
      "the stride on both 3×3 convolutions", "returned shape"),

@@ -82,11 +82,33 @@ def _modes(model, x):
             "moving statistics after a training call": _moving_statistics(model)}
 
 
+REGULARIZERS = ("kernel_regularizer", "bias_regularizer", "activity_regularizer",
+                "gamma_regularizer", "beta_regularizer")
+
+
+def described(layer):
+    """What the specification fixes of a layer, as text: its name, a convolution's
+    initializer, and any regularizer (the specification has none: one changes the training
+    loss that the experiment measures, not an output)."""
+    text = layer.name
+    if isinstance(layer, layers.Conv2D):
+        text += f" {type(layer.kernel_initializer).__name__}"
+    for attribute in REGULARIZERS:
+        if getattr(layer, attribute, None) is not None:
+            text += f" {attribute}"
+    return text
+
+
 def block_outputs(basic_block):
     results = {}
     for i, (shape, filters, stride, residual) in enumerate(BLOCK_CASES):
         inputs = keras.Input(shape[1:])
         model = keras.Model(inputs, basic_block(inputs, filters, stride, residual, name="b"))
+        # the layers the specification names (b_1_conv, ..., b_add, b_out): names, initializers
+        results[f"basic_block/{i}/named layers"] = np.array(sorted(
+            described(layer) for layer in model.layers if layer.name.startswith("b_")))
+        results[f"basic_block/{i}/regularization losses"] = np.array(len(model.losses),
+                                                                     dtype=np.int64)
         for mode, value in _modes(model, _inputs(shape)).items():
             results[f"basic_block/{i}/{mode}"] = value
     return results
@@ -105,14 +127,27 @@ def stand_in_block(X, filters, stride=1, residual=True, name=None):
     return layers.Activation("relu")(Y)
 
 
+NETWORK_NAMES = ("stem_conv", "stem_bn", "stem_relu", "avg_pool", "predictions")
+
+
 def network_outputs(build_network):
     import test_utils
 
     results = {}
     for n, residual, shape, classes in NETWORK_CASES:
-        with test_utils.replaced_globals(build_network, basic_block=stand_in_block):
+        names = []
+
+        def recording_block(X, filters, stride=1, residual=True, name=None):
+            names.append(str(name))
+            return stand_in_block(X, filters, stride, residual, name)
+
+        with test_utils.replaced_globals(build_network, basic_block=recording_block):
             model = build_network(n, residual, input_shape=shape[1:], classes=classes)
         case = f"n={n}, residual={residual}"
+        results[f"build_network/{case}/model name"] = np.array([str(model.name)])
+        results[f"build_network/{case}/block names"] = np.array(names)
+        results[f"build_network/{case}/named layers"] = np.array(sorted(
+            described(layer) for layer in model.layers if layer.name in NETWORK_NAMES))
         for mode, value in _modes(model, _inputs(shape)).items():
             results[f"build_network/{case}/{mode}"] = value
     return results
@@ -129,6 +164,8 @@ def gradient_outputs(stage_gradient_norms):
         X = rng.uniform(0, 1, (count, 8, 8, 3)).astype("float32")
         Y = np.eye(4, dtype="float32")[rng.integers(0, 4, count)]
         found = stage_gradient_norms(model, X, Y)
+        results[f"stage_gradient_norms/blocks={blocks}/types of the values"] = np.array(
+            sorted(f"{key} {type(value).__name__}" for key, value in found.items()))
         results[f"stage_gradient_norms/blocks={blocks}/norms"] = np.array(
             [float(found[f"stage{k}"]) for k in (1, 2, 3)])
     return results

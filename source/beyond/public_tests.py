@@ -170,6 +170,13 @@ def gap_head_test(gap_head):
         dense = names.get("predictions")
         if not isinstance(dense, layers.Dense):
             fail(where, "no Dense layer named predictions.")
+        trains_differently = [layer.name for layer in model.layers
+                              if isinstance(layer, (layers.Dropout, layers.GaussianNoise,
+                                                    layers.BatchNormalization))]
+        if trains_differently:
+            fail(where, f"the head holds {', '.join(trains_differently)}: a layer that "
+                        "behaves differently in training and in prediction. The head is the "
+                        "pooling and one Dense layer, nothing else.")
         if model.count_params() != 8 * classes + classes:
             fail(where, f"on a {shape} map the head has {model.count_params()} weights, expected "
                         f"{8 * classes + classes} (8 channels × {classes} + {classes}), at any "
@@ -445,12 +452,12 @@ def class_metrics_test(class_metrics):
 
 
 # --- grad_cam ----------------------------------------------------------------------------------
-def _cam_model(seed=0, zero_head=False):
+def _cam_model(seed=0, zero_head=False, shape=(16, 16, 3)):
     """A small classifier: conv (stride 2) → BatchNorm → ReLU (named "features") → 1×1 conv →
-    ReLU → GAP → Dense softmax. The 1×1 convolution and its ReLU make the gradient differ from
-    one position of the map to another."""
+    ReLU → GAP → Dense softmax, on images of `shape`. The 1×1 convolution and its ReLU make the
+    gradient differ from one position of the map to another."""
     rng = np.random.default_rng(seed)
-    inputs = keras.Input((16, 16, 3))
+    inputs = keras.Input(shape)
     x = layers.Conv2D(6, 3, strides=2, padding="same", name="conv")(inputs)
     x = layers.BatchNormalization(name="norm")(x)  # a training-mode call would change it
     features = layers.Activation("relu", name="features")(x)
@@ -512,6 +519,13 @@ def grad_cam_test(grad_cam):
                         f"{np.max(np.abs(heatmap - want)):.3g}: check the gradient (of the "
                         "class probability, by the layer's output), the channel weights (mean "
                         "over the map), the ReLU, the division by the maximum and the resize.")
+    wide, _ = _cam_model(shape=(12, 20, 3))  # not square: 12 rows, 20 columns
+    heatmap = np.asarray(grad_cam(wide, np.random.default_rng(2).uniform(0, 1, (12, 20, 3)),
+                                  "features", None))
+    if heatmap.shape != (12, 20):
+        fail(where, f"on a 12×20 image (12 rows, 20 columns) the heatmap has shape "
+                    f"{heatmap.shape}, expected (12, 20): resize to the image's (height, width), "
+                    "image.shape[:2].")
     zero_model, _ = _cam_model(zero_head=True)
     with warnings.catch_warnings(record=True) as caught, np.errstate(all="warn"):
         warnings.simplefilter("always")

@@ -27,6 +27,19 @@ def _check_conv(where, part, operation, filters, size, stride):
     if initializer != "HeNormal":
         fail(where, f"{part}'s Conv2D uses the {initializer} initializer, expected "
                     "kernel_initializer=\"he_normal\" (what the paper used).")
+    _check_unregularized(where, part, operation)
+
+
+REGULARIZERS = ("kernel_regularizer", "bias_regularizer", "activity_regularizer",
+                "gamma_regularizer", "beta_regularizer")
+
+
+def _check_unregularized(where, part, operation):
+    found = [name for name in REGULARIZERS if getattr(operation, name, None) is not None]
+    if found:
+        fail(where, f"{part}'s {type(operation).__name__} has a {found[0]}: the specification "
+                    "has none (a penalty changes the training loss that the experiment "
+                    "compares between the networks).")
 
 
 def _check_bn(where, part, operation):
@@ -38,6 +51,7 @@ def _check_bn(where, part, operation):
         fail(where, f"{part}'s BatchNormalization has axis={operation.axis}, "
                     f"momentum={operation.momentum}, epsilon={operation.epsilon}: keep Keras' "
                     "defaults (BatchNormalization() with a name only).")
+    _check_unregularized(where, part, operation)
 
 
 def _check_names(where, steps, names):
