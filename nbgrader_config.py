@@ -65,3 +65,9 @@ from nbgrader.preprocessors import GetGrades  # noqa: E402
 c.SanitizeHTML.enabled = True
 c.HTMLExporter.preprocessors = [SanitizeHTML]
 c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, SanitizeHTML]
+
+# Collecting from the exchange (`nbgrader collect`, formgrader's Collect button): nothing the
+# student wrote is trusted. Links, hard links, special files and entries not owned by the student
+# a folder names are refused; the submission time is the exchange's change time, not the
+# student's timestamp.txt (course/exchange.py).
+c.ExchangeFactory.collect = "course.exchange.SafeCollect"

@@ -121,3 +121,108 @@ def test_each_student_fetches_their_own_feedback_only(term):
         else:  # less 10% for starting a day late
             assert f"Score: {LATE_SCORE * 0.9:.1f} / {MAXIMUM:.1f}" in html
             assert f"Late submission penalty (Score: -{LATE_SCORE / 10:.1f})" in html
+
+
+# --- a collect that trusts nothing the student wrote (course/exchange.py) ---------------------
+HOSTILE = ROOT / "build" / "exchange-hostile"
+HONEST, LINKER, HARD_LINKER, FORGER, BACKDATER = ACCOUNTS = [
+    "course-honest", "course-linker", "course-hardlinker", "course-forger", "course-backdater"]
+BACKDATED = "2020-01-01 00:00:00.000000 UTC"
+
+
+def _as(user, *command):
+    subprocess.run(["runuser", "-u", user, "--", *command], check=True)
+
+
+def _inbound(exchange, user):
+    """The inbound folders whose name starts with `user`."""
+    return sorted((Path(exchange) / COURSE_ID / "inbound").glob(f"{user}+*"))
+
+
+@pytest.fixture(scope="module")
+def hostile(datasets_dir):
+    """Five students submit through the exchange, four of them hostile, and root collects: a
+    notebook replaced by a link to the instructor's, a hard link, a submission made in a
+    classmate's name, and a backdated timestamp (timestamp.txt and the folder's name)."""
+    if os.geteuid() != 0:
+        pytest.fail("the collect test needs root (student accounts). Fix: run the tests as root.")
+    for user in ACCOUNTS:
+        subprocess.run(["userdel", "-r", user], capture_output=True)
+        subprocess.run(["useradd", "-m", user], check=True)
+    exchange = tempfile.mkdtemp(prefix="course-exchange-")
+    os.chmod(exchange, 0o777)
+    demo.copy_course(HOSTILE, names=[ASSIGNMENT.name])
+    name, solution = ASSIGNMENT.name, HOSTILE / "source" / ASSIGNMENT.name / ASSIGNMENT.notebook
+    _nbgrader("release_assignment", name, cwd=HOSTILE, exchange=exchange)
+    submitted = {}
+    for user in ACCOUNTS:
+        home = Path(f"/home/{user}")
+        _nbgrader("fetch_assignment", name, cwd=home, user=user, exchange=exchange)
+        notebook = home / name / ASSIGNMENT.notebook
+        notebook.write_text(notebook.read_text().replace("YOUR ANSWER HERE", f"by {user}"))
+        submitted[user] = notebook.read_bytes()
+        forged = [f"--student={HONEST}"] if user == FORGER else []
+        started = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+        _nbgrader("submit", name, *forged, cwd=home, user=user, exchange=exchange)
+        folder = _inbound(exchange, HONEST if user == FORGER else user)[-1]
+        if user == LINKER:
+            _as(user, "ln", "-sf", str(solution), str(folder / ASSIGNMENT.notebook))
+        elif user == HARD_LINKER:
+            _as(user, "ln", str(folder / ASSIGNMENT.notebook), str(folder / "copy.ipynb"))
+        elif user == BACKDATER:
+            backdate_started = started
+            _as(user, "sh", "-c", f"printf '{BACKDATED}' > '{folder / 'timestamp.txt'}'")
+            _as(user, "mv", str(folder), str(folder.parent / f"{user}+{name}+{BACKDATED}+x"))
+    collect = subprocess.run([sys.executable, "-m", "nbgrader", "collect", name,
+                              f"--Exchange.root={exchange}"], cwd=HOSTILE,
+                             env=nbgrader_environment(), capture_output=True, text=True)
+    yield {"collect": collect, "submitted": submitted, "backdate_started": backdate_started}
+    for user in ACCOUNTS:
+        subprocess.run(["userdel", "-r", user], capture_output=True)
+    shutil.rmtree(exchange, ignore_errors=True)
+
+
+def _collected(user):
+    return HOSTILE / "submitted" / user / ASSIGNMENT.name
+
+
+def test_collect_refuses_links_hard_links_and_a_classmates_forgery_each_in_one_line(hostile):
+    log = hostile["collect"].stderr
+    assert hostile["collect"].returncode == 0, log[-2000:]
+    refused = [line for line in log.splitlines() if "Refused " in line]
+    assert len(refused) == 3, log[-3000:]
+    assert any(f"Refused {LINKER}+" in line and f"{ASSIGNMENT.notebook} is a symbolic link" in line
+               for line in refused), refused
+    assert any(f"Refused {HARD_LINKER}+" in line and "is a hard link" in line
+               for line in refused), refused
+    assert any(f"Refused {HONEST}+" in line and f"owned by {FORGER}, not by the student it "
+               "names" in line for line in refused), refused
+    assert not _collected(LINKER).exists() and not _collected(HARD_LINKER).exists()
+    assert not _collected(FORGER).exists()
+    for path in (HOSTILE / "submitted").rglob("*"):
+        assert not path.is_symlink() and (path.is_dir() or path.stat().st_nlink == 1), path
+        if path.suffix == ".ipynb":
+            assert "BEGIN SOLUTION" not in path.read_text(), path
+
+
+def test_collect_keeps_the_honest_submission_whatever_a_classmate_forged(hostile):
+    folder = _collected(HONEST)
+    assert (folder / ASSIGNMENT.notebook).read_bytes() == hostile["submitted"][HONEST]
+    home = Path(f"/home/{HONEST}") / ASSIGNMENT.name
+    for path in folder.rglob("*"):
+        if path.is_file() and path.name not in ("timestamp.txt", "submission_secret.txt"):
+            assert path.read_bytes() == (home / path.relative_to(folder)).read_bytes(), path
+
+
+def test_the_submission_time_is_the_exchanges_not_the_students(hostile):
+    from nbgrader.utils import parse_utc
+
+    written = (_collected(BACKDATER) / "timestamp.txt").read_text()
+    collected = parse_utc(written)
+    assert hostile["backdate_started"] <= collected <= datetime.datetime.now(
+        datetime.timezone.utc).replace(tzinfo=None), written
+    log = hostile["collect"].stderr
+    assert "timestamp.txt says 2020-01-01 00:00:00, the exchange's change time is" in log, log
+    assert "the folder's name says 2020-01-01 00:00:00" in log, log
+    assert (_collected(BACKDATER) / ASSIGNMENT.notebook).read_bytes() == (
+        hostile["submitted"][BACKDATER])
