@@ -15,7 +15,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 PRETRAINED := datasets/resnet50.h5
 ASSIGNMENTS := $(patsubst source/%/,%,$(wildcard source/*/))
 
-.PHONY: demo test install sandbox-tools data model pretrained release autograde grade-audit \
+.PHONY: demo test install protect sandbox-tools data model pretrained release autograde grade-audit \
 	references figures clean
 
 ## demo: install, fetch data, generate the release, and grade the sample submissions in a copy of
@@ -33,11 +33,17 @@ test: install data model
 		--numprocesses=$(TEST_WORKERS) --dist=loadfile --no-loadscope-reorder; \
 		status=$$?; .ci/postgres stop; exit $$status
 
-install: $(VENV)/.installed sandbox-tools
+install: $(VENV)/.installed sandbox-tools protect
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
+
+## protect: the course folder closed to every other account of this machine (chmod 700): on a
+## hub where students have shell accounts, none of them reads source/, hidden/, .git, the
+## gradebook or a classmate's folder (course.grade warns when they can; docs/instructor.md)
+protect:
+	chmod 700 "$(CURDIR)"
 
 ## sandbox-tools: bubblewrap (and util-linux's setpriv and prlimit) for grading's per-submission
 ## sandbox (course/sandbox.py), from Debian's packages; needs root, as grading does

@@ -119,6 +119,35 @@ def gradebook_url(root):
     return url or f"sqlite:///{Path(root) / 'gradebook.db'}"
 
 
+# What a student with an account on the grading machine must not read (docs/instructor.md).
+PRIVATE = ("source", "hidden", ".git", "gradebook.db", "submitted", "autograded", "feedback",
+           "reports", "nbgrader_config.py")
+
+
+def readable_by_others(root):
+    """The course's private entries that accounts other than the owner and group can read:
+    [] when the folder, or a folder above it, lets no other account through."""
+    root = Path(root).resolve()
+    if any(not os.stat(folder).st_mode & stat.S_IXOTH for folder in (root, *root.parents)):
+        return []
+    found = []
+    for name in PRIVATE:
+        path = root / name
+        if path.exists() and os.stat(path).st_mode & stat.S_IROTH:
+            found.append(name + ("/" if path.is_dir() else ""))
+    return found
+
+
+def permissions_warning(root):
+    """One line when other accounts can read the course, else None."""
+    found = readable_by_others(root)
+    if not found:
+        return None
+    return (f"warning: other accounts of this machine can read the course folder {root} "
+            f"({', '.join(found)}): a student with a shell account here reads the solutions, "
+            f"the hidden references and every grade. Fix: `make protect` (chmod 700 {root}).")
+
+
 def shard(students, spec):
     """The K-th of N shares of `students` (sorted) for --shard K/N."""
     try:
@@ -636,6 +665,9 @@ def main(argv=None):
     parser.add_argument("students", nargs="*", help="default: every folder in submitted/")
     args = parser.parse_args(argv)
     course = Course(args.root or default_root())
+    warning = permissions_warning(course.root)
+    if warning:
+        print(warning, file=sys.stderr)
     try:
         known = assignments(course.root)
     except AssignmentError as error:

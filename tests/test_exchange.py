@@ -15,7 +15,7 @@ import pytest
 from nbgrader.api import Gradebook
 
 from conftest import ROOT
-from course import catalog, demo, sandbox
+from course import catalog, demo, grade, sandbox
 from course.assignments import assignments
 from course.grade import nbgrader_environment
 from course.submissions import submissions
@@ -226,3 +226,16 @@ def test_the_submission_time_is_the_exchanges_not_the_students(hostile):
     assert "the folder's name says 2020-01-01 00:00:00" in log, log
     assert (_collected(BACKDATER) / ASSIGNMENT.notebook).read_bytes() == (
         hostile["submitted"][BACKDATER])
+
+
+def test_a_student_account_reads_nothing_of_the_course(hostile):
+    """`make install` closes the course folder (`make protect`): a student with a shell account
+    on the grading machine reads neither the solutions, the references nor the gradebook."""
+    for path in (ROOT / "source" / ASSIGNMENT.name / ASSIGNMENT.notebook,
+                 ROOT / "hidden" / ASSIGNMENT.name / "references.npz",
+                 ROOT / "nbgrader_config.py", ROOT / ".git" / "HEAD"):
+        run = subprocess.run(["runuser", "-u", HONEST, "--", "cat", str(path)],
+                             capture_output=True, text=True)
+        assert run.returncode != 0 and "Permission denied" in run.stderr, (
+            f"{path} is readable by the student account {HONEST}. Fix: `make protect`.")
+    assert grade.readable_by_others(ROOT) == []

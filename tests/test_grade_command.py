@@ -4,6 +4,8 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -236,3 +238,22 @@ def test_a_grader_whose_kernels_never_start_is_broken_and_a_class_of_failures_is
     assert grade.broken_grader({s: _record("not graded", mid) for s in "ab"}) is None
     refused = "no Residual_Networks.ipynb in submitted/a/resnets/"
     assert grade.broken_grader({s: _record("not graded", refused) for s in "ab"}) is None
+
+
+def test_a_course_other_accounts_can_read_gets_one_warning_line_naming_the_fix():
+    folder = Path(tempfile.mkdtemp(dir="/var/tmp"))  # 0700, as mkdtemp makes it
+    try:
+        (folder / "hidden").mkdir(mode=0o755)
+        (folder / "gradebook.db").write_text("")
+        os.chmod(folder / "gradebook.db", 0o644)
+        assert grade.readable_by_others(folder) == []  # the folder itself lets nobody through
+        os.chmod(folder, 0o755)
+        assert grade.readable_by_others(folder) == ["hidden/", "gradebook.db"]
+        run = subprocess.run([sys.executable, "-m", "course.grade", "--root", str(folder)],
+                             capture_output=True, text=True)
+        warning = run.stderr.splitlines()[0]
+        assert warning.startswith(f"warning: other accounts of this machine can read the course "
+                                  f"folder {folder} (hidden/, gradebook.db)"), run.stderr
+        assert warning.endswith(f"Fix: `make protect` (chmod 700 {folder}).")
+    finally:
+        shutil.rmtree(folder)
