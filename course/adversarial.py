@@ -204,7 +204,7 @@ def scores_itself(t):
     return t.files(_with_added_cell(notebook, IMPORTS, code))
 
 
-SHADOWING_MODULE = '''"""Handed in beside the notebook: imported instead of the course's public_tests.py."""
+SHADOWING_MODULE = '''"""Handed in beside the notebook, imported instead of public_tests.py."""
 
 
 def __getattr__(name):  # every public test the notebook imports passes
