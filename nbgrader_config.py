@@ -63,6 +63,14 @@ from nbconvert.preprocessors.sanitize import SanitizeHTML  # noqa: E402
 from nbgrader.preprocessors import GetGrades  # noqa: E402
 
 c.SanitizeHTML.enabled = True
+# bleach's safe tags, and the images the notebooks' own markdown shows (their diagrams), with
+# harmless attributes only (no event handler; src limited to bleach's protocols)
+from bleach import ALLOWED_ATTRIBUTES, ALLOWED_TAGS  # noqa: E402
+
+c.SanitizeHTML.tags = sorted({*ALLOWED_TAGS, "img", "p", "br", "pre", "code", "table", "thead",
+                              "tbody", "tr", "th", "td", "h1", "h2", "h3", "h4", "sub", "sup"})
+c.SanitizeHTML.attributes = {**ALLOWED_ATTRIBUTES, "img": ["src", "alt", "width", "height",
+                                                           "style"]}
 c.HTMLExporter.preprocessors = [SanitizeHTML]
 c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, SanitizeHTML]
 

@@ -257,3 +257,27 @@ def test_a_course_other_accounts_can_read_gets_one_warning_line_naming_the_fix()
         assert warning.endswith(f"Fix: `make protect` (chmod 700 {folder}).")
     finally:
         shutil.rmtree(folder)
+
+
+def test_pages_show_a_students_markup_as_text_and_the_notebooks_diagrams_as_images():
+    """The course's nbgrader config makes every HTML page of a notebook (formgrader's, the
+    feedback) through SanitizeHTML; the audit's `adversarial-markup` checks it through
+    nbgrader, this the allowed tags."""
+    from nbconvert.exporters import HTMLExporter
+    from traitlets.config.loader import PyFileConfigLoader
+
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(grade.ROOT)).load_config()
+    markdown = ('<img src="images/residual_block.png" style="width:640px"> '
+                '<img src="x" onerror="alert(1)"><script>alert(2)</script>'
+                '<img src="javascript:alert(3)"> **bold**')
+    output = nbformat.v4.new_output("display_data", data={
+        "text/html": "<b>ok</b><script>alert(4)</script>", "application/javascript": "alert(5)",
+        "text/plain": "ok"})
+    cell = nbformat.v4.new_code_cell("x", outputs=[output])
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(markdown), cell])
+    html = HTMLExporter(config=config).from_notebook_node(notebook)[0]
+    assert 'src="images/residual_block.png" style="width:640px;"' in html
+    assert "<strong>bold</strong>" in html and "<b>ok</b>" in html
+    for live in ("onerror", "<script>alert", "javascript:", "alert(5)"):
+        assert live not in html, live
+    assert "&lt;script&gt;alert(2)&lt;/script&gt;" in html
