@@ -122,11 +122,18 @@ class OnlyVerdictsScore(NbGraderPreprocessor):
         return cell, resources
 
 
+# nbgrader's own files in a submission: the time and the feedback's key (release_feedback
+# reads them from the feedback folder, which generate_feedback fills from autograded/); no
+# Python import can find a module in them
+NBGRADER_FILES = ("timestamp.txt", "submission_secret.txt")
+
+
 def release_paths(source_folder, assignment, notebook):
     """Paths (relative, their parent folders included) that the autograded folder of
-    `assignment` may hold: the notebook and what SOURCE_FOLDER/ASSIGNMENT holds."""
+    `assignment` may hold: the notebook, nbgrader's own files and what
+    SOURCE_FOLDER/ASSIGNMENT holds."""
     source = Path(source_folder) / assignment
-    allowed = {notebook}
+    allowed = {notebook, *NBGRADER_FILES}
     for path in source.rglob("*"):
         relative = path.relative_to(source)
         allowed.update({str(relative), *(str(parent) for parent in relative.parents)})

@@ -31,8 +31,30 @@ MAXIMUM = TOTAL + sum(ASSIGNMENT.manual.values())  # grade (feedback released be
 LATE_SCORE = TOTAL - ASSIGNMENT.points[WRONG.loses]
 
 
+STUDENT_PYTHON = ROOT.parent / f".course-student-env-{os.getpid()}" / "bin" / "python"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def student_python():
+    """The students' nbgrader, outside the course folder, which `make protect` closes to every
+    other account: this environment hard-linked beside the course folder (no copy of its
+    2.5 GB). On a hub the students have an environment of their own (docs/instructor.md)."""
+    target = STUDENT_PYTHON.parents[1]
+    shutil.rmtree(target, ignore_errors=True)
+    linked = subprocess.run(["cp", "-al", sys.prefix, str(target)], capture_output=True,
+                            text=True)
+    if linked.returncode != 0:
+        pytest.fail(f"could not link {sys.prefix} to {target} for the student accounts: "
+                    f"{linked.stderr.strip()[:300]}. Fix: keep the environment on the course "
+                    "folder's file system.")
+    os.chmod(target, 0o755)
+    yield STUDENT_PYTHON
+    shutil.rmtree(target, ignore_errors=True)
+
+
 def _nbgrader(*args, cwd, user=None, exchange):
-    command = [sys.executable, "-m", "nbgrader", *args, f"--Exchange.root={exchange}"]
+    command = [str(STUDENT_PYTHON) if user else sys.executable, "-m", "nbgrader", *args,
+               f"--Exchange.root={exchange}"]
     if user:
         command = ["runuser", "-u", user, "--", "env", f"HOME=/home/{user}", *command,
                    f"--course={COURSE_ID}"]
