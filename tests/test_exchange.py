@@ -31,23 +31,32 @@ MAXIMUM = TOTAL + sum(ASSIGNMENT.manual.values())  # grade (feedback released be
 LATE_SCORE = TOTAL - ASSIGNMENT.points[WRONG.loses]
 
 
-STUDENT_PYTHON = ROOT.parent / f".course-student-env-{os.getpid()}" / "bin" / "python"
+STUDENT_PYTHON = None  # set by the student_python fixture
 
 
 @pytest.fixture(scope="module", autouse=True)
 def student_python():
     """The students' nbgrader, outside the course folder, which `make protect` closes to every
-    other account: this environment hard-linked beside the course folder (no copy of its
-    2.5 GB). On a hub the students have an environment of their own (docs/instructor.md)."""
-    target = STUDENT_PYTHON.parents[1]
-    shutil.rmtree(target, ignore_errors=True)
-    linked = subprocess.run(["cp", "-al", sys.prefix, str(target)], capture_output=True,
-                            text=True)
-    if linked.returncode != 0:
-        pytest.fail(f"could not link {sys.prefix} to {target} for the student accounts: "
-                    f"{linked.stderr.strip()[:300]}. Fix: keep the environment on the course "
-                    "folder's file system.")
+    other account: this environment hard-linked (no copy of its 2.5 GB) beside the course
+    folder, or in the temporary folder when that is on the same file system. On a hub the
+    students have an environment of their own (docs/instructor.md)."""
+    global STUDENT_PYTHON
+    tried = []
+    for parent in (ROOT.parent, Path(tempfile.gettempdir())):
+        target = parent / f".course-student-env-{os.getpid()}"
+        shutil.rmtree(target, ignore_errors=True)
+        linked = subprocess.run(["cp", "-al", sys.prefix, str(target)], capture_output=True,
+                                text=True)
+        if linked.returncode == 0:
+            break
+        shutil.rmtree(target, ignore_errors=True)
+        tried.append(f"{target}: {linked.stderr.strip()[:200]}")
+    else:
+        pytest.fail(f"could not link {sys.prefix} for the student accounts ({'; '.join(tried)}). "
+                    "Fix: keep the environment on the file system of the course folder's "
+                    "parent or of the temporary folder.")
     os.chmod(target, 0o755)
+    STUDENT_PYTHON = target / "bin" / "python"
     yield STUDENT_PYTHON
     shutil.rmtree(target, ignore_errors=True)
 
