@@ -78,7 +78,7 @@ def _user(uid):
 def copy_without_following(source, destination, keep):
     """Copy the regular files and folders under `source` to `destination` (new), opening
     every component relative to its folder with O_NOFOLLOW; `keep(relative path, size)` says
-    which files to take. Raises RefusedEntry if anything turns out not to be a regular file
+    which files to take (size None: a folder). Raises RefusedEntry if anything turns out not to be a regular file
     or folder (changed since it was inspected)."""
     def copy_folder(folder_fd, target, prefix):
         os.mkdir(target, 0o755)
@@ -94,7 +94,8 @@ def copy_without_following(source, destination, keep):
             try:
                 info = os.fstat(fd)
                 if stat.S_ISDIR(info.st_mode):
-                    copy_folder(fd, os.path.join(target, name), relative)
+                    if keep(relative, None):
+                        copy_folder(fd, os.path.join(target, name), relative)
                     continue
                 if _kind(info) is not None:
                     raise RefusedEntry(f"{relative} is {_kind(info)}")
@@ -174,11 +175,14 @@ class SafeCollect(ExchangeCollect):
                                f"CourseDirectory.max_dir_size ({self.coursedir.max_dir_size} kB)")
         ignore, include = self.coursedir.ignore, self.coursedir.include
 
-        def keep(relative, size):
+        def keep(relative, size):  # nbgrader's own rules (exchange.ignore_patterns)
             name = os.path.basename(relative)
-            return (not any(fnmatch.fnmatch(name, pattern) for pattern in ignore)
-                    and any(fnmatch.fnmatch(name, pattern) for pattern in include)
-                    and size <= 1000 * self.coursedir.max_file_size)
+            if any(fnmatch.fnmatch(name, pattern) for pattern in ignore):
+                return False
+            largest = self.coursedir.max_file_size
+            return size is None or (
+                (not include or any(fnmatch.fnmatch(name, pattern) for pattern in include))
+                and (not largest or size <= 1000 * largest))
 
         try:
             copy_without_following(src, dest, keep)
