@@ -2,6 +2,7 @@
 its sample mistakes; its committed references equal a fresh computation."""
 import re
 
+import nbformat
 import numpy as np
 import pytest
 
@@ -42,3 +43,21 @@ def test_committed_references_match_the_current_solution(name):
                 np.testing.assert_array_equal(value, stored[key], err_msg=key)
             else:
                 np.testing.assert_allclose(value, stored[key], atol=1e-6, err_msg=key)
+
+
+@pytest.mark.parametrize("problem, says", [
+    ("missing", "skipped: your assignment-1 notebook was not found at"),
+    ("unfinished", "your ResNet50 or one of its blocks is not written yet")])
+def test_beyond_runs_on_without_a_finished_assignment_1(problem, says, monkeypatch, tmp_path,
+                                                        capsys):
+    """Run All goes past the cell that reads assignment 1 (nothing after it needs it), with one
+    line saying why it was skipped: a missing notebook, or the release's unfinished one."""
+    notebook = (tmp_path / "missing.ipynb" if problem == "missing"
+                else ASSIGNMENTS["resnets"].release())
+    monkeypatch.setenv("RESNETS_NOTEBOOK", str(notebook))
+    found = dict(namespace("beyond"))
+    cell = next(c for c in nbformat.read(ASSIGNMENTS["beyond"].source(), as_version=4).cells
+                if c.get("id") == "gap_v1")
+    exec(cell.source, found)
+    printed = capsys.readouterr().out
+    assert printed.startswith("skipped: ") and says in printed, printed
