@@ -10,14 +10,16 @@ say otherwise), for each seed and each n
 (6n+2 layers), plain and residual. Reports the final training loss and accuracy that `fit`
 reports, per epoch curves and seconds, and what the notebook's check cells test:
   plain ratio   = final loss of the deep plain network / the shallow plain one's     (3 to 1000)
-  residual gap  = final loss of the deep residual network - the shallow residual one's
-                  (-0.5 to 0.2: close; a ratio of two losses near 0 is too noisy to test)
+  deep residual over shallow plain = final loss of the deep residual network / the shallow
+                  plain one's                                                       (0 to 1.2)
   deep residual over deep plain = final loss of the deep residual / the deep plain   (0 to 0.2)
+and, not checked by the notebook, the residual gap (deep residual - shallow residual) and ratio.
 Appends JSON lines to reports/degradation.jsonl and draws reports/degradation.png: the loss
 curves of every seed measured with the same settings (this run's and earlier ones).
 """
 import argparse
 import json
+import math
 import os
 import re
 import sys
@@ -54,6 +56,7 @@ def plot(rows, path):
             colour = colours.setdefault(name, f"C{len(colours)}")
             ax.plot(range(1, len(curve) + 1), curve, "--" if name.startswith("plain") else "-",
                     color=colour, label=name if row is rows[0] else None, alpha=0.8)
+    ax.axhline(math.log(6), color="gray", linestyle=":", label="chance: ln 6 (a uniform guess)")
     ax.set(xlabel="epoch", ylabel="training loss (fit)", yscale="log",
            title=f"seeds {', '.join(str(r['seed']) for r in rows)}")
     ax.grid(alpha=0.3)
@@ -129,6 +132,8 @@ def main():
         row["deep_residual_over_deep_plain"] = round(final[f"residual{deep}"]
                                                      / final[f"plain{deep}"], 3)
         row["residual_ratio"] = round(final[f"residual{deep}"] / final[f"residual{shallow}"], 2)
+        row["deep_residual_over_shallow_plain"] = round(final[f"residual{deep}"]
+                                                        / final[f"plain{shallow}"], 3)
         row["versions"] = {"keras": keras.__version__}
         rows.append(row)
         print(json.dumps({k: v for k, v in row.items() if k not in ("loss", "accuracy")}), flush=True)

@@ -95,6 +95,9 @@ def plot_curves(histories, path=None):
         axes[0].plot(epochs, history["loss"], style, marker="o", markersize=3, label=label)
         axes[1].plot(epochs, [1 - a for a in history["accuracy"]], style, marker="o",
                      markersize=3, label=label)
+    # chance level: a uniform guess over the 6 signs has loss ln 6 and error 5/6
+    axes[0].axhline(np.log(6), color="gray", linestyle=":", label="chance (ln 6 = 1.79)")
+    axes[1].axhline(5 / 6, color="gray", linestyle=":", label="chance (5/6)")
     axes[0].set(xlabel="epoch", ylabel="training loss", yscale="log")
     axes[1].set(xlabel="epoch", ylabel="training error (1 - accuracy)", ylim=(0, 1))
     for ax in axes:
