@@ -72,7 +72,11 @@ c.SanitizeHTML.tags = sorted({*ALLOWED_TAGS, "img", "p", "br", "pre", "code", "t
 c.SanitizeHTML.attributes = {**ALLOWED_ATTRIBUTES, "img": ["src", "alt", "width", "height",
                                                            "style"]}
 c.HTMLExporter.preprocessors = [SanitizeHTML]
-c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, SanitizeHTML]
+# ... and without TensorFlow's loading messages (course/preprocessors.py, DropLibraryLogs)
+from course.preprocessors import DropLibraryLogs  # noqa: E402
+
+c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, DropLibraryLogs,
+                                    SanitizeHTML]
 
 # Collecting from the exchange (`nbgrader collect`, formgrader's Collect button): nothing the
 # student wrote is trusted. Links, hard links, special files and entries not owned by the student

@@ -1,5 +1,6 @@
 """nbgrader preprocessors of this course (listed in nbgrader_config.py)."""
 import os
+import re
 import shutil
 import stat
 from pathlib import Path
@@ -7,7 +8,7 @@ from pathlib import Path
 import nbformat
 from nbgrader import utils
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
-from traitlets import Unicode
+from traitlets import List, Unicode
 
 from course.assignments import SUFFIX
 from course.hidden import HiddenTests
@@ -119,6 +120,39 @@ class OnlyVerdictsScore(NbGraderPreprocessor):
             output.pop("execution_count", None)
         if results:
             cell.metadata[self.KEY] = len(results)
+        return cell, resources
+
+
+class DropLibraryLogs(NbGraderPreprocessor):
+    """The feedback page leaves out what TensorFlow's C++ runtime writes to stderr while it
+    loads: absl's "WARNING: All log messages before absl::InitializeLog() is called are written
+    to STDERR" (once per TensorFlow library, so twice) and its log lines (`I0000 00:00:...
+    port.cc:153] oneDNN custom operations are on...`, the CUDA probes of a machine without a
+    GPU). TF_CPP_MIN_LOG_LEVEL does not silence them in TensorFlow 2.21, nothing in them is
+    about the student's work, and they would open every page. Only whole stderr lines that match
+    `patterns` go; every other output stays, and the autograded notebook keeps them all."""
+    patterns = List(Unicode(), [
+        r"WARNING: All log messages before absl::InitializeLog\(\) is called are written to "
+        r"STDERR",
+        # absl's prefix: level, MMDD, hh:mm:seconds (since the epoch here), thread, file:line
+        r"[IWEF]\d{4} \d\d:\d\d:\d+\.\d+ +\d+ [\w.-]+\.(cc|h):\d+\] .*",
+    ], help="Regular expressions of whole stderr lines left out of the feedback page.").tag(
+        config=True)
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type != "code":
+            return cell, resources
+        patterns = [re.compile(pattern) for pattern in self.patterns]
+        kept = []
+        for output in cell.outputs:
+            if output.output_type == "stream" and output.name == "stderr":
+                lines = output.text.splitlines(keepends=True)
+                output.text = "".join(line for line in lines if not any(
+                    pattern.fullmatch(line.rstrip("\n")) for pattern in patterns))
+                if not output.text:
+                    continue
+            kept.append(output)
+        cell.outputs = kept
         return cell, resources
 
 

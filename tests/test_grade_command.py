@@ -13,7 +13,7 @@ import pytest
 from course import grade
 from course.assignments import find
 from course.hidden import HiddenTests
-from course.preprocessors import KeepPointsForStderr, OnlyVerdictsScore
+from course.preprocessors import DropLibraryLogs, KeepPointsForStderr, OnlyVerdictsScore
 
 RESNETS = find("resnets")
 
@@ -281,3 +281,19 @@ def test_pages_show_a_students_markup_as_text_and_the_notebooks_diagrams_as_imag
     for live in ("onerror", "<script>alert", "javascript:", "alert(5)"):
         assert live not in html, live
     assert "&lt;script&gt;alert(2)&lt;/script&gt;" in html
+
+
+def test_the_feedback_page_leaves_out_what_tensorflow_prints_while_it_loads():
+    """The lines a real `import tensorflow` writes to stderr here (absl's warning, its log
+    lines) go; a student's own warning, stdout and errors stay."""
+    loading = subprocess.run([sys.executable, "-c", "import tensorflow"], capture_output=True,
+                             text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}).stderr
+    assert "absl::InitializeLog" in loading, loading  # what the imports cell shows
+    mine = "/home/me/notebook.py:3: UserWarning: my own warning\n"
+    cell = nbformat.v4.new_code_cell(outputs=[
+        nbformat.v4.new_output("stream", name="stderr", text=loading + mine),
+        nbformat.v4.new_output("stream", name="stdout", text="I0000 looks like a log, is stdout\n"),
+        nbformat.v4.new_output("stream", name="stderr", text=loading)])
+    cell, _ = DropLibraryLogs().preprocess_cell(cell, {}, 0)
+    assert [(o.name, o.text) for o in cell.outputs] == [
+        ("stderr", mine), ("stdout", "I0000 looks like a log, is stdout\n")]

@@ -129,6 +129,8 @@ def test_feedback_never_shows_the_references_and_grade_cells_write_no_stderr(aud
         html = (audit.AUDIT / "feedback" / student / assignment.name /
                 f"{assignment.stem}.html").read_text()
         assert "references.npz" not in html
+        # TensorFlow's loading messages stay in the autograded notebook, not on the page
+        assert "absl::InitializeLog" not in html and "port.cc:" not in html, student
         notebook = audit.AUDIT / "autograded" / student / assignment.name / assignment.notebook
         for cell in json.loads(notebook.read_text())["cells"]:
             if cell["metadata"].get("nbgrader", {}).get("grade"):
