@@ -16,7 +16,6 @@ with --record, else to reports/.
 """
 import argparse
 import collections
-import datetime
 import json
 import os
 import re
@@ -26,7 +25,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from training_speed import ROOT, SOURCE, cpu, peak_gflops  # noqa: E402
+from training_speed import ROOT, SOURCE, append_record, cpu, peak_gflops  # noqa: E402
 
 MARK = "training_profile: timed epoch starts"
 SHAPE = re.compile(r"mb(\d+)_ic(\d+)oc(\d+)_ih(\d+)oh(\d+)kh(\d+)\w*?_iw(\d+)ow(\d+)kw(\d+)")
@@ -138,17 +137,13 @@ def main(argv=None):
     for (primitive, passes, implementation, shape), (ms, count, macs) in slowest:
         print(f"| {primitive} {passes} {shape} | {implementation} | {ms:.0f} | {count} | "
               f"{rate(ms, macs)} |")
-    record = {"date": datetime.date.today().isoformat(), "command": " ".join(sys.argv),
-              "cpu": machine, "peak_gflops": peak, "run": run,
-              "by_pass": {name: {"ms": round(ms, 1), "multiply_adds": macs}
-                          for name, (ms, macs) in by_pass.items()},
-              "by_implementation": {name: {"ms": round(ms, 1), "multiply_adds": macs}
-                                    for name, (ms, macs) in by_implementation.items()}}
-    out = ROOT / ("docs" if args.record else "reports") / "training_profile.jsonl"
-    out.parent.mkdir(exist_ok=True)
-    with out.open("a") as handle:
-        handle.write(json.dumps(record) + "\n")
-    print(f"recorded in {out.relative_to(ROOT)}")
+    append_record("training_profile", {
+        "cpu": machine, "peak_gflops": peak, "run": run,
+        "by_pass": {name: {"ms": round(ms, 1), "multiply_adds": macs}
+                    for name, (ms, macs) in by_pass.items()},
+        "by_implementation": {name: {"ms": round(ms, 1), "multiply_adds": macs}
+                              for name, (ms, macs) in by_implementation.items()}},
+        to_docs=args.record)
     return 0
 
 

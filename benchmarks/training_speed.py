@@ -176,14 +176,20 @@ def main(argv=None):
         print(f"| {setting} | {medians[setting]:.1f} | {' / '.join(f'{v:.1f}' for v in each)} | "
               f"{ratio:.2f} | {medians[setting] * flops:.0f} | "
               f"{medians[setting] * flops / peak:.0%} |")
-    record = {"date": datetime.date.today().isoformat(), "command": " ".join(sys.argv),
-              "cpu": machine, "peak_gflops": peak, "median": medians, "runs": runs}
-    out = ROOT / ("docs" if args.record else "reports") / "training_speed.jsonl"
+    append_record("training_speed", {"cpu": machine, "peak_gflops": peak, "median": medians,
+                                      "runs": runs}, to_docs=args.record)
+    return 0
+
+
+def append_record(name, record, to_docs):
+    """Append `record`, with the date and the command, to docs/NAME.jsonl (`--record`) or to
+    reports/NAME.jsonl."""
+    record = {"date": datetime.date.today().isoformat(), "command": " ".join(sys.argv), **record}
+    out = ROOT / ("docs" if to_docs else "reports") / f"{name}.jsonl"
     out.parent.mkdir(exist_ok=True)
     with out.open("a") as handle:
         handle.write(json.dumps(record) + "\n")
     print(f"recorded in {out.relative_to(ROOT)}")
-    return 0
 
 
 if __name__ == "__main__":

@@ -103,3 +103,23 @@ def test_results_states_the_pretrained_builds_shifted_scores():
         beyond, geometric = by["beyond"]["shifted"][kind], by["geometric"]["shifted"][kind]
         assert f"{kind} {beyond:.2f} against {geometric:.2f}" in said, kind
     assert f"({by['beyond']['test']:.3f} against {by['geometric']['test']:.3f})" in said
+
+
+def test_the_training_profile_reads_onednn_lines_and_counts_multiply_adds():
+    """benchmarks/training_profile.py on two lines as oneDNN 3 prints them (ONEDNN_VERBOSE=1):
+    conv5_'s 3x3 convolution, 32 x 2 x 2 outputs x 512 x 512 x 9 multiply-adds, counted by hand;
+    a reorder has none; other lines are not executions."""
+    profile = _benchmark("training_profile")
+    shape = "mb32_ic512oc512_ih2oh2kh3sh1dh0ph1_iw2ow2kw3sw1dw0pw1"
+    lines = [f"onednn_verbose,v1,primitive,exec,cpu,convolution,x64:gemm:jit,backward_weights,"
+             f"src:f32::blocked:acdb::f0 wei:f32:a:blocked:cdba::f0,,alg:convolution_direct,"
+             f"{shape},90.5",
+             "onednn_verbose,v1,primitive,exec,cpu,reorder,jit:uni,undef,src:f32 dst:f32,,,"
+             "512x512x3x3,4.5",
+             f"onednn_verbose,v1,primitive,create:cache_miss,cpu,convolution,jit:avx2,"
+             f"forward_training,src:f32,,alg:convolution_direct,{shape},0.1",
+             "I0000 a TensorFlow log line"]
+    totals = profile.parse(lines)
+    assert dict(totals) == {
+        ("convolution", "backward_weights", "x64:gemm:jit", shape): [90.5, 1, 301_989_888],
+        ("reorder", "undef", "jit:uni", "512x512x3x3"): [4.5, 1, 0]}
