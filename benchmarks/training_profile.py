@@ -50,7 +50,6 @@ def child(steps, batch):
     start = time.perf_counter()
     model.fit(X, Y, batch_size=batch, epochs=1, verbose=0)
     seconds = time.perf_counter() - start
-    sys.stdout.flush()
     print(json.dumps({"images_per_s": images / seconds, "seconds": seconds, "steps": steps,
                       "keras": keras.__version__}), flush=True)
 

@@ -78,8 +78,8 @@ def _user(uid):
 def copy_without_following(source, destination, keep):
     """Copy the regular files and folders under `source` to `destination` (new), opening
     every component relative to its folder with O_NOFOLLOW; `keep(relative path, size)` says
-    which files to take (size None: a folder). Raises RefusedEntry if anything turns out not to be a regular file
-    or folder (changed since it was inspected)."""
+    which files to take (size None: a folder). Raises RefusedEntry if anything turns out not to
+    be a regular file or folder (changed since it was inspected)."""
     def copy_folder(folder_fd, target, prefix):
         os.mkdir(target, 0o755)
         with os.scandir(folder_fd) as entries:
