@@ -2,6 +2,7 @@
 
     python benchmarks/beyond.py [--seeds 0 1 2] [--recipes assignment1 augmentation ...]
                                 [--epochs 20] [--notebook source/beyond/Beyond_ResNet50.ipynb]
+                                [--validation 0.2]
 
 Each recipe trains on the 1,080 SIGNS training photos for the same number of epochs (batch 32,
 Adam, peak learning rate 1e-3), re-estimates every BatchNorm layer's statistics over the
@@ -18,6 +19,10 @@ and augmenter. Recipes:
   combined      the improvements that helped, together (see RECIPES)
 Appends one JSON line per run to reports/beyond.jsonl; `--plot` draws reports/beyond.png from
 every line there and prints the table of docs/results.md (per seed, and the mean).
+`--validation F` holds out a stratified fraction F of each sign of the training photos (the split
+of `course.pretrained`, seed 0 whatever the training seed), trains on the rest and scores the
+held-out photos too ("validation"), the numbers a recipe is chosen on; its lines go to
+reports/beyond_validation.jsonl.
 """
 import argparse
 import json
@@ -66,7 +71,7 @@ def build(recipe, v1, beyond, seed):
                        name=f"augmented_{model.name}"), model
 
 
-def run(recipe, seed, epochs, v1, beyond, data, shifted):
+def run(recipe, seed, epochs, v1, beyond, data, shifted, validation=None):
     X_train, Y_train, X_test, labels_test = data
     keras.utils.set_random_seed(seed)
     model, network = build(recipe, v1, beyond, seed)
@@ -83,9 +88,14 @@ def run(recipe, seed, epochs, v1, beyond, data, shifted):
     history = model.fit(X_train, Y_train, epochs=epochs, batch_size=BATCH, verbose=2)
     seconds = time.perf_counter() - start
     v1["reestimate_bn_statistics"](network, X_train)  # the photos as they are, not augmented
-    return {"recipe": recipe, "seed": seed, "epochs": epochs, "fit_seconds": round(seconds, 1),
-            "fit_accuracy_last_epoch": round(history.history["accuracy"][-1], 4),
-            **scores(model, X_test, labels_test, shifted)}
+    row = {"recipe": recipe, "seed": seed, "epochs": epochs, "fit_seconds": round(seconds, 1),
+           "fit_accuracy_last_epoch": round(history.history["accuracy"][-1], 4)}
+    if validation is not None:
+        X_val, labels_val = validation
+        row["training_photos"] = len(X_train)
+        row["validation"] = float(np.mean(model.predict(X_val, verbose=0).argmax(axis=1)
+                                          == labels_val))
+    return {**row, **scores(model, X_test, labels_test, shifted)}
 
 
 def scores(model, X_test, labels_test, shifted):
@@ -148,6 +158,8 @@ def main():
     parser.add_argument("--recipes", nargs="+", default=list(RECIPES), choices=list(RECIPES))
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--notebook", type=Path, default=BEYOND)
+    parser.add_argument("--validation", type=float, default=None, metavar="F",
+                        help="hold out this fraction of each sign of the training photos")
     parser.add_argument("--plot", action="store_true",
                         help="only draw reports/beyond.png and print the table")
     args = parser.parse_args()
@@ -161,16 +173,24 @@ def main():
     v1 = run_answers(solution_sources(RESNETS), RESNETS)
     beyond = run_answers(solution_sources(args.notebook), args.notebook)
     X_train, labels_train, X_test, labels_test, _ = beyond["load_signs_dataset"](ROOT / "datasets")
+    validation, out = None, OUT
+    if args.validation is not None:
+        from course.pretrained import split
+
+        train, held = split(labels_train, args.validation, seed=0)
+        validation = (X_train[held] / 255.0, labels_train[held])
+        X_train, labels_train = X_train[train], labels_train[train]
+        out = OUT.with_name("beyond_validation.jsonl")
     data = (X_train / 255.0, np.eye(6, dtype="float32")[labels_train], X_test / 255.0,
             labels_test)
     shifted = {kind: images / 255.0
                for kind, images in beyond["shifted_test_set"](X_test, seed=0).items()}
     for seed in args.seeds:
         for recipe in args.recipes:
-            row = run(recipe, seed, args.epochs, v1, beyond, data, shifted)
+            row = run(recipe, seed, args.epochs, v1, beyond, data, shifted, validation)
             row["versions"] = {"keras": keras.__version__}
             print(json.dumps(row), flush=True)
-            with open(OUT, "a") as handle:
+            with open(out, "a") as handle:
                 handle.write(json.dumps(row) + "\n")
     return 0
 

@@ -60,10 +60,11 @@ RECALL = "    recall = np.divide(correct, actual, out=np.zeros(classes), where=a
 F1 = "    f1 = np.divide(2 * precision * recall, both, out=np.zeros(classes), where=both > 0)\n"
 # grad_cam
 INNER = ("    inner = keras.Model(model.input, [model.get_layer(layer_name).output, "
-         "model.output])\n")
-CALL_INNER = "        features, probabilities = inner(batch, training=False)\n"
+         "head.input])\n")
+CALL_INNER = "        features, pooled = inner(batch, training=False)\n"
+SCORES = "        scores = tf.matmul(pooled, head.kernel) + head.bias\n"
 PICK = ("        if class_index is None:\n"
-        "            class_index = int(tf.argmax(probabilities[0]))\n")
+        "            class_index = int(tf.argmax(scores[0]))\n")
 WEIGHTS = "    weights = tf.reduce_mean(gradients, axis=(0, 1))\n"
 HEAT = "    heatmap = tf.nn.relu(tf.reduce_sum(features[0] * weights, axis=-1)).numpy()\n"
 NORMALIZE = "    if heatmap.max() > 0:\n        heatmap = heatmap / heatmap.max()\n"
@@ -298,19 +299,32 @@ MISTAKES = [
      [(RESIZE, "    resized = tf.constant(heatmap[..., np.newaxis])\n")],
      "the map at the layer's size", "heatmap shape"),
     ("cam-class-ignored", "grad_cam",
-     [(PICK, "        class_index = int(tf.argmax(probabilities[0]))\n")],
+     [(PICK, "        class_index = int(tf.argmax(scores[0]))\n")],
      "class_index ignored: always the predicted class", "class_index=0"),
     ("cam-training-mode", "grad_cam",
      [(CALL_INNER, CALL_INNER.replace("training=False", "training=True"))],
      "the model called in training mode (BatchNorm with the image's own statistics)",
      "differs from Grad-CAM"),
     ("cam-gradient-of-image", "grad_cam",
-     [(INNER, "    inner = keras.Model(model.input, [model.input, model.output])\n")],
+     [(INNER, "    inner = keras.Model(model.input, [model.input, head.input])\n")],
      "the gradient by the image instead of the layer's output", "raised"),
     ("cam-negative-weights-relu", "grad_cam",
      [(WEIGHTS, "    weights = tf.nn.relu(tf.reduce_mean(gradients, axis=(0, 1)))\n"),
       (HEAT, "    heatmap = tf.reduce_sum(features[0] * weights, axis=-1).numpy()\n")],
      "the ReLU on the channel weights instead of on the map", "differs from Grad-CAM"),
+    ("cam-probability", "grad_cam",
+     [(INNER, "    inner = keras.Model(model.input, [model.get_layer(layer_name).output, "
+              "model.output])\n"),
+      (SCORES, "        scores = pooled  # the model's output: the class probabilities\n")],
+     "the gradient of the class probability (after the softmax) instead of the score before it",
+     "differs from Grad-CAM"),
+    ("cam-softmax-removed-in-place", "grad_cam",
+     [(INNER, "    head.activation = None  # the model now outputs the scores before the softmax\n"
+              "    inner = keras.Model(model.input, [model.get_layer(layer_name).output, "
+              "model.output])\n"),
+      (SCORES, "        scores = pooled\n")],
+     "the head's softmax removed in place: the right map, but the model outputs scores from then on",
+     "no longer sum to 1"),
 ]
 
 VARIANTS = [
@@ -455,8 +469,8 @@ VARIANTS = [
      "the channel weights and the map in NumPy"),
     ("variant-cam-watch", "grad_cam",
      [(INNER, "    head_start = model.get_layer(layer_name)\n"
-              "    inner = keras.Model(model.input, [head_start.output, model.output])\n"),
-      (CALL_INNER, "        features, probabilities = inner(batch, training=False)\n"
+              "    inner = keras.Model(model.input, [head_start.output, head.input])\n"),
+      (CALL_INNER, "        features, pooled = inner(batch, training=False)\n"
                    "        tape.watch(features)\n")],
      "the layer looked up first, tape.watch on the features"),
     ("variant-cam-divide-where", "grad_cam",
@@ -465,4 +479,8 @@ VARIANTS = [
       (RESIZE, "    resized = tf.image.resize(heatmap[..., None], (image.shape[0], image.shape[1]),\n"
                "                              method=tf.image.ResizeMethod.BILINEAR)\n")],
      "np.divide with where=, the resize method as a constant"),
+    ("variant-cam-head-weights", "grad_cam",
+     [(SCORES, "        kernel, bias = head.get_weights()\n"
+               "        scores = pooled @ kernel + bias  # before the softmax\n")],
+     "the head's weights as NumPy arrays, the scores with @"),
 ]

@@ -291,9 +291,13 @@ def cam_outputs(grad_cam):
     images = cam_images()
     results = {}
     for layer in CAM_LAYERS:
-        for number, class_index in enumerate([None, 2]):  # the predicted class, and another
+        for number, class_index in enumerate([None, 4]):  # the predicted class, and one whose map
+            # has negative parts before the ReLU (the ReLU shows)
             results[f"grad_cam/{layer}/{number}/heatmap"] = np.asarray(
                 grad_cam(model, images[number], layer, class_index), dtype=np.float64)
+    # grad_cam leaves the model as it was (no softmax removed from its head in place)
+    results["grad_cam/the model after the calls/outputs"] = np.asarray(model(images),
+                                                                       dtype=np.float64)
     dead = cam_model()  # a class whose score does not depend on the features: zero gradient
     dense = dead.layers[-1]
     kernel = dense.kernel.numpy()

@@ -483,9 +483,9 @@ def _cam_model(seed=0, zero_head=False, shape=(16, 16, 3)):
 
 def _cam_reference(model, weights, image, class_index):
     """Grad-CAM worked out by hand for this model. With A the feature map, z = A K + b the 1×1
-    convolution, r = ReLU(z), g the mean of r over the map and p = softmax(g W + c): the
-    gradient of p_c by A at position (i, j) is K (1[z_ij > 0] * v) / hw, with
-    v = p_c (W[:, c] - W p)."""
+    convolution, r = ReLU(z), g the mean of r over the map and s = g W + c the class scores
+    before the softmax: the gradient of s_c by A at position (i, j) is
+    K (1[z_ij > 0] * W[:, c]) / hw."""
     mix, bias, kernel = weights
     features = np.asarray(keras.Model(model.input, model.get_layer("features").output)(
         image[np.newaxis]), dtype=np.float64)[0]
@@ -493,8 +493,7 @@ def _cam_reference(model, weights, image, class_index):
     c = int(np.argmax(p)) if class_index is None else class_index
     h, w, _ = features.shape
     active = (features @ mix + bias) > 0
-    v = p[c] * (kernel[:, c] - kernel @ p)
-    gradient = (active * v) @ mix.T / (h * w)  # (h, w, channels)
+    gradient = (active * kernel[:, c]) @ mix.T / (h * w)  # (h, w, channels)
     alpha = gradient.mean(axis=(0, 1))
     cam = np.maximum(features @ alpha, 0)
     if cam.max() > 0:
@@ -522,8 +521,14 @@ def grad_cam_test(grad_cam):
         if not np.allclose(heatmap, want, atol=1e-4):
             fail(where, f"{case}: the heatmap differs from Grad-CAM worked out by hand by up to "
                         f"{np.max(np.abs(heatmap - want)):.3g}: check the gradient (of the "
-                        "class probability, by the layer's output), the channel weights (mean "
-                        "over the map), the ReLU, the division by the maximum and the resize.")
+                        "class score before the softmax, z = h W + b, by the layer's output), the "
+                        "channel weights (mean over the map), the ReLU, the division by the "
+                        "maximum and the resize.")
+    after = np.asarray(model(images), dtype=np.float64)
+    if not np.allclose(after.sum(axis=1), 1.0, atol=1e-4):
+        fail(where, "after grad_cam the model's outputs no longer sum to 1: grad_cam changed the "
+                    "model (its head's softmax?); compute z = h W + b from head.input, "
+                    "head.kernel and head.bias and leave the model as it is.")
     wide, _ = _cam_model(shape=(12, 20, 3))  # not square: 12 rows, 20 columns
     heatmap = np.asarray(grad_cam(wide, np.random.default_rng(2).uniform(0, 1, (12, 20, 3)),
                                   "features", None))
