@@ -93,19 +93,19 @@ def run(recipe, seed, epochs, v1, beyond, data, shifted, validation=None):
     if validation is not None:
         X_val, labels_val = validation
         row["training_photos"] = len(X_train)
-        row["validation"] = float(np.mean(model.predict(X_val, verbose=0).argmax(axis=1)
-                                          == labels_val))
+        row["validation"] = accuracy(model, X_val, labels_val)
     return {**row, **scores(model, X_test, labels_test, shifted)}
+
+
+def accuracy(model, images, labels):
+    return float(np.mean(model.predict(images, verbose=0).argmax(axis=1) == labels))
 
 
 def scores(model, X_test, labels_test, shifted):
     """{"test", "shifted" (by kind), "shifted_mean"}: `model`'s accuracy on the test photos and
     on each kind of the shifted test set (`shifted`: {kind: photos}, scaled like X_test)."""
-    def accuracy(images):
-        return float(np.mean(model.predict(images, verbose=0).argmax(axis=1) == labels_test))
-
-    by_kind = {kind: accuracy(images) for kind, images in shifted.items()}
-    return {"test": accuracy(X_test), "shifted": by_kind,
+    by_kind = {kind: accuracy(model, images, labels_test) for kind, images in shifted.items()}
+    return {"test": accuracy(model, X_test, labels_test), "shifted": by_kind,
             "shifted_mean": float(np.mean(list(by_kind.values())))}
 
 

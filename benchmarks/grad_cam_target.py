@@ -37,7 +37,8 @@ OUT = ROOT / "reports" / "grad_cam_target.jsonl"
 
 
 def maps(model, photos, layer_name):
-    """Grad-CAM maps of the predicted class at the layer's resolution, (logit, probability)."""
+    """Grad-CAM maps of the predicted class at the layer's resolution, (logit, probability), and
+    the class probabilities."""
     head = model.layers[-1]
     inner = keras.Model(model.input, [model.get_layer(layer_name).output, head.input])
     with tf.GradientTape(persistent=True) as tape:
@@ -54,8 +55,7 @@ def maps(model, photos, layer_name):
         cam = tf.nn.relu(tf.einsum("bhwk,bk->bhw", features, weights)).numpy()
         top = cam.max(axis=(1, 2), keepdims=True)
         results.append(np.divide(cam, top, out=np.zeros_like(cam), where=top > 0))
-    confidence = tf.gather(probabilities, predicted, axis=1, batch_dims=1).numpy()
-    return results, confidence
+    return results, probabilities.numpy()
 
 
 def main():
@@ -73,7 +73,7 @@ def main():
           "with a difference over 0.5 |")
     print("| --- | --- | --- | --- | --- | --- |")
     for name in LAYERS:
-        (logit, probability), confidence = maps(model, photos, name)
+        (logit, probability), probabilities = maps(model, photos, name)
         blank = (probability.max(axis=(1, 2)) == 0) & (logit.max(axis=(1, 2)) > 0)
         difference = np.abs(logit - probability)[~blank]
         apart = int((difference.max(axis=(1, 2)) > 0.5).sum())
@@ -84,9 +84,9 @@ def main():
             "max_abs_difference": float(difference.max()) if difference.size else None}
         print(f"| `{name}` | {logit.shape[1]}×{logit.shape[2]} | {int(blank.sum())} of "
               f"{len(X_test)} | {difference.mean():.3f} | {difference.max():.3f} | {apart} |")
+    confidence = probabilities.max(axis=1)
     row["confidence"] = {"min": float(confidence.min()), "median": float(np.median(confidence)),
                          "equal_to_1_in_float32": int((confidence == 1.0).sum())}
-    probabilities = model.predict(photos, verbose=0)
     wrong = np.flatnonzero(probabilities.argmax(axis=1) != labels)
     row["mistakes"] = [{"photo": int(i), "sign": int(labels[i]),
                         "predicted": int(probabilities[i].argmax()),
