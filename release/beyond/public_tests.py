@@ -457,10 +457,13 @@ def class_metrics_test(class_metrics):
 
 
 # --- grad_cam ----------------------------------------------------------------------------------
-def _cam_model(seed=0, zero_head=False, shape=(16, 16, 3)):
+def _cam_model(seed=6, zero_head=False, shape=(16, 16, 3)):
     """A small classifier: conv (stride 2) → BatchNorm → ReLU (named "features") → 1×1 conv →
     ReLU → GAP → Dense softmax, on images of `shape`. The 1×1 convolution and its ReLU make the
-    gradient differ from one position of the map to another."""
+    gradient differ from one position of the map to another. Seed 6: on each test case the map
+    before Grad-CAM's ReLU is positive at 28 to 66% of the positions and negative elsewhere (on
+    seed 0 it was negative everywhere, so an all-zero heatmap passed), and the predicted class
+    (3) is none of the classes asked for by index."""
     rng = np.random.default_rng(seed)
     inputs = keras.Input(shape)
     x = layers.Conv2D(6, 3, strides=2, padding="same", name="conv")(inputs)

@@ -31,13 +31,11 @@ def cpu_flags(cpuinfo="/proc/cpuinfo"):
     return None
 
 
-def choose(environ=os.environ, machine=None, flags=None, tensorflow_loaded=None):
+def choose(environ, machine, flags, tensorflow_loaded):
     """Set TF_ENABLE_ONEDNN_OPTS=1 in `environ` where TensorFlow would leave oneDNN off (an x86
-    CPU without the features above), unless it is set already; returns the one-line note."""
-    machine = (machine or platform.machine()).lower()
-    flags = cpu_flags() if flags is None else flags
-    if tensorflow_loaded is None:
-        tensorflow_loaded = "tensorflow" in sys.modules
+    CPU without the features above), unless it is set already; returns the one-line note.
+    `flags` is None where they could not be read (not Linux): oneDNN is then set on."""
+    machine = machine.lower()
     if environ.get(VARIABLE) not in (None, ""):
         return f"oneDNN: {VARIABLE}={environ[VARIABLE]} from your environment, left as it is"
     if machine not in ("x86_64", "amd64", "i686", "i386"):
@@ -52,4 +50,4 @@ def choose(environ=os.environ, machine=None, flags=None, tensorflow_loaded=None)
             "without AVX-512 VNNI, BF16 or AMX, and ResNet50 trains 2 to 3 times faster with it)")
 
 
-NOTE = choose()
+NOTE = choose(os.environ, platform.machine(), cpu_flags(), "tensorflow" in sys.modules)
