@@ -77,6 +77,9 @@ from course.preprocessors import DropLibraryLogs  # noqa: E402
 
 c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, DropLibraryLogs,
                                     SanitizeHTML]
+# ... and nothing fetched from the network: formulas drawn as MathML when the page is made, no
+# MathJax script from a CDN (course/feedback.py)
+c.GenerateFeedback.exporter_class = "course.feedback.FeedbackExporter"
 
 # Collecting from the exchange (`nbgrader collect`, formgrader's Collect button): nothing the
 # student wrote is trusted. Links, hard links, special files and entries not owned by the student

@@ -1,6 +1,7 @@
 """course.grade's own logic, without running nbgrader: shards, the submission check, bad input,
 report lines, the stderr preprocessor."""
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -297,3 +298,31 @@ def test_the_feedback_page_leaves_out_what_tensorflow_prints_while_it_loads():
     cell, _ = DropLibraryLogs().preprocess_cell(cell, {}, 0)
     assert [(o.name, o.text) for o in cell.outputs] == [
         ("stderr", mine), ("stdout", "I0000 looks like a log, is stdout\n")]
+
+
+def test_the_feedback_page_draws_formulas_as_mathml_and_fetches_nothing():
+    """The exporter `nbgrader generate_feedback` makes from the course's config (GenerateFeedback
+    builds it so) turns the notebooks' LaTeX into MathML and loads no script: nbgrader's template
+    would load MathJax from a CDN. A student's formula cannot smuggle markup in."""
+    from nbgrader.converters import GenerateFeedback
+    from traitlets.config.loader import PyFileConfigLoader
+
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(grade.ROOT)).load_config()
+    converter = GenerateFeedback(config=config)
+    exporter = converter.exporter_class(parent=converter, config=converter.config)
+    notebook = nbformat.read(find("beyond").release(), as_version=4)
+    for cell in notebook.cells:
+        if "nbgrader" in cell.metadata:
+            cell.metadata.nbgrader["score"] = 0
+    hostile = (r"$\href{javascript:alert(1)}{x}$ and $<script>alert(2)</script>$ and "
+               r"$a<b$ and $\notacommand{x}$")
+    notebook.cells.append(nbformat.v4.new_markdown_cell(hostile))
+    html, _ = exporter.from_notebook_node(notebook, resources={"nbgrader": {
+        "notebook": "Beyond_ResNet50", "score": 0, "max_score": 21, "late_penalty": 0}})
+    assert re.findall(r"<script[^>]*\bsrc=", html) == [] and "cdnjs" not in html
+    formulas = sum(len(re.findall(r"\$\$.+?\$\$|\$[^$]+?\$", cell.source, re.S))
+                   for cell in notebook.cells if cell.cell_type == "markdown")
+    assert formulas > 20 and html.count("<math") == formulas, (formulas, html.count("<math"))
+    assert "$x_{l+1}" not in html and "\\partial" not in html  # none left for MathJax
+    tail = html[html.index("and <math"):]
+    assert "javascript:" not in tail and "<script>" not in tail and "<mo>&lt;</mo>" in tail

@@ -5,6 +5,7 @@ it, judged outside it."""
 import csv
 import json
 import os
+import re
 
 import pytest
 
@@ -131,6 +132,8 @@ def test_feedback_never_shows_the_references_and_grade_cells_write_no_stderr(aud
         assert "references.npz" not in html
         # TensorFlow's loading messages stay in the autograded notebook, not on the page
         assert "absl::InitializeLog" not in html and "port.cc:" not in html, student
+        # formulas drawn as MathML, nothing loaded from the network (course/feedback.py)
+        assert "<math" in html and not re.search(r"<script[^>]*\bsrc=", html), student
         notebook = audit.AUDIT / "autograded" / student / assignment.name / assignment.notebook
         for cell in json.loads(notebook.read_text())["cells"]:
             if cell["metadata"].get("nbgrader", {}).get("grade"):
