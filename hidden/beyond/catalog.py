@@ -325,6 +325,10 @@ MISTAKES = [
       (SCORES, "        scores = pooled\n")],
      "the head's softmax removed in place: the right map, but the model outputs scores from then on",
      "no longer sum to 1"),
+    ("cam-all-zeros", "grad_cam",
+     [(HEAT, "    heatmap = np.zeros(features.shape[1:3], dtype=np.float32)\n")],
+     "a map of zeros, right for the zero-gradient case only (before the public test's model had "
+     "maps of both signs, it passed every case)", "differs from Grad-CAM"),
 ]
 
 VARIANTS = [
