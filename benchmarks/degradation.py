@@ -110,7 +110,7 @@ def main():
     for seed in args.seeds:
         row = {"seed": seed, "epochs": epochs, "size": size,
                "depths": [6 * n + 2 for n in args.depths], "loss": {}, "accuracy": {},
-               "seconds": {}}
+               "changes": {}, "seconds": {}}
         for n in args.depths:
             for residual in (False, True):
                 keras.utils.set_random_seed(seed)
@@ -122,6 +122,10 @@ def main():
                 row["seconds"][model.name] = round(time.perf_counter() - start, 1)
                 row["loss"][model.name] = [round(v, 4) for v in history.history["loss"]]
                 row["accuracy"][model.name] = [round(v, 4) for v in history.history["accuracy"]]
+                # the notebook's section 4 after training: how much each block changes its input
+                row["changes"][model.name] = {
+                    block: round(value, 4)
+                    for block, value in ns["block_changes"](model, X[:256]).items()}
                 print(f"seed {seed} {model.name}: loss {row['loss'][model.name][-1]}, "
                       f"{row['seconds'][model.name]} s", flush=True)
         shallow, deep = (6 * n + 2 for n in args.depths)
@@ -136,7 +140,8 @@ def main():
                                                         / final[f"plain{shallow}"], 3)
         row["versions"] = {"keras": keras.__version__}
         rows.append(row)
-        print(json.dumps({k: v for k, v in row.items() if k not in ("loss", "accuracy")}), flush=True)
+        print(json.dumps({k: v for k, v in row.items() if k not in ("loss", "accuracy", "changes")}),
+              flush=True)
         with open(out, "a") as handle:
             handle.write(json.dumps(row) + "\n")
     same = {}  # every seed measured with this run's settings, the latest of each

@@ -5,9 +5,9 @@ import numpy as np
 
 from resnets_utils import GRADING, check_range, find_pretrained, load_signs_dataset, one_hot
 
-__all__ = ["GRADING", "SHIFTS", "StepSchedule", "check_range", "find_pretrained",
-           "load_signs_dataset", "one_hot", "plot_confusion", "plot_grad_cam", "shift_photo",
-           "shifted_test_set"]
+__all__ = ["GRADING", "SHIFTS", "StepSchedule", "block_gradient_norms", "check_range",
+           "find_pretrained", "first_steps", "load_signs_dataset", "one_hot", "plot_confusion",
+           "plot_grad_cam", "shift_photo", "shifted_test_set"]
 
 # The shifted test set: one kind of change at a time, its strength drawn per photo from a range
 # (in the spirit of ImageNet-C, Hendrycks and Dietterich, 2019): what another camera, light or
@@ -72,6 +72,62 @@ class StepSchedule(keras.optimizers.schedules.LearningRateSchedule):
 
     def get_config(self):
         return dict(self.arguments)
+
+
+def block_gradient_norms(model, X, Y):
+    """{block: L2 norm of the gradient of the loss by the block's output x_l}, for every layer
+    named like keras.applications' block outputs (conv2_block1_out ... conv5_block3_out), in
+    training mode (BatchNorm on the batch's statistics, as in a training step). The loss is the
+    mean categorical cross-entropy of `model` on the images X and one-hot labels Y."""
+    import tensorflow as tf
+
+    blocks = [layer.name for layer in model.layers
+              if layer.name.startswith("conv") and layer.name.endswith("_out")]
+    probe = keras.Model(model.input, [model.get_layer(block).output for block in blocks]
+                        + [model.output])
+    with tf.GradientTape() as tape:
+        *outputs, predictions = probe(X, training=True)
+        loss = keras.ops.mean(keras.losses.categorical_crossentropy(Y, predictions))
+    return {block: float(tf.norm(gradient))
+            for block, gradient in zip(blocks, tape.gradient(loss, outputs))}
+
+
+def first_steps(model, X, Y, learning_rates, steps, batch_size=32, seed=0):
+    """{label: the training loss of each of the first `steps` steps of Adam} for each schedule of
+    `learning_rates` ({label: function from the step 0, 1, ... to a learning rate}), each run
+    from `model`'s present weights, with a fresh Adam and the same batches (drawn from X, Y with
+    `seed`). The loss of a step is the batch's, before that step's update. `model` is left with
+    the weights it had."""
+    import tensorflow as tf
+
+    start = [weight.numpy() for weight in model.weights]
+    optimizer = keras.optimizers.Adam(learning_rate=0.0)
+    optimizer.build(model.trainable_variables)
+
+    @tf.function  # traced once: the learning rate is a variable the loop sets before each step
+    def step(images, labels):
+        with tf.GradientTape() as tape:
+            loss = keras.ops.mean(keras.losses.categorical_crossentropy(
+                labels, model(images, training=True)))
+        optimizer.apply(tape.gradient(loss, model.trainable_variables),
+                        model.trainable_variables)
+        return loss
+
+    # the photos in one random order, repeated if the steps need more than one pass
+    batches = np.resize(np.random.default_rng(seed).permutation(len(X)), (steps, batch_size))
+    losses = {}
+    for label, rate in learning_rates.items():
+        for weight, value in zip(model.weights, start):
+            weight.assign(value)
+        for variable in optimizer.variables:  # Adam's moments and step count back to 0
+            variable.assign(keras.ops.zeros_like(variable))
+        losses[label] = []
+        for number, batch in enumerate(batches):
+            optimizer.learning_rate = float(rate(number))
+            losses[label].append(float(step(X[batch], Y[batch])))
+    for weight, value in zip(model.weights, start):
+        weight.assign(value)
+    return losses
 
 
 def plot_confusion(matrix, labels, title="", ax=None):

@@ -83,6 +83,48 @@ def check_range(what, value, low, high):
               "code with the specification, or ask your instructor")
 
 
+def block_changes(model, X):
+    """{block: ||y - x|| / ||x||, over the images X} for each block whose output y has the shape
+    of its input x, in inference mode: how much the block changes what it receives (0: it is the
+    identity). Blocks are found by their layer names, {block}_1_conv and {block}_out."""
+    import keras
+
+    blocks = [layer.name.removesuffix("_1_conv") for layer in model.layers
+              if layer.name.endswith("_1_conv")]
+    pairs = [(model.get_layer(f"{block}_1_conv").input, model.get_layer(f"{block}_out").output)
+             for block in blocks]
+    kept = [(block, pair) for block, pair in zip(blocks, pairs)
+            if tuple(pair[0].shape) == tuple(pair[1].shape)]
+    probe = keras.Model(model.input, [tensor for _, pair in kept for tensor in pair])
+    outputs = probe.predict(X, batch_size=128, verbose=0)
+    return {block: float(np.linalg.norm(outputs[2 * i + 1] - outputs[2 * i])
+                         / np.linalg.norm(outputs[2 * i]))
+            for i, (block, _) in enumerate(kept)}
+
+
+def plot_block_changes(changes, path=None):
+    """block_changes of several networks {name: {block: change}}, each block at its depth in
+    its network (the blocks that change the shape, left out, leave gaps), plain networks dashed;
+    saved to `path` when given."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 3.2))
+    for name, found in changes.items():
+        n = int(name.removeprefix("plain").removeprefix("residual")) // 6  # 6n + 2 layers
+        depth = {f"stage{stage}_block{block}": (stage - 1) * n + block
+                 for stage in (1, 2, 3) for block in range(1, n + 1)}
+        ax.plot([depth[block] for block in found], list(found.values()),
+                "--" if name.startswith("plain") else "-", marker="o", markersize=3, label=name)
+    ax.axhline(0, color="gray", linestyle=":", label="0: the identity")
+    ax.set(xlabel="block (1 = nearest the input)", ylabel="||y - x|| / ||x||", ylim=(0, None))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    if path:
+        fig.savefig(path, dpi=100)
+    return fig
+
+
 def plot_curves(histories, path=None):
     """Training loss and error per epoch of {label: {"loss": [...], "accuracy": [...]}}, plain
     networks dashed, as in He et al. (2015), Figure 1; saved to `path` when given."""
