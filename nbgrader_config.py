@@ -38,8 +38,8 @@ from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
 from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata,  # noqa: E402
                                     IgnorePattern, LimitOutput, SaveAutoGrades)
 
-from course.preprocessors import (ExecuteWithHiddenTests, KeepPointsForStderr,  # noqa: E402
-                                  OnlyVerdictsScore, ReleaseFilesOnly)
+from course.preprocessors import (ExecuteWithHiddenTests, KeepHandGrades,  # noqa: E402
+                                  KeepPointsForStderr, OnlyVerdictsScore, ReleaseFilesOnly)
 
 c.ExecuteWithHiddenTests.hidden_folder = os.path.join(c.CourseDirectory.root, "hidden")
 c.ReleaseFilesOnly.source_folder = os.path.join(c.CourseDirectory.root, "source")
@@ -49,10 +49,11 @@ c.ExecuteWithHiddenTests.skip_cells_with_tag = "skip-when-grading"
 c.SandboxKernelManager.course = c.CourseDirectory.root
 # Late submissions lose 10% of their score per started day (course/late.py).
 c.AssignLatePenalties.plugin_class = "course.late.LatePenalty"
+# A regrade keeps the hand grades of answers that did not change (course/preprocessors.py).
 c.Autograde.autograde_preprocessors = [
     ReleaseFilesOnly, ExecuteWithHiddenTests, IgnorePattern, ClearMetadataPreprocessor,
-    LimitOutput, OnlyVerdictsScore, KeepPointsForStderr, SaveAutoGrades, AssignLatePenalties,
-    CheckCellMetadata]
+    LimitOutput, OnlyVerdictsScore, KeepPointsForStderr, SaveAutoGrades, KeepHandGrades,
+    AssignLatePenalties, CheckCellMetadata]
 
 # What a student wrote reaches the reader's browser as text, not markup: the feedback page and
 # formgrader's page of an autograded notebook (its `formgrade` template, made by an HTMLExporter
@@ -75,8 +76,11 @@ c.HTMLExporter.preprocessors = [SanitizeHTML]
 # ... and without TensorFlow's loading messages (course/preprocessors.py, DropLibraryLogs)
 from course.preprocessors import DropLibraryLogs  # noqa: E402
 
-c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, DropLibraryLogs,
-                                    SanitizeHTML]
+# The late penalty is computed again when feedback is made, from the score as it is then: points
+# graded by hand after autograding lose the same share as the rest (nbgrader computes it in
+# autograde only, before any hand grade exists).
+c.GenerateFeedback.preprocessors = [AssignLatePenalties, GetGrades, CSSHTMLHeaderPreprocessor,
+                                    DropLibraryLogs, SanitizeHTML]
 # ... and nothing fetched from the network: formulas drawn as MathML when the page is made, no
 # MathJax script from a CDN (course/feedback.py)
 c.GenerateFeedback.exporter_class = "course.feedback.FeedbackExporter"

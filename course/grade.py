@@ -50,8 +50,8 @@ from nbgrader.api import Gradebook, MissingEntry
 
 from course import sandbox
 from course.assignments import SUFFIX, AssignmentError, assignments
-from course.preprocessors import (ExecuteWithHiddenTests, KeepPointsForStderr, OnlyVerdictsScore,
-                                 extra_paths, release_paths)
+from course.preprocessors import (ExecuteWithHiddenTests, KeepHandGrades, KeepPointsForStderr,
+                                 OnlyVerdictsScore, extra_paths, release_paths)
 
 ROOT = Path(__file__).resolve().parents[1]  # this code's course: the default --root
 SUBMISSION_SECONDS = 30 * 60  # a whole submission, on top of nbgrader's per-cell timeout
@@ -425,7 +425,7 @@ def _stream_text(cell, name):
 def findings(course, assignment, record, scores):
     """What went wrong in one submission, in the instructor's terms: a list of
     {"student", "cell", "kind", "message"} (kinds: not graded, files, test cell, error, result,
-    stderr, hidden, processes)."""
+    hand grade, stderr, hidden, processes)."""
     student = record["student"]
 
     def finding(cell, kind, message):
@@ -469,6 +469,10 @@ def findings(course, assignment, record, scores):
             found.append(finding(grade_id, "result", "the test cell's code gave a value (Out:), "
                                  "which nbgrader would have read as the cell's score; it was "
                                  "shown, not scored"))
+        if cell.metadata.get(KeepHandGrades.KEY) == "cleared":
+            found.append(finding(grade_id, "hand grade", "the answer changed since it was graded "
+                                 "by hand: that grade and its comment were removed; grade it "
+                                 "again"))
         kept = cell.metadata.get(KeepPointsForStderr.KEY)
         if kept:
             found.append(finding(grade_id, "stderr", "wrote to stderr and passed its tests: "

@@ -1,4 +1,5 @@
 """nbgrader preprocessors of this course (listed in nbgrader_config.py)."""
+import hashlib
 import os
 import re
 import shutil
@@ -7,7 +8,9 @@ from pathlib import Path
 
 import nbformat
 from nbgrader import utils
+from nbgrader.api import Gradebook
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
+from sqlalchemy import text
 from traitlets import List, Unicode
 
 from course.assignments import SUFFIX
@@ -216,4 +219,67 @@ class ReleaseFilesOnly(NbGraderPreprocessor):
                 shutil.rmtree(path)
             else:
                 path.unlink()
+        return nb, resources
+
+
+class KeepHandGrades(NbGraderPreprocessor):
+    """A regrade keeps the hand grades of answers that did not change, and drops those of
+    answers that did.
+
+    nbgrader's SaveAutoGrades marks every cell graded by hand as needing a grade again whenever
+    the notebook is autograded again (a resubmission, a fixed test): with a class of hundreds,
+    every written answer back in the queue. Here, for each grade cell, the answer it grades (the
+    cell itself for a written answer; the solution cell FUNCTION for the test cell
+    FUNCTION_tests) is compared with the answer of the previous autograde, whose SHA-256 this
+    preprocessor keeps in the gradebook's database (table `course_answer_sources`): unchanged,
+    a hand grade stays graded, score and comment; changed, the hand grade and its comment are
+    removed (they were given to another answer) and the cell waits for a hand again. The cell's
+    metadata (`KEY`: "kept" or "cleared") tells the grading report. Runs after SaveAutoGrades
+    and before AssignLatePenalties, so the late penalty counts the hand-graded points."""
+    KEY = "course_hand_grade"
+    TABLE = "course_answer_sources"
+
+    def preprocess(self, nb, resources):
+        info = resources["nbgrader"]
+        where = {"assignment": info["assignment"], "student": info["student"],
+                 "notebook": info["notebook"]}
+        answers = {cell.metadata.nbgrader["grade_id"]: cell for cell in nb.cells
+                   if utils.is_solution(cell)}
+        with Gradebook(info["db_url"]) as gradebook:
+            session = gradebook.db
+            session.execute(text(
+                f"CREATE TABLE IF NOT EXISTS {self.TABLE} (assignment VARCHAR(128) NOT NULL, "
+                "student VARCHAR(128) NOT NULL, notebook VARCHAR(128) NOT NULL, cell "
+                "VARCHAR(128) NOT NULL, checksum VARCHAR(64) NOT NULL, PRIMARY KEY (assignment, "
+                "student, notebook, cell))"))
+            for cell in nb.cells:
+                if not utils.is_grade(cell):
+                    continue
+                grade_id = cell.metadata.nbgrader["grade_id"]
+                answer = answers.get(grade_id) or answers.get(grade_id.removesuffix(SUFFIX))
+                if answer is None:
+                    continue
+                checksum = hashlib.sha256(answer.source.encode()).hexdigest()
+                before = session.execute(text(
+                    f"SELECT checksum FROM {self.TABLE} WHERE assignment = :assignment AND "
+                    "student = :student AND notebook = :notebook AND cell = :cell"),
+                    {**where, "cell": grade_id}).scalar()
+                grade = gradebook.find_grade(grade_id, info["notebook"], info["assignment"],
+                                             info["student"])
+                if grade.manual_score is not None:
+                    if before == checksum:
+                        grade.needs_manual_grade = False
+                        cell.metadata[self.KEY] = "kept"
+                    else:
+                        grade.manual_score, grade.needs_manual_grade = None, True
+                        if utils.is_solution(cell):
+                            gradebook.find_comment(grade_id, info["notebook"], info["assignment"],
+                                                   info["student"]).manual_comment = None
+                        cell.metadata[self.KEY] = "cleared"
+                session.execute(text(
+                    f"INSERT INTO {self.TABLE} (assignment, student, notebook, cell, checksum) "
+                    "VALUES (:assignment, :student, :notebook, :cell, :checksum) ON CONFLICT "
+                    "(assignment, student, notebook, cell) DO UPDATE SET checksum = "
+                    "excluded.checksum"), {**where, "cell": grade_id, "checksum": checksum})
+            session.commit()
         return nb, resources

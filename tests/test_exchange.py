@@ -2,6 +2,7 @@
 student accounts (real users of this machine), one submission on time and one late, graded by
 `python -m course.grade` with the course's late policy (course/late.py), feedback released and
 fetched by each student. docs/instructor.md walks through the same commands."""
+import csv
 import datetime
 import os
 import shutil
@@ -16,9 +17,11 @@ from nbgrader.api import Gradebook
 
 from conftest import ROOT
 from course import catalog, demo, grade, sandbox
+from course import term as course_term
 from course.assignments import assignments
 from course.grade import nbgrader_environment
-from course.submissions import submissions
+from course.notebook import solution_sources, written_answers
+from course.submissions import submissions, with_answers
 
 COURSE = ROOT / "build" / "exchange-course"
 COURSE_ID = "resnets-course"  # nbgrader_config.py's CourseDirectory.course_id
@@ -73,11 +76,10 @@ def _nbgrader(*args, cwd, user=None, exchange):
     return run
 
 
-def _timestamp(exchange, user):
-    """When `user`'s submission reached the exchange (nbgrader's timestamp.txt)."""
+def _timestamp(exchange, user, name=ASSIGNMENT.name):
+    """When `user`'s submission of `name` reached the exchange (nbgrader's timestamp.txt)."""
     inbound = Path(exchange) / COURSE_ID / "inbound"
-    folder = next(p for p in inbound.iterdir()
-                  if p.name.startswith(f"{user}+{ASSIGNMENT.name}+"))
+    folder = next(p for p in inbound.iterdir() if p.name.startswith(f"{user}+{name}+"))
     text = (folder / "timestamp.txt").read_text().strip()  # "2026-11-27 18:08:30.039757 UTC"
     return datetime.datetime.fromisoformat(text.removesuffix(" UTC")).replace(
         tzinfo=datetime.timezone.utc)
@@ -270,3 +272,189 @@ def test_a_student_account_reads_nothing_of_the_course(hostile):
         assert run.returncode != 0 and "Permission denied" in run.stderr, (
             f"{path} is readable by the student account {HONEST}. Fix: `make protect`.")
     assert grade.readable_by_others(ROOT) == []
+
+
+# --- a term (course/term.py): roster, extension, resubmission, hand grades, the LMS ------------
+SEMESTER = ROOT / "build" / "exchange-term"
+WRITTEN = next(a for a in assignments(ROOT).values() if a.manual)  # hand-graded answers
+KEPT, CHANGED = list(WRITTEN.manual)[:2]  # the answer left as it was, the one rewritten
+ON_TIME, LATE, ABSENT = TERM_STUDENTS = ["course-term-1", "course-term-2", "course-term-3"]
+ROSTER = [  # a name with a comma and a quote, to be quoted in the LMS files
+    {"id": ON_TIME, "first_name": "Ada", "last_name": 'O"Neil, Jr', "email": "ada@uni.example",
+     "lms_user_id": "lms-001"},
+    {"id": LATE, "first_name": "Ben", "last_name": "Bo", "email": "ben@uni.example",
+     "lms_user_id": "lms-002"},
+    {"id": ABSENT, "first_name": "Cy", "last_name": "Cole", "email": "cy@uni.example",
+     "lms_user_id": "lms-003"}]
+HAND = {"score": 1.5, "comment": "Clear, and with your own numbers."}
+
+
+def _term(*args, exchange=None):
+    return subprocess.run([sys.executable, "-m", "course.term",
+                           *([f"--exchange={exchange}"] if exchange else []), *args],
+                          cwd=SEMESTER, capture_output=True, text=True, env=nbgrader_environment())
+
+
+def _submission(student):
+    with Gradebook(f"sqlite:///{SEMESTER / 'gradebook.db'}") as gradebook:
+        submission = gradebook.find_submission(WRITTEN.name, student)
+        grades = {g.name: (g.auto_score, g.manual_score, g.needs_manual_grade)
+                  for g in submission.notebooks[0].grades}
+        comments = {c.name: c.manual_comment for c in submission.notebooks[0].comments}
+        return {"score": submission.score, "penalty": submission.late_submission_penalty or 0,
+                "late": submission.total_seconds_late, "grades": grades, "comments": comments}
+
+
+@pytest.fixture(scope="module")
+def semester(datasets_dir, tmp_path_factory):
+    """Three students on the roster: one hands in on time, is graded by hand, resubmits (one
+    function broken, one written answer rewritten) after the due date; one hands in late and gets
+    an extension; one never hands in. Everything through the course's commands."""
+    if os.geteuid() != 0 or sandbox.unavailable():
+        pytest.fail("the term test needs root (student accounts, the grading sandbox): "
+                    f"{sandbox.unavailable() or 'not root'}. Fix: run the tests as root.")
+    for user in TERM_STUDENTS:
+        subprocess.run(["userdel", "-r", user], capture_output=True)
+        subprocess.run(["useradd", "-m", user], check=True)
+    exchange = tempfile.mkdtemp(prefix="course-exchange-")
+    os.chmod(exchange, 0o777)
+    demo.copy_course(SEMESTER, names=[WRITTEN.name])
+    name, seen = WRITTEN.name, {}
+    roster = tmp_path_factory.mktemp("roster") / "roster.csv"
+    with open(roster, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(ROSTER[0]))
+        writer.writeheader()
+        writer.writerows(ROSTER)
+    seen["roster"] = _term("roster", str(roster))
+    _nbgrader("release_assignment", name, cwd=SEMESTER, exchange=exchange)
+    code, written = solution_sources(WRITTEN.source()), written_answers(WRITTEN.source())
+    solution = with_answers(WRITTEN, code | written)
+    for user in (ON_TIME, LATE):
+        home = Path(f"/home/{user}")
+        _nbgrader("fetch_assignment", name, cwd=home, user=user, exchange=exchange)
+        nbformat.write(solution, home / name / WRITTEN.notebook)
+        shutil.chown(home / name / WRITTEN.notebook, user, user)
+        _nbgrader("submit", name, cwd=home, user=user, exchange=exchange)
+        if user == ON_TIME:  # due a second after it: LATE's submission is late
+            due = _timestamp(exchange, user, name) + datetime.timedelta(seconds=1)
+            _nbgrader("db", "assignment", "add", name, f"--duedate={due.isoformat()}",
+                      cwd=SEMESTER, exchange=exchange)
+            while datetime.datetime.now(due.tzinfo) <= due + datetime.timedelta(seconds=1):
+                pass
+    _nbgrader("collect", name, cwd=SEMESTER, exchange=exchange)
+    grading = subprocess.run([sys.executable, "-m", "course.grade", "--jobs", "2"],
+                             cwd=SEMESTER, capture_output=True, text=True)
+    assert grading.returncode == 0, grading.stdout[-2000:] + grading.stderr[-2000:]
+    seen["late before"] = _submission(LATE)
+    seen["extend"] = _term("extend", name, LATE, "--days", "1")
+    seen["late after"] = _submission(LATE)
+    with Gradebook(f"sqlite:///{SEMESTER / 'gradebook.db'}") as gradebook:  # as formgrader does
+        for answer in (KEPT, CHANGED):
+            grade = gradebook.find_grade(answer, WRITTEN.stem, name, ON_TIME)
+            grade.manual_score, grade.needs_manual_grade = HAND["score"], False
+            gradebook.find_comment(answer, WRITTEN.stem, name, ON_TIME).manual_comment = (
+                HAND["comment"])
+        gradebook.db.commit()
+    seen["first"] = _submission(ON_TIME)
+    broken = catalog.apply(catalog.of(WRITTEN).samples[0], code)
+    again = with_answers(WRITTEN, broken | written | {CHANGED: written[CHANGED] + " Revised."})
+    home = Path(f"/home/{ON_TIME}")
+    nbformat.write(again, home / name / WRITTEN.notebook)
+    _nbgrader("submit", name, cwd=home, user=ON_TIME, exchange=exchange)
+    seen["resubmit"] = _term("resubmit", name, ON_TIME, exchange=exchange)
+    seen["second"] = _submission(ON_TIME)
+    seen["feedback"] = _term("feedback", name)
+    for kind in course_term.FORMATS:
+        seen[kind] = _term("export", "--format", kind)
+    seen["bad roster"] = _term("roster", str(WRITTEN.source()))
+    seen["bad extension"] = _term("extend", name, "nobody", "--days", "1")
+    yield seen
+    for user in TERM_STUDENTS:
+        subprocess.run(["userdel", "-r", user], capture_output=True)
+    shutil.rmtree(exchange, ignore_errors=True)
+
+
+def _ok(run):
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    return run.stdout
+
+
+def _csv(path):
+    with open(path, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_the_roster_puts_a_student_who_never_submitted_in_the_export_with_0(semester):
+    assert "3 students" in _ok(semester["roster"]) and "3 new" in semester["roster"].stdout
+    rows = {row["student_id"]: row for row in _csv(SEMESTER / "reports" / "grades.csv")}
+    assert set(rows) == set(TERM_STUDENTS)
+    assert rows[ABSENT]["score"] == "0.0" and rows[ABSENT]["timestamp"] == ""
+
+
+def test_an_extension_turns_the_late_submission_on_time_and_remakes_its_feedback(semester):
+    before, after = semester["late before"], semester["late after"]
+    assert before["late"] > 0 and before["penalty"] == pytest.approx(before["score"] / 10)
+    assert after["late"] == 0 and after["penalty"] == 0 and after["score"] == before["score"]
+    said = _ok(semester["extend"])
+    assert "extended by 24 h" in said and "on time, late penalty" in said
+    assert "feedback made again" in said
+    page = (SEMESTER / "feedback" / LATE / WRITTEN.name / f"{WRITTEN.stem}.html").read_text()
+    assert "Late submission penalty" not in page
+
+
+def test_a_resubmission_replaces_the_first_and_keeps_the_hand_grade_of_an_unchanged_answer(
+        semester):
+    _ok(semester["resubmit"])
+    first, second = semester["first"], semester["second"]
+    loses = catalog.of(WRITTEN).samples[0].loses
+    assert first["grades"][loses][0] > 0 and second["grades"][loses][0] == 0  # the new notebook
+    assert second["grades"][KEPT][1:] == (HAND["score"], False)  # kept, not "to grade"
+    assert second["comments"][KEPT] == HAND["comment"]
+    assert second["grades"][CHANGED][1:] == (None, True) and second["comments"][CHANGED] is None
+    report = (SEMESTER / "reports" / WRITTEN.name / "grading_report.txt").read_text()
+    assert f"{ON_TIME}: {CHANGED}: the answer changed since it was graded by hand" in report
+
+
+def test_the_late_penalty_counts_the_hand_graded_points(semester):
+    second = semester["second"]  # resubmitted after the due date: late, one day started
+    assert second["late"] > 0 and HAND["score"] <= second["score"]
+    assert second["penalty"] == pytest.approx(second["score"] / 10)
+
+
+def test_the_remade_feedback_shows_the_hand_grade_and_its_comment(semester):
+    assert "feedback made again for 2 students" in _ok(semester["feedback"])
+    page = (SEMESTER / "feedback" / ON_TIME / WRITTEN.name / f"{WRITTEN.stem}.html").read_text()
+    assert HAND["comment"] in page
+    penalty = round(semester["second"]["penalty"], 2)  # as nbgrader's template rounds it
+    assert penalty > 0 and f"Late submission penalty (Score: -{penalty})" in page
+
+
+def test_the_lms_files_parse_back_to_the_gradebooks_numbers(semester):
+    expected = {}
+    with Gradebook(f"sqlite:///{SEMESTER / 'gradebook.db'}") as gradebook:
+        for row in ROSTER:
+            try:
+                found = gradebook.find_submission(WRITTEN.name, row["id"])
+                expected[row["lms_user_id"]] = max(0.0, found.score
+                                                   - (found.late_submission_penalty or 0))
+            except Exception:  # noqa: BLE001 - MissingEntry: never submitted
+                expected[row["lms_user_id"]] = 0.0
+        maximum = gradebook.find_assignment(WRITTEN.name).max_score
+    assert expected["lms-003"] == 0 and expected["lms-001"] > 0
+    canvas = _csv(SEMESTER / "reports" / "grades-canvas.csv")
+    assert canvas[0]["Student"] == "Points Possible" and float(canvas[0][WRITTEN.name]) == maximum
+    assert {row["SIS User ID"]: float(row[WRITTEN.name]) for row in canvas[1:]} == expected
+    assert 'O"Neil, Jr, Ada' in [row["Student"] for row in canvas]
+    moodle = _csv(SEMESTER / "reports" / "grades-moodle.csv")
+    assert {row["ID number"]: float(row[WRITTEN.name]) for row in moodle} == expected
+    assert {row["Last name"] for row in moodle} == {r["last_name"] for r in ROSTER}
+    raw = (SEMESTER / "reports" / "grades-moodle.csv").read_text().splitlines()
+    assert all(line.startswith('"') and line.endswith('"') for line in raw)  # every field quoted
+    assert "still to grade by hand" in semester["moodle"].stdout  # the rewritten answer
+
+
+def test_a_roster_or_an_extension_that_cannot_be_used_is_one_error_line(semester):
+    for run, says in ((semester["bad roster"], "no 'id' column"),
+                      (semester["bad extension"], "no student 'nobody'")):
+        assert run.returncode == 2 and len(run.stderr.strip().splitlines()) == 1, run.stderr
+        assert says in run.stderr and "Fix:" in run.stderr
