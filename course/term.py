@@ -312,6 +312,14 @@ PROBE = ("import importlib.metadata as m, json, sys\n"
          "print(json.dumps({'python': sys.version.split()[0], 'packages': found}))\n")
 
 
+# whether a Jupyter server started by that Python loads formgrader: its own reading of every
+# configuration folder, in its order of precedence (jupyter_server's ServerApp does the same)
+FORMGRADER = ("from jupyter_core.paths import jupyter_config_path\n"
+              "from jupyter_server.extension.config import ExtensionConfigManager\n"
+              "print(bool(ExtensionConfigManager(read_config_path=jupyter_config_path())"
+              ".enabled('nbgrader.server_extensions.formgrader')))\n")
+
+
 def required_packages(root):
     names = []
     for line in (Path(root) / "requirements.txt").read_text().splitlines():
@@ -346,11 +354,11 @@ def environment(course, python):
         if mine != yours:
             differences.append(f"{name} {yours or 'missing'} (students) against "
                                f"{mine or 'missing'} (grader)")
-    listed = subprocess.run([str(python), "-m", "jupyter", "server", "extension", "list"],
-                            capture_output=True, text=True)
-    formgrader = any("nbgrader.server_extensions.formgrader" in line and "enabled" in line
-                     for line in (listed.stdout + listed.stderr).splitlines())
-    if formgrader:
+    shown = subprocess.run([str(python), "-c", FORMGRADER], capture_output=True, text=True)
+    if shown.stdout.strip() not in ("True", "False"):
+        differences.append("cannot tell whether their Jupyter shows formgrader: "
+                           + (shown.stderr.strip().splitlines() or ["no answer"])[-1])
+    elif shown.stdout.strip() == "True":
         differences.append("formgrader is enabled for the students (only the grader needs it). "
                            "Fix: jupyter server extension disable --sys-prefix "
                            "nbgrader.server_extensions.formgrader, in their image")
