@@ -709,9 +709,11 @@ def main(argv=None):
                   "(`python -m course.sandbox check` says the same)", file=sys.stderr)
             return 2
     course.reports.mkdir(exist_ok=True)
+    with Gradebook(course.db_url) as gradebook:  # before the workers (KeepHandGrades)
+        KeepHandGrades.create_table(gradebook.db)
     if not args.unsafe_no_sandbox:
         sandbox.sweep()  # what killed kernel launchers of earlier batches left
-    failed = False
+    failed, graded, total = False, 0, 0
     for name, students in to_grade.items():
         results = grade_assignment(course, known[name], students, max(1, args.jobs),
                                    args.unsafe_no_sandbox)
@@ -721,6 +723,12 @@ def main(argv=None):
         if broken:
             print(f"error: {name}: {broken}", file=sys.stderr)
             return 2
+        graded += sum(r["status"] == "graded" for r in results["submissions"].values())
+        total += len(students)
+    if not graded:  # a run that graded nothing is a failure, whatever the reasons
+        print(f"error: none of the {total} submissions was graded; each one's reason is in "
+              "reports/ASSIGNMENT/grading_report.txt.", file=sys.stderr)
+        failed = True
     log = course.reports / "export.log"
     log.write_text("")
     env = nbgrader_environment()

@@ -11,6 +11,7 @@ from nbgrader import utils
 from nbgrader.api import Gradebook
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 from traitlets import List, Unicode
 
 from course.assignments import SUFFIX
@@ -239,6 +240,21 @@ class KeepHandGrades(NbGraderPreprocessor):
     KEY = "course_hand_grade"
     TABLE = "course_answer_sources"
 
+    @classmethod
+    def create_table(cls, session):
+        """The table of answer checksums, in the gradebook's database, if it is not there.
+        course.grade makes it before its workers start: two first CREATEs at once can collide
+        on PostgreSQL even with IF NOT EXISTS, and then the other one made it."""
+        try:
+            session.execute(text(
+                f"CREATE TABLE IF NOT EXISTS {cls.TABLE} (assignment VARCHAR(128) NOT NULL, "
+                "student VARCHAR(128) NOT NULL, notebook VARCHAR(128) NOT NULL, cell "
+                "VARCHAR(128) NOT NULL, checksum VARCHAR(64) NOT NULL, PRIMARY KEY (assignment, "
+                "student, notebook, cell))"))
+            session.commit()
+        except SQLAlchemyError:
+            session.rollback()
+
     def preprocess(self, nb, resources):
         info = resources["nbgrader"]
         where = {"assignment": info["assignment"], "student": info["student"],
@@ -247,11 +263,7 @@ class KeepHandGrades(NbGraderPreprocessor):
                    if utils.is_solution(cell)}
         with Gradebook(info["db_url"]) as gradebook:
             session = gradebook.db
-            session.execute(text(
-                f"CREATE TABLE IF NOT EXISTS {self.TABLE} (assignment VARCHAR(128) NOT NULL, "
-                "student VARCHAR(128) NOT NULL, notebook VARCHAR(128) NOT NULL, cell "
-                "VARCHAR(128) NOT NULL, checksum VARCHAR(64) NOT NULL, PRIMARY KEY (assignment, "
-                "student, notebook, cell))"))
+            self.create_table(session)
             for cell in nb.cells:
                 if not utils.is_grade(cell):
                     continue

@@ -326,3 +326,20 @@ def test_the_feedback_page_draws_formulas_as_mathml_and_fetches_nothing():
     assert "$x_{l+1}" not in html and "\\partial" not in html  # none left for MathJax
     tail = html[html.index("and <math"):]
     assert "javascript:" not in tail and "<script>" not in tail and "<mo>&lt;</mo>" in tail
+
+
+def test_a_run_that_graded_nothing_fails_with_one_line(tmp_path):
+    """Every submission refused (here, a notebook under another name): exit 1 and one line,
+    not a batch that looks done."""
+    from course import demo
+
+    course = demo.copy_course(tmp_path / "course", names=[RESNETS.name])
+    _submit(course, "renamed", "Residual_Networks (1).ipynb", b"{}")
+    run = subprocess.run([sys.executable, "-m", "course.grade", "--jobs", "1"], cwd=course,
+                         capture_output=True, text=True)
+    assert run.returncode == 1, run.stdout[-2000:] + run.stderr[-2000:]
+    errors = [line for line in run.stderr.splitlines() if line.startswith("error:")]
+    assert errors == ["error: none of the 1 submissions was graded; each one's reason is in "
+                      "reports/ASSIGNMENT/grading_report.txt."], run.stderr
+    report = (course / "reports" / RESNETS.name / "grading_report.txt").read_text()
+    assert "renamed: NOT GRADED: no Residual_Networks.ipynb" in report
