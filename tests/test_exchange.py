@@ -364,6 +364,7 @@ def semester(datasets_dir, tmp_path_factory):
     seen["resubmit"] = _term("resubmit", name, ON_TIME, exchange=exchange)
     seen["second"] = _submission(ON_TIME)
     seen["feedback"] = _term("feedback", name)
+    seen["absent extension"] = _term("extend", name, ABSENT, "--days", "3")
     for kind in course_term.FORMATS:
         seen[kind] = _term("export", "--format", kind)
     seen["bad roster"] = _term("roster", str(WRITTEN.source()))
@@ -400,6 +401,16 @@ def test_an_extension_turns_the_late_submission_on_time_and_remakes_its_feedback
     assert "feedback made again" in said
     page = (SEMESTER / "feedback" / LATE / WRITTEN.name / f"{WRITTEN.stem}.html").read_text()
     assert "Late submission penalty" not in page
+
+
+def test_an_extension_before_any_submission_waits_on_an_empty_row_that_scores_0(semester):
+    said = _ok(semester["absent extension"])
+    assert "extended by 72 h" in said and "nothing submitted yet" in said
+    absent = _submission(ABSENT)
+    assert absent["score"] == 0 and absent["late"] == 0
+    assert all(grade == (0, None, False) for grade in absent["grades"].values())  # no one to grade
+    rows = {row["student_id"]: row for row in _csv(SEMESTER / "reports" / "grades.csv")}
+    assert rows[ABSENT]["score"] == "0.0" and rows[ABSENT]["timestamp"] == ""
 
 
 def test_a_resubmission_replaces_the_first_and_keeps_the_hand_grade_of_an_unchanged_answer(
