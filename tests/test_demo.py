@@ -48,7 +48,7 @@ def test_a_sample_that_misses_its_expected_score_is_one_line_naming_it(demo_run)
     assert demo.unexpected(demo.DEMO, first, ["instructor-solution"], expected=nothing) == [
         f"sample instructor-solution ({first.name}) expected 0 of {first.total:g}, got "
         f"{first.total:g} (cells: {', '.join(first.functions)})"]
-    absent = {"nobody": {cell: 3 for cell in first.points}}
+    absent = {"nobody": dict(first.points)}  # full marks expected of a sample never graded
     assert demo.unexpected(demo.DEMO, first, ["nobody"], expected=absent)[0].startswith(
         f"sample nobody ({first.name}) expected {first.total:g} of {first.total:g}, got "
         "not graded: None")
