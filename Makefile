@@ -26,12 +26,14 @@ demo: data release
 ## test: install, link the data (the pretrained model too, when the data folder has the recorded
 ## build), build the pretrained model if it is not there, run all tests (including the full
 ## instructor notebooks under nbval), with a throwaway PostgreSQL server for the shared-gradebook
-## test (.ci/postgres: installed with apt if missing, started, stopped and deleted afterwards)
+## tests and a throwaway Redis for the task-queue tests (.ci/postgres, .ci/redis: installed with
+## apt if missing, started, stopped and deleted afterwards)
 test: install data model
 	.ci/postgres start
-	COURSE_TEST_POSTGRES_URL="$$(.ci/postgres url)" $(BIN)/python -m pytest \
-		--numprocesses=$(TEST_WORKERS) --dist=loadfile --no-loadscope-reorder; \
-		status=$$?; .ci/postgres stop; exit $$status
+	.ci/redis start
+	COURSE_TEST_POSTGRES_URL="$$(.ci/postgres url)" COURSE_TEST_BROKER_URL="$$(.ci/redis url)" \
+		$(BIN)/python -m pytest --numprocesses=$(TEST_WORKERS) --dist=loadfile \
+		--no-loadscope-reorder; status=$$?; .ci/postgres stop; .ci/redis stop; exit $$status
 
 install: $(VENV)/.installed sandbox-tools protect
 $(VENV)/.installed: requirements.txt

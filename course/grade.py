@@ -2,7 +2,7 @@
 report.
 
     python -m course.grade [--root COURSE] [--assignment NAME ...] [--jobs N] [--shard K/N]
-                           [--unsafe-no-sandbox] [STUDENT ...]
+                           [--queue BROKER] [--unsafe-no-sandbox] [STUDENT ...]
 
 For each assignment (default: every one of source/ with a submission; course/assignments.py)
 and each of its submissions, in parallel (N at a time, default: one per CPU core):
@@ -24,6 +24,9 @@ findings, the batch's checks), and from it grades_by_cell.csv and grading_report
 escaped line per finding: cells that failed or timed out, submissions not graded, stderr kept,
 course files or gradebook touched, processes left).
 Without root or bubblewrap it refuses to grade, unless told --unsafe-no-sandbox.
+--queue BROKER sends each submission to the Celery workers of BROKER instead (course/queue.py:
+each grades in a sandbox on its own machine) and writes what they return here, with the same
+reports, lines and exit codes; this machine then runs no student code and needs no root.
 """
 import argparse
 import csv
@@ -109,13 +112,19 @@ class Course:
         return digests
 
 
-def gradebook_url(root):
-    """The gradebook URL that nbgrader, run in `root`, uses."""
+def nbgrader_config(root):
+    """The configuration nbgrader reads from `root`/nbgrader_config.py (empty without one)."""
+    from traitlets.config import Config
     from traitlets.config.loader import PyFileConfigLoader
 
-    config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config() if (
-        Path(root) / "nbgrader_config.py").exists() else {}
-    url = config.get("CourseDirectory", {}).get("db_url")
+    if not (Path(root) / "nbgrader_config.py").exists():
+        return Config()
+    return PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
+
+
+def gradebook_url(root):
+    """The gradebook URL that nbgrader, run in `root`, uses."""
+    url = nbgrader_config(root).get("CourseDirectory", {}).get("db_url")
     return url or f"sqlite:///{Path(root) / 'gradebook.db'}"
 
 
@@ -237,8 +246,9 @@ def check_submission(assignment, student, root):
 def last_error(log):
     """The last exception line of an nbgrader log ("DeadKernelError: Kernel died"), other than
     the NbGraderException that says to look above."""
+    text = log.read_text() if log.exists() else ""  # none when its process died first
     found = [line for line in re.findall(r"^\s*(?:[\w.]+\.)?(\w+(?:Error|Exception): .*)$",
-                                         log.read_text(), re.M)
+                                         text, re.M)
              if not line.startswith("NbGraderException")]
     return found[-1].strip()[:200] if found else "no exception in the log"
 
@@ -264,7 +274,8 @@ class Worker:
                  str(self.grader.logs), *options],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True,
                 cwd=self.grader.course.root,
-                env={**nbgrader_environment(), sandbox.RECORD: str(self.grader.boundaries)},
+                env={**nbgrader_environment(), sandbox.RECORD: str(self.grader.boundaries),
+                     "COURSE_SANDBOX_THREADS": str(self.grader.threads)},
                 start_new_session=True)
 
     def autograde(self, student):
@@ -311,6 +322,9 @@ class Grader:
 
     def __init__(self, course, assignment, jobs, unsafe=False):
         self.course, self.assignment, self.jobs, self.unsafe = course, assignment, jobs, unsafe
+        # each kernel's share of the cores: --jobs N on N cores, one thread pool thread each
+        self.threads = int(os.environ.get("COURSE_SANDBOX_THREADS") or
+                           max(1, (os.cpu_count() or 1) // jobs))
         self.reports = course.reports / assignment.name
         self.logs = self.reports / "logs"
         self.logs.mkdir(parents=True, exist_ok=True)
@@ -362,6 +376,17 @@ class Grader:
             killed[parts[0]] = killed.get(parts[0], 0) + entry["killed"]
         return killed
 
+    def peak_memory(self):
+        """{student: the most memory its kernel's control group held, MiB} where one was
+        measured (course/sandbox.py, Cgroup.peak_memory)."""
+        peaks = {}
+        for entry in self.kernel_boundaries():
+            if entry.get("peak_memory") is None:
+                continue
+            parts = Path(entry["folder"]).relative_to(self.course.root / "autograded").parts
+            peaks[parts[0]] = max(peaks.get(parts[0], 0), round(entry["peak_memory"] / 2**20))
+        return peaks
+
     def leftover_processes(self):
         """Processes of this batch's boundaries still running after the batch: [pid]."""
         uids = {entry["uid"] for entry in self.kernel_boundaries()}
@@ -390,6 +415,9 @@ class Grader:
         for student, killed in self.kernels_killed().items():
             if student in records:
                 records[student]["killed"] += killed
+        for student, peak in self.peak_memory().items():
+            if student in records:
+                records[student]["peak_memory_mib"] = peak
         return {student: records[student] for student in students}
 
 
@@ -577,12 +605,20 @@ def classes(root, names, known, students=()):
     return {name: found[name] for name in names if found[name]}
 
 
-def grade_assignment(course, assignment, students, jobs, unsafe):
-    """Grade `students`' submissions of `assignment`; write its reports; return its results."""
-    grader = Grader(course, assignment, jobs, unsafe=unsafe)
-    boundary = None if grader.unsafe else sandbox.describe()
-    isolation = ("NONE (--unsafe-no-sandbox): student code runs with the grader's rights"
-                 if grader.unsafe else f"one per submission: {boundary}")
+def grade_assignment(course, assignment, students, jobs, unsafe, queue=None):
+    """Grade `students`' submissions of `assignment`, here or on the workers of the task queue
+    `queue` (course/queue.py); write its reports; return its results."""
+    if queue:
+        from course.queue import QueueGrader
+
+        grader = QueueGrader(course, assignment, jobs, queue)
+        boundary = f"on the queue's workers ({queue}), each submission in a sandbox there"
+        isolation = boundary
+    else:
+        grader = Grader(course, assignment, jobs, unsafe=unsafe)
+        boundary = None if grader.unsafe else sandbox.describe()
+        isolation = ("NONE (--unsafe-no-sandbox): student code runs with the grader's rights"
+                     if grader.unsafe else f"one per submission: {boundary}")
     print(f"{assignment.name}: grading {len(students)} submissions, {grader.jobs} at a time; "
           f"sandbox: {isolation}", flush=True)
     started = time.perf_counter()
@@ -597,7 +633,7 @@ def grade_assignment(course, assignment, students, jobs, unsafe):
                      if grader.digest.get(path) != digest)
     integrity, recorded = gradebook_check(course, assignment, safe)
     left = None if grader.unsafe else grader.leftover_processes()
-    if not grader.unsafe:
+    if not grader.unsafe and not queue:
         sandbox.sweep()  # scratch of this batch's kernels whose launcher nbgrader killed
     batch = {"assignment": assignment.name, "submissions": len(students), "jobs": grader.jobs,
              "sandbox": boundary, "seconds": round(elapsed, 1),
@@ -660,8 +696,12 @@ def main(argv=None):
                              "nbgrader_config.py, else this code's)")
     parser.add_argument("--assignment", nargs="+", metavar="NAME",
                         help="grade these assignments (default: every one with a submission)")
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
-                        help="submissions graded at once (default: one per CPU core)")
+    parser.add_argument("--jobs", type=int, default=None,
+                        help="submissions graded at once (default: one per CPU core; with "
+                             "--queue, submissions sent at once, default 64)")
+    parser.add_argument("--queue", metavar="BROKER", default=None,
+                        help="grade on the workers of this Celery broker (course/queue.py), "
+                             "e.g. redis+socket:///run/course/redis.sock")
     parser.add_argument("--shard", metavar="K/N", help="grade only the K-th of N shares")
     parser.add_argument("--unsafe-no-sandbox", action="store_true",
                         help="run student code without its sandbox, with the grader's rights "
@@ -697,12 +737,15 @@ def main(argv=None):
         print(f"error: the gradebook has no assignment {', '.join(missing)}. Fix: run `make "
               "release` (nbgrader generate_assignment records it) first.", file=sys.stderr)
         return 2
-    problem = None if args.unsafe_no_sandbox else sandbox.unavailable()
+    if args.jobs is None:
+        args.jobs = 64 if args.queue else os.cpu_count() or 1
+    here = not (args.unsafe_no_sandbox or args.queue)  # student code runs on this machine
+    problem = sandbox.unavailable() if here else None
     if problem:
         print(f"error: cannot sandbox student code: {problem} (or, for code you trust only: "
               "--unsafe-no-sandbox)", file=sys.stderr)
         return 2
-    if not args.unsafe_no_sandbox:  # a grader that cannot run a kernel grades nobody
+    if here:  # a grader that cannot run a kernel grades nobody
         broken = [line for ok, line in sandbox.check(course.root) if not ok]
         if broken:
             print(f"error: the grader cannot run a submission: {broken[0]} "
@@ -711,12 +754,12 @@ def main(argv=None):
     course.reports.mkdir(exist_ok=True)
     with Gradebook(course.db_url) as gradebook:  # before the workers (KeepHandGrades)
         KeepHandGrades.create_table(gradebook.db)
-    if not args.unsafe_no_sandbox:
+    if here:
         sandbox.sweep()  # what killed kernel launchers of earlier batches left
     failed, graded, total = False, 0, 0
     for name, students in to_grade.items():
         results = grade_assignment(course, known[name], students, max(1, args.jobs),
-                                   args.unsafe_no_sandbox)
+                                   args.unsafe_no_sandbox, args.queue)
         batch = results["batch"]
         failed = failed or bool(batch["course_files_changed"] or batch["processes_left"])
         broken = broken_grader(results["submissions"])

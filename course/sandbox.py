@@ -68,6 +68,9 @@ class Settings:
     first_uid: int = 3_000_000  # user ids first_uid .. first_uid + identities - 1: no login users
     identities: int = 1024  # boundaries that can run at once on one machine
     state: str = "/var/tmp/course-sandbox"  # root-only: lock files and each boundary's scratch
+    # threads of each kernel's thread pools (TensorFlow's, oneDNN's, OpenMP's); 0: all cores.
+    # course.grade sets it to cores / jobs, so that --jobs N on N cores does not oversubscribe
+    threads: int = 0
 
     @classmethod
     def from_environment(cls):
@@ -278,6 +281,8 @@ class Cgroup:
             folder.mkdir(parents=True, exist_ok=True)
             for knob, value in knobs.items():
                 (folder / knob).write_text(value)
+            if (folder / "memory.max_usage_in_bytes").exists():  # a reused group's old peak
+                (folder / "memory.max_usage_in_bytes").write_text("0")
         except OSError:  # not ours to create (no delegation, read-only): left out
             return
         self.folders.append(folder)
@@ -289,6 +294,17 @@ class Cgroup:
             return list(argv)
         moves = " && ".join(f"echo $$ > {folder / 'cgroup.procs'}" for folder in self.folders)
         return ["/bin/sh", "-c", f'{moves} && exec "$@"', "sh", *argv]
+
+    def peak_memory(self):
+        """The most memory the group's processes held together, in bytes (its memory
+        controller's high-water mark), or None without one."""
+        for folder in self.folders:
+            for knob in ("memory.max_usage_in_bytes", "memory.peak"):  # cgroup v1, v2
+                try:
+                    return int((folder / knob).read_text())
+                except (OSError, ValueError):
+                    continue
+        return None
 
     def remove(self):
         for folder in self.folders:
@@ -317,6 +333,7 @@ class Boundary:
         self.settings = settings
         self.uid = None
         self.killed = 0
+        self.peak_memory = None
         self._lock = None
 
     # --- lifetime -------------------------------------------------------------------------
@@ -356,6 +373,7 @@ class Boundary:
     def __exit__(self, *exc):
         try:
             self.killed = kill_user(self.uid)
+            self.peak_memory = self.cgroup.peak_memory()
             self.cgroup.remove()
             shutil.rmtree(self.scratch, ignore_errors=True)
         finally:
@@ -370,7 +388,17 @@ class Boundary:
                 "PATH": f"{python_bin}:/usr/local/bin:/usr/bin:/bin", "HOME": HOME,
                 "USER": "student", "LOGNAME": "student", "TMPDIR": "/tmp",
                 "MPLCONFIGDIR": f"{HOME}/.config/matplotlib", "PYTHONDONTWRITEBYTECODE": "1",
-                **(extra or {})}
+                **self.thread_caps(), **(extra or {})}
+
+    def thread_caps(self):
+        """The variables that cap a kernel's thread pools at `settings.threads` (none at 0):
+        TensorFlow reads TF_NUM_INTRAOP_THREADS and TF_NUM_INTEROP_THREADS when it starts."""
+        n = self.settings.threads
+        if n <= 0:
+            return {}
+        return {"TF_NUM_INTRAOP_THREADS": str(n), "TF_NUM_INTEROP_THREADS": "1",
+                "OMP_NUM_THREADS": str(n), "OPENBLAS_NUM_THREADS": str(n),
+                "MKL_NUM_THREADS": str(n)}
 
     def _view(self):
         """bubblewrap's arguments for the file view."""
@@ -552,7 +580,8 @@ def kernel(course, connection_file, arguments=()):
     if os.environ.get(RECORD):
         with open(os.environ[RECORD], "a") as handle:
             handle.write(json.dumps({"folder": str(box.folder), "uid": box.uid,
-                                     "exit": code, "killed": box.killed}) + "\n")
+                                     "exit": code, "killed": box.killed,
+                                     "peak_memory": box.peak_memory}) + "\n")
     return code
 
 

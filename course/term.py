@@ -50,7 +50,8 @@ from pathlib import Path
 import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 
-from course.grade import NBGRADER, Course, default_root, nbgrader_environment, safe_id
+from course.grade import (NBGRADER, Course, default_root, nbgrader_config, nbgrader_environment,
+                          safe_id)
 
 ROSTER_COLUMNS = ("id", "first_name", "last_name", "email", "lms_user_id")
 FORMATS = ("nbgrader", "canvas", "moodle")
@@ -126,19 +127,13 @@ def import_roster(course, path):
 
 
 # --- late penalties and extensions -------------------------------------------------------------
-def course_config(course):
-    from traitlets.config.loader import PyFileConfigLoader
-
-    return PyFileConfigLoader("nbgrader_config.py", path=str(course.root)).load_config()
-
-
 def reassign_late_penalties(course, assignment, students=None):
     """Compute each submitted notebook's late penalty again from its present score (hand-graded
     points included), with the course's plugin, as nbgrader's AssignLatePenalties does in
     autograde; `students` None: everyone with a submission."""
     from nbgrader.preprocessors import AssignLatePenalties
 
-    penalties = AssignLatePenalties(config=course_config(course))
+    penalties = AssignLatePenalties(config=nbgrader_config(course.root))
     with Gradebook(course.db_url) as gradebook:
         found = gradebook.find_assignment(assignment)
         pairs = [(submission.student.id, notebook.name)

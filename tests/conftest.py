@@ -2,7 +2,10 @@
 import functools
 import json
 import os
+import re
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -51,6 +54,63 @@ def graded(course, assignment):
 def full_marks(assignment):
     """{graded function: its points} of `assignment`."""
     return {f: float(assignment.points[f + SUFFIX]) for f in assignment.functions}
+
+
+def broker():
+    """The test's Celery broker (`make test` starts one: .ci/redis)."""
+    url = os.environ.get("COURSE_TEST_BROKER_URL")
+    if not url:
+        pytest.fail("COURSE_TEST_BROKER_URL is not set: this test needs a Redis broker. Fix: "
+                    "run `make test`, which starts one (.ci/redis).")
+    return url
+
+
+class Workers:
+    """Celery workers (course/queue.py) as root, each grading in a course copy of its own, as
+    on a machine of its own: build/PREFIX-N/, its log build/PREFIX-N.log."""
+
+    def __init__(self, count, environment, prefix, names):
+        from course import sandbox
+        from course.demo import copy_course
+
+        self.sandbox = sandbox
+        self.environment, self.processes, self.logs, self.copies = environment, [], [], []
+        for number in range(1, count + 1):
+            copy = copy_course(ROOT / "build" / f"{prefix}-{number}", names=names)
+            log = ROOT / "build" / f"{prefix}-{number}.log"
+            self.copies.append(copy)
+            self.logs.append(log)
+            self.processes.append(subprocess.Popen(
+                [sys.executable, "-m", "course.queue", "worker", "--broker", broker(), "--root",
+                 str(copy), "--name", f"worker{number}"], cwd=copy, env=environment,
+                stdout=open(log, "w"), stderr=subprocess.STDOUT, start_new_session=True))
+        deadline = time.monotonic() + 120
+        while not all("ready." in log.read_text() for log in self.logs):
+            assert time.monotonic() < deadline, [log.read_text()[-2000:] for log in self.logs]
+            assert all(p.poll() is None for p in self.processes), [
+                log.read_text()[-2000:] for log in self.logs]
+            time.sleep(0.5)
+
+    def received(self, number):
+        return len(re.findall(r"Task course\.grade_submission\[[^]]+\] received",
+                               self.logs[number - 1].read_text()))
+
+    def kill(self, number):
+        os.killpg(self.processes[number - 1].pid, 9)
+        self.processes[number - 1].wait()
+
+    def stop(self):
+        for process in self.processes:
+            if process.poll() is None:
+                os.killpg(process.pid, 15)
+        for process in self.processes:
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, 9)
+        for uid in self.sandbox.leftover_processes():  # what a killed worker's kernel left
+            self.sandbox.kill_user(uid, settle=0)
+        self.sandbox.sweep()
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,7 @@ student accounts (real users of this machine), one submission on time and one la
 fetched by each student. docs/instructor.md walks through the same commands."""
 import csv
 import datetime
+import json
 import os
 import shutil
 import subprocess
@@ -15,7 +16,7 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from conftest import ROOT
+from conftest import ROOT, Workers, broker
 from course import catalog, demo, grade, sandbox
 from course import term as course_term
 from course.assignments import assignments
@@ -469,3 +470,71 @@ def test_a_roster_or_an_extension_that_cannot_be_used_is_one_error_line(semester
                       (semester["bad extension"], "no student 'nobody'")):
         assert run.returncode == 2 and len(run.stderr.strip().splitlines()) == 1, run.stderr
         assert says in run.stderr and "Fix:" in run.stderr
+
+
+# --- graded as they submit (course/queue.py, watch) ---------------------------------------------
+WATCHER = "course-watch-1"
+WATCHED = ROOT / "build" / "exchange-watch"
+
+
+@pytest.fixture(scope="module")
+def watched(datasets_dir):
+    """One student submits twice on one day; a watcher that grades at most one submission a
+    day per student and releases feedback grades the first on a Celery worker, and leaves the
+    second to the final grading."""
+    if os.geteuid() != 0 or sandbox.unavailable():
+        pytest.fail("the watch test needs root (a student account, the grading sandbox): "
+                    f"{sandbox.unavailable() or 'not root'}. Fix: run the tests as root.")
+    subprocess.run(["userdel", "-r", WATCHER], capture_output=True)
+    subprocess.run(["useradd", "-m", WATCHER], check=True)
+    exchange = tempfile.mkdtemp(prefix="course-exchange-")
+    os.chmod(exchange, 0o777)
+    demo.copy_course(WATCHED, names=[ASSIGNMENT.name])
+    name, home = ASSIGNMENT.name, Path(f"/home/{WATCHER}")
+    environment = {**nbgrader_environment(), "COURSE_QUEUE_NAME": "test-exchange-watch"}
+    workers = Workers(1, environment, "watch-worker", [name])
+    looks = []
+
+    def look():
+        looks.append(subprocess.run(
+            [sys.executable, "-m", "course.queue", "watch", name, "--broker", broker(),
+             f"--exchange={exchange}", "--per-day", "1", "--release-feedback", "--once"],
+            cwd=WATCHED, env=environment, capture_output=True, text=True))
+
+    try:
+        _nbgrader("release_assignment", name, cwd=WATCHED, exchange=exchange)
+        _nbgrader("fetch_assignment", name, cwd=home, user=WATCHER, exchange=exchange)
+        answers = submissions(ASSIGNMENT)
+        for sample in ("instructor-solution", WRONG.student):
+            nbformat.write(answers[sample], home / name / ASSIGNMENT.notebook)
+            shutil.chown(home / name / ASSIGNMENT.notebook, WATCHER, WATCHER)
+            _nbgrader("submit", name, cwd=home, user=WATCHER, exchange=exchange)
+            look()
+            if sample == "instructor-solution":
+                _nbgrader("fetch_feedback", name, cwd=home, user=WATCHER, exchange=exchange)
+        yield looks
+    finally:
+        workers.stop()
+        subprocess.run(["userdel", "-r", WATCHER], capture_output=True)
+        shutil.rmtree(exchange, ignore_errors=True)
+
+
+def test_a_submission_is_graded_on_the_queue_and_its_feedback_released_as_it_arrives(watched):
+    first = watched[0]
+    assert first.returncode == 0, first.stdout[-2000:] + first.stderr[-2000:]
+    assert f"{WATCHER}+{ASSIGNMENT.name}+" in first.stdout
+    assert "graded, feedback released" in first.stdout, first.stdout
+    pages = list(Path(f"/home/{WATCHER}/{ASSIGNMENT.name}/feedback").rglob("*.html"))
+    assert len(pages) == 1 and f"Score: {TOTAL:.1f} / {MAXIMUM:.1f}" in pages[0].read_text()
+
+
+def test_a_submission_over_the_daily_limit_is_left_to_the_final_grading(watched):
+    second = watched[1]
+    assert second.returncode == 0, second.stdout[-2000:] + second.stderr[-2000:]
+    assert "over the limit of 1 a day: left to the final grading" in second.stdout
+    with Gradebook(f"sqlite:///{WATCHED / 'gradebook.db'}") as gradebook:  # still the first
+        assert gradebook.find_submission(ASSIGNMENT.name, WATCHER).score == TOTAL
+    seen = json.loads((WATCHED / "reports" / ASSIGNMENT.name / "watched.json").read_text())
+    assert [record["outcome"] for record in seen.values()] == [
+        "graded", "over the limit of 1 a day: left to the final grading (the last submission "
+        "counts)"]

@@ -2,6 +2,8 @@
 formgrader's Autograde button runs, with the same nbgrader_config.py) give every cell the same
 score and comment, and the same errors under the test cells, hidden tests included; and two
 grading machines sharing a PostgreSQL gradebook give the scores of one machine on SQLite."""
+import functools
+import json
 import os
 import subprocess
 import sys
@@ -13,8 +15,9 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from conftest import ROOT
+from conftest import ROOT, Workers, broker
 from course import audit, catalog, sandbox
+from course import grade as grade_module
 from course.adversarial import ATTACKS
 from course.assignments import assignments
 from course.grade import nbgrader_environment
@@ -32,6 +35,7 @@ STUDENTS = {"instructor-solution": "", catalog.of(ASSIGNMENT).sample(WRONG).stud
             SHADOWED.student: WRONG}
 
 
+@functools.cache  # once: the shadowing attack's added cell gets a new random id each time
 def _files():
     files = {student: {ASSIGNMENT.notebook: nbformat.writes(notebook).encode()}
              for student, notebook in submissions(ASSIGNMENT).items() if student in STUDENTS}
@@ -172,3 +176,114 @@ def test_two_machines_on_postgresql_give_the_scores_of_one_on_sqlite(both_ways, 
     assert all("graded 1 submissions" in out or "graded 2 submissions" in out for out in outputs)
     assert shared_scores == scores
     assert shared_errors == errors
+
+
+# --- on a task queue: two Celery workers, each in a course copy of its own (course/queue.py) ----
+CENTRAL = ROOT / "build" / "queue-course"
+HOSTILE = ["adversarial-overwrites-files", "adversarial-leftover-processes"]
+
+
+def _database(name):
+    """A fresh PostgreSQL database `name` on the test's server; its URL."""
+    if not POSTGRES:
+        pytest.fail("COURSE_TEST_POSTGRES_URL is not set: this test needs a PostgreSQL server. "
+                    "Fix: run `make test`, which starts one (.ci/postgres).")
+    import sqlalchemy
+
+    server = sqlalchemy.make_url(POSTGRES)
+    engine = sqlalchemy.create_engine(server, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(sqlalchemy.text(f"DROP DATABASE IF EXISTS {name}"))
+        connection.execute(sqlalchemy.text(f"CREATE DATABASE {name}"))
+    engine.dispose()
+    return server.set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="module")
+def queue(both_ways):
+    url = _database("course_test_queue")
+    environment = {**nbgrader_environment(), "COURSE_QUEUE_VISIBILITY": "60",
+                   "COURSE_QUEUE_NAME": "test-one-path"}
+    hostile = {a.student: a.bind(ASSIGNMENT, {"port": 0})[0] for a in ATTACKS
+               if a.student in HOSTILE}
+    audit.prepare({ASSIGNMENT.name: {**_files()[ASSIGNMENT.name], **hostile}}, CENTRAL,
+                  {**environment, "COURSE_DB_URL": url})
+    workers = Workers(2, environment, "queue-worker", [ASSIGNMENT.name])
+    digests = [grade_module.Course(copy).files_digest() for copy in workers.copies]
+    try:
+        run = subprocess.run([sys.executable, "-m", "course.grade", "--queue", broker()],
+                             cwd=CENTRAL, env={**environment, "COURSE_DB_URL": url},
+                             capture_output=True, text=True)
+        yield {"run": run, "url": url, "workers": workers, "digests": digests,
+               "environment": environment}
+    finally:
+        workers.stop()
+
+
+def test_the_queue_gives_every_cell_the_score_comment_errors_and_feedback_of_a_local_run(
+        both_ways, queue):
+    run = queue["run"]
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    (scores, errors), _ = both_ways
+    queued_scores, queued_errors = _graded(queue["url"], [CENTRAL])
+    assert queued_scores == scores and queued_errors == errors
+    roots = [COURSE, CENTRAL, *queue["workers"].copies]  # tracebacks name the grading folder
+
+    def page(course, student):
+        text = (course / "feedback" / student / ASSIGNMENT.name / f"{ASSIGNMENT.stem}.html"
+                ).read_text()
+        for root in roots:
+            text = text.replace(str(root), "COURSE")
+        return text
+
+    for student in STUDENTS:
+        assert page(CENTRAL, student) == page(COURSE, student), student
+    # each submission written once into the course, by the coordinator
+    for student in [*STUDENTS, *HOSTILE]:
+        assert run.stdout.count(f"recorded {student}: ") == 1, student
+    assert queue["workers"].received(1) > 0 and queue["workers"].received(2) > 0
+
+
+def test_hostile_submissions_on_the_queue_harm_no_other_and_no_worker(queue):
+    results = json.loads((CENTRAL / "reports" / ASSIGNMENT.name / "grading_results.json")
+                         .read_text())
+    assert all(results["submissions"][s]["status"] == "graded" for s in HOSTILE)
+    assert results["batch"]["processes_left"] == 0
+    for copy, digest in zip(queue["workers"].copies, queue["digests"]):
+        assert grade_module.Course(copy).files_digest() == digest, copy  # the workers' copies
+
+
+def test_a_worker_killed_mid_task_loses_no_submission_and_grades_none_twice(queue):
+    """Three more submissions; the worker that takes the first is killed while it grades it:
+    the other worker grades it when its message comes back (acks_late), and the coordinator
+    writes each once."""
+    workers = queue["workers"]
+    solution = submissions(ASSIGNMENT)["instructor-solution"]
+    late = [f"queue-kill-{n}" for n in (1, 2, 3)]
+    for student in late:
+        folder = CENTRAL / "submitted" / student / ASSIGNMENT.name
+        folder.mkdir(parents=True)
+        nbformat.write(solution, folder / ASSIGNMENT.notebook)
+    before = [workers.received(n) for n in (1, 2)]
+    batch = subprocess.Popen([sys.executable, "-m", "course.grade", "--queue", broker(), *late],
+                             cwd=CENTRAL, env={**queue["environment"],
+                                               "COURSE_DB_URL": queue["url"]},
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 120
+    while workers.received(1) == before[0]:
+        assert time.monotonic() < deadline, "worker 1 never took a task"
+        time.sleep(0.2)
+    time.sleep(5)  # inside the task: the kernel is running the notebook
+    workers.kill(1)
+    output = batch.communicate(timeout=900)[0]
+    assert batch.returncode == 0, output[-3000:]
+    results = json.loads((CENTRAL / "reports" / ASSIGNMENT.name / "grading_results.json")
+                         .read_text())
+    full = sum(ASSIGNMENT.points.values())
+    for student in late:
+        record = results["submissions"][student]
+        assert record["status"] == "graded", record
+        assert sum(score for score, _ in record["scores"].values() if score) == full, record
+        assert output.count(f"recorded {student}: ") == 1, output[-3000:]
+    assert workers.received(1) - before[0] == 1  # the one it was killed in
+    assert workers.received(2) - before[1] == len(late)  # its two, and the one given back
