@@ -59,6 +59,10 @@ def batch(course, name, students, setting, broker, environment):
 
 
 def start_workers(count, broker, environment, name):
+    """`count` workers on this one machine, each kernel's threads capped at its share of the
+    cores (COURSE_SANDBOX_THREADS), as whoever runs several workers on a machine should."""
+    environment = {**environment,
+                   "COURSE_SANDBOX_THREADS": str(max(1, (os.cpu_count() or 1) // count))}
     workers = []
     for number in range(1, count + 1):
         copy = ROOT / "build" / f"bench-queue-worker-{number}"
@@ -124,6 +128,8 @@ def main():
                     "per_minute": round(60 * len(students) / seconds, 2),
                     "graded": sum(r["status"] == "graded" for r in records),
                     "seconds_each": [r["seconds"] for r in records],
+                    "write_seconds": [r["write_seconds"] for r in records
+                                      if "write_seconds" in r],
                     "peak_memory_mib": [r.get("peak_memory_mib") for r in records]})
                 print(f"round {round_number + 1}, {setting}: {seconds:.0f} s, "
                       f"{measured[setting][-1]['per_minute']} submissions/min", flush=True)
@@ -138,14 +144,17 @@ def main():
     out.parent.mkdir(exist_ok=True)
     with open(out, "a") as handle:
         handle.write(json.dumps(record) + "\n")
-    print("| setting | submissions/min (each round) | median s per submission | peak memory "
-          "per submission, MiB (median, largest) |\n| --- | --- | --- | --- |")
+    print("| setting | submissions/min (each round) | median s per submission (queue: sent to "
+          "written) | coordinator's write, median s | peak memory per submission, MiB (median, "
+          "largest) |\n| --- | --- | --- | --- | --- |")
     for setting, runs in measured.items():
         seconds = [s for run in runs for s in run["seconds_each"]]
         peaks = [p for run in runs for p in run["peak_memory_mib"] if p is not None]
         memory = f"{statistics.median(peaks):.0f}, {max(peaks)}" if peaks else "not measured"
+        writes = [w for run in runs for w in run["write_seconds"]]
+        write = f"{statistics.median(writes):.2f}" if writes else "-"
         print(f"| {setting} | {' / '.join(str(run['per_minute']) for run in runs)} | "
-              f"{statistics.median(seconds):.1f} | {memory} |")
+              f"{statistics.median(seconds):.1f} | {write} | {memory} |")
     print(f"appended to {out}")
     return 0
 
