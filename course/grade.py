@@ -24,7 +24,8 @@ findings, the batch's checks), and from it grades_by_cell.csv and grading_report
 escaped line per finding: cells that failed or timed out, submissions not graded, stderr kept,
 course files or gradebook touched, processes left).
 Without root or bubblewrap it refuses to grade, unless told --unsafe-no-sandbox.
---queue BROKER sends each submission to the Celery workers of BROKER instead (course/queue.py:
+--queue [BROKER] sends each submission to the Celery workers of BROKER (default:
+COURSE_BROKER_URL) instead (course/queue.py:
 each grades in a sandbox on its own machine) and writes what they return here, with the same
 reports, lines and exit codes; this machine then runs no student code and needs no root.
 """
@@ -368,24 +369,13 @@ class Grader:
             return []
         return [json.loads(line) for line in self.boundaries.read_text().splitlines()]
 
-    def kernels_killed(self):
-        """{student: processes the sandboxed kernels left behind and their boundary killed}."""
-        killed = {}
+    def boundaries_by_student(self):
+        """{student: [the records of the boundaries of its kernels]}."""
+        found = {}
         for entry in self.kernel_boundaries():
             parts = Path(entry["folder"]).relative_to(self.course.root / "autograded").parts
-            killed[parts[0]] = killed.get(parts[0], 0) + entry["killed"]
-        return killed
-
-    def peak_memory(self):
-        """{student: the most memory its kernel's control group held, MiB} where one was
-        measured (course/sandbox.py, Cgroup.peak_memory)."""
-        peaks = {}
-        for entry in self.kernel_boundaries():
-            if entry.get("peak_memory") is None:
-                continue
-            parts = Path(entry["folder"]).relative_to(self.course.root / "autograded").parts
-            peaks[parts[0]] = max(peaks.get(parts[0], 0), round(entry["peak_memory"] / 2**20))
-        return peaks
+            found.setdefault(parts[0], []).append(entry)
+        return found
 
     def leftover_processes(self):
         """Processes of this batch's boundaries still running after the batch: [pid]."""
@@ -393,32 +383,39 @@ class Grader:
         return [pid for pids in sandbox.leftover_processes(uids).values() for pid in pids]
 
     def run(self, students):
-        records, done = {}, 0
-
-        def task(student):
-            nonlocal done
-            record = self.grade(student)
-            with self.lock:
-                done += 1
-                records[student] = record
-                print(f"[{done}/{len(students)}] {self.assignment.name}: graded "
-                      f"{escape(student, 40):40s} "
-                      f"{record['seconds']:5.1f} s  {escape(record['problem'] or 'ok', 160)}",
-                      flush=True)
-
         try:
-            with ThreadPoolExecutor(self.jobs) as pool:
-                list(pool.map(task, students))
+            records = graded_in_parallel(self.grade, self.assignment.name, students, self.jobs)
         finally:
             for worker in self.workers:
                 worker.close()
-        for student, killed in self.kernels_killed().items():
-            if student in records:
-                records[student]["killed"] += killed
-        for student, peak in self.peak_memory().items():
-            if student in records:
-                records[student]["peak_memory_mib"] = peak
-        return {student: records[student] for student in students}
+        for student, entries in self.boundaries_by_student().items():
+            if student not in records:
+                continue
+            records[student]["killed"] += sum(entry["killed"] for entry in entries)
+            peaks = [entry["peak_memory"] for entry in entries if entry.get("peak_memory")]
+            if peaks:  # the most memory its kernel's control group held (Cgroup.peak_memory)
+                records[student]["peak_memory_mib"] = round(max(peaks) / 2**20)
+        return records
+
+
+def graded_in_parallel(grade_one, name, students, jobs):
+    """{student: grade_one(student)} for `students` (in their order), `jobs` at a time, with a
+    progress line as each ends: what a batch of assignment `name` prints, here or on a queue."""
+    records, done, lock = {}, 0, threading.Lock()
+
+    def task(student):
+        nonlocal done
+        record = grade_one(student)
+        with lock:
+            done += 1
+            records[student] = record
+            print(f"[{done}/{len(students)}] {name}: graded {escape(student, 40):40s} "
+                  f"{record['seconds']:5.1f} s  {escape(record['problem'] or 'ok', 160)}",
+                  flush=True)
+
+    with ThreadPoolExecutor(max(1, min(jobs, len(students)))) as pool:
+        list(pool.map(task, students))
+    return {student: records[student] for student in students}
 
 
 def cell_scores(course, assignment, students):
@@ -609,10 +606,10 @@ def grade_assignment(course, assignment, students, jobs, unsafe, queue=None):
     """Grade `students`' submissions of `assignment`, here or on the workers of the task queue
     `queue` (course/queue.py); write its reports; return its results."""
     if queue:
-        from course.queue import QueueGrader
+        from course.queue import QueueGrader, shown
 
         grader = QueueGrader(course, assignment, jobs, queue)
-        boundary = f"on the queue's workers ({queue}), each submission in a sandbox there"
+        boundary = f"on the queue's workers ({shown(queue)}), each submission in a sandbox there"
         isolation = boundary
     else:
         grader = Grader(course, assignment, jobs, unsafe=unsafe)
@@ -699,9 +696,9 @@ def main(argv=None):
     parser.add_argument("--jobs", type=int, default=None,
                         help="submissions graded at once (default: one per CPU core; with "
                              "--queue, submissions sent at once, default 64)")
-    parser.add_argument("--queue", metavar="BROKER", default=None,
-                        help="grade on the workers of this Celery broker (course/queue.py), "
-                             "e.g. redis+socket:///run/course/redis.sock")
+    parser.add_argument("--queue", metavar="BROKER", nargs="?", const="", default=None,
+                        help="grade on the workers of a Celery broker (course/queue.py): its "
+                             "URL, without a password, or by default COURSE_BROKER_URL's")
     parser.add_argument("--shard", metavar="K/N", help="grade only the K-th of N shares")
     parser.add_argument("--unsafe-no-sandbox", action="store_true",
                         help="run student code without its sandbox, with the grader's rights "
@@ -722,6 +719,15 @@ def main(argv=None):
         print(f"error: no assignment {', '.join(unknown)} in {course.root / 'source'} (there "
               f"are: {', '.join(known) or 'none'}). Fix: name one of them.", file=sys.stderr)
         return 2
+    if args.queue is not None:  # the broker answers, and a worker: else no batch at all
+        from course import queue
+
+        try:
+            args.queue = queue.broker_url(args.queue)
+            queue.check(queue.make_app(args.queue), args.queue)
+        except queue.QueueError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
     to_grade = classes(course.root, list(args.assignment or known), known, args.students)
     if args.shard:
         to_grade = {name: shard(students, args.shard) for name, students in to_grade.items()}

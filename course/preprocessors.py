@@ -224,19 +224,22 @@ class ReleaseFilesOnly(NbGraderPreprocessor):
 
 
 class KeepHandGrades(NbGraderPreprocessor):
-    """A regrade keeps the hand grades of answers that did not change, and drops those of
-    answers that did.
+    """A regrade keeps the hand grades of written answers that did not change, and drops those
+    of answers that did.
 
     nbgrader's SaveAutoGrades marks every cell graded by hand as needing a grade again whenever
     the notebook is autograded again (a resubmission, a fixed test): with a class of hundreds,
-    every written answer back in the queue. Here, for each grade cell, the answer it grades (the
-    cell itself for a written answer; the solution cell FUNCTION for the test cell
-    FUNCTION_tests) is compared with the answer of the previous autograde, whose SHA-256 this
-    preprocessor keeps in the gradebook's database (table `course_answer_sources`): unchanged,
-    a hand grade stays graded, score and comment; changed, the hand grade and its comment are
-    removed (they were given to another answer) and the cell waits for a hand again. The cell's
-    metadata (`KEY`: "kept" or "cleared") tells the grading report. Runs after SaveAutoGrades
-    and before AssignLatePenalties, so the late penalty counts the hand-graded points."""
+    every written answer back in the queue. Here, for each cell graded by hand (a grade cell that
+    is also an answer: the written answers), its text is compared with
+    the text of the previous autograde, whose SHA-256 this preprocessor keeps in the gradebook's
+    database (table `course_answer_sources`): unchanged, the hand grade stays graded, score and
+    comment; changed, the hand grade and its comment are removed (they were given to another
+    answer) and the cell waits for a hand again; never seen before (a gradebook older than this
+    table), nbgrader's own behaviour: the grade kept, waiting for review. The cell's metadata
+    (`KEY`: "kept" or "cleared") tells the grading report. A hand override of an autograded test
+    cell is left to nbgrader (kept, flagged for review): its score depends on more than one
+    cell. Runs after SaveAutoGrades and before AssignLatePenalties, so the late penalty counts
+    the hand-graded points."""
     KEY = "course_hand_grade"
     TABLE = "course_answer_sources"
 
@@ -259,34 +262,28 @@ class KeepHandGrades(NbGraderPreprocessor):
         info = resources["nbgrader"]
         where = {"assignment": info["assignment"], "student": info["student"],
                  "notebook": info["notebook"]}
-        answers = {cell.metadata.nbgrader["grade_id"]: cell for cell in nb.cells
-                   if utils.is_solution(cell)}
         with Gradebook(info["db_url"]) as gradebook:
             session = gradebook.db
             self.create_table(session)
             for cell in nb.cells:
-                if not utils.is_grade(cell):
+                if not (utils.is_grade(cell) and utils.is_solution(cell)):
                     continue
                 grade_id = cell.metadata.nbgrader["grade_id"]
-                answer = answers.get(grade_id) or answers.get(grade_id.removesuffix(SUFFIX))
-                if answer is None:
-                    continue
-                checksum = hashlib.sha256(answer.source.encode()).hexdigest()
+                grade = gradebook.find_grade(grade_id, info["notebook"], info["assignment"],
+                                             info["student"])
+                checksum = hashlib.sha256(cell.source.encode()).hexdigest()
                 before = session.execute(text(
                     f"SELECT checksum FROM {self.TABLE} WHERE assignment = :assignment AND "
                     "student = :student AND notebook = :notebook AND cell = :cell"),
                     {**where, "cell": grade_id}).scalar()
-                grade = gradebook.find_grade(grade_id, info["notebook"], info["assignment"],
-                                             info["student"])
-                if grade.manual_score is not None:
+                if grade.manual_score is not None and before is not None:
                     if before == checksum:
                         grade.needs_manual_grade = False
                         cell.metadata[self.KEY] = "kept"
                     else:
                         grade.manual_score, grade.needs_manual_grade = None, True
-                        if utils.is_solution(cell):
-                            gradebook.find_comment(grade_id, info["notebook"], info["assignment"],
-                                                   info["student"]).manual_comment = None
+                        gradebook.find_comment(grade_id, info["notebook"], info["assignment"],
+                                               info["student"]).manual_comment = None
                         cell.metadata[self.KEY] = "cleared"
                 session.execute(text(
                     f"INSERT INTO {self.TABLE} (assignment, student, notebook, cell, checksum) "

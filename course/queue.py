@@ -1,41 +1,51 @@
 """Grading on a task queue (Celery): a class graded by workers on other machines, or graded as
 the students submit.
 
-    python -m course.queue worker --broker URL --root COPY      # each grading machine, as root
-    python -m course.grade --queue URL [...]                    # the course folder: a batch
-    python -m course.queue watch ASSIGNMENT --broker URL [--release-feedback] [--per-day N]
     python -m course.queue copy COPY                            # a course copy for a worker
+    python -m course.queue worker --root COPY                   # each grading machine, as root
+    python -m course.grade --queue [...]                        # the course folder: a batch
+    python -m course.queue watch ASSIGNMENT [--release-feedback] [--per-day N]
+
+The broker's URL comes from COURSE_BROKER_URL (`redis+socket:///run/course/redis.sock`, or
+`redis://:PASSWORD@host:6379/0`): a command line is readable by every account of the machine
+(`ps`), so a URL with a password is refused there. Whoever can reach the broker reads every
+queued submission and result and can forge a result: keep it on a root-only Unix socket, or a
+password and a network only the grading machines reach (docs/grading.md).
 
 Why Celery (docs/grading.md): the graders are root processes (the sandbox), so nothing that
 reaches them may carry code. A Celery message names a task registered here and carries JSON
-arguments only: the assignment, the student id and the submission's files (base64); back come
-the autograded folder's files and the grading record. (Dask and Ray ship pickled functions:
-whoever reaches their port runs code as root.) The broker is Redis (Debian's redis-server; a
-Unix socket, `redis+socket:///path/redis.sock`), which is also where results wait.
+arguments only: the assignment, the student id, the submission's files (base64) and a digest of
+the coordinator's grading files; back come the autograded folder's files and the grading record.
+(Dask and Ray ship pickled functions: whoever reaches their port runs code as root.)
 
 Each worker grades in a course copy of its own (`copy`: the course's code, source/, hidden/,
-nbgrader_config.py, the data linked, the assignments generated into its own gradebook), one
-submission at a time, by the path of a local run (course.grade's Grader: the submission check,
-the sandboxed kernel, the hidden tests, its own feedback). The coordinator (course.grade --queue,
-in the one course folder) checks each submission as a local run does, sends it, and writes what
-comes back into that folder: autograded/, then the one gradebook, by nbgrader's own
-SaveAutoGrades and the course's KeepHandGrades and late penalty (the last steps of the
-autograde pipeline, on the autograded notebook: the same scores and comments), then the
-feedback, made there from that gradebook (its hand grades and due dates are there, not on the
-workers). Reports, progress lines and exit codes are course.grade's.
+nbgrader_config.py, the data linked, the assignments generated into its own SQLite gradebook),
+one submission at a time, by the path of a local run (course.grade's Grader: the submission
+check, the sandboxed kernel, the hidden tests), and refuses a task whose grading files (source/,
+hidden/, course/, nbgrader_config.py) differ from the coordinator's: an old copy never grades
+with old tests. The coordinator (course.grade --queue, in the one course folder) checks each
+submission as a local run does, sends it, and writes what comes back into that folder:
+autograded/ (swapped in whole), then the one gradebook, by nbgrader's own SaveAutoGrades and the
+course's KeepHandGrades and late penalty (the last steps of the autograde pipeline, on the
+autograded notebook: the same scores and comments), then the feedback, made there from that
+gradebook (its hand grades and due dates are there, not on the workers). Reports, progress lines
+and exit codes are course.grade's.
 
 Delivery: a message is acknowledged when its task ends (acks_late), so a worker that dies
 mid-task leaves its submission to another (at once when the task's process dies; after
 `visibility` seconds when the whole machine does); each worker takes one task at a time
-(prefetch 1); a task runs at most `time_limit` seconds (above the sandbox's). A task that ran
-twice (redelivered while the first run was alive) is written once: the coordinator takes one
-result per submission.
+(prefetch 1); a task runs at most `time_limit` seconds (above the sandbox's; its grading
+processes are stopped a minute before). A task that ran twice (redelivered while the first run
+was alive) is written once: the coordinator takes one result per submission, then deletes it
+from the broker.
 """
 import argparse
 import base64
 import datetime
+import hashlib
 import json
 import os
+import pwd
 import shutil
 import socket
 import subprocess
@@ -43,7 +53,6 @@ import sys
 import tempfile
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -52,6 +61,12 @@ from course.assignments import assignments
 
 TASK = "course.grade_submission"
 ROOT_VARIABLE = "COURSE_WORKER_ROOT"  # the worker's course copy, for its task
+BROKER_VARIABLE = "COURSE_BROKER_URL"
+COPY_MARKER = ".course-worker-copy"  # in a folder `copy` made (and may make again)
+
+
+class QueueError(Exception):
+    """The queue cannot be used as asked; the message says why and the fix."""
 
 
 def queue_name():
@@ -60,12 +75,40 @@ def queue_name():
     return os.environ.get("COURSE_QUEUE_NAME") or "course-grading"
 
 
+def broker_url(given=None):
+    """The broker's URL: `given` (from a command line: refused with a password in it), else
+    COURSE_BROKER_URL."""
+    from kombu.utils.url import url_to_parts
+
+    if given:
+        if url_to_parts(given).password:
+            raise QueueError(f"the broker URL {shown(given)} holds a password, and every account "
+                             "of this machine can read a command line. Fix: give it in "
+                             f"{BROKER_VARIABLE} instead.")
+        return given
+    if not os.environ.get(BROKER_VARIABLE):
+        raise QueueError(f"no broker: {BROKER_VARIABLE} is not set. Fix: set it to the broker's "
+                         "URL, e.g. redis+socket:///run/course/redis.sock (docs/grading.md).")
+    return os.environ[BROKER_VARIABLE]
+
+
+def shown(url):
+    """The URL as it may be printed: its password masked."""
+    from kombu.utils.url import maybe_sanitize_url
+
+    return maybe_sanitize_url(url)
+
+
 @dataclass(frozen=True)
 class Delivery:
     """How long things may take; each overridable by COURSE_QUEUE_<NAME> (seconds)."""
     time_limit: int = grade.SUBMISSION_SECONDS + 300  # a task, then its process is killed
     visibility: int = grade.SUBMISSION_SECONDS + 900  # unacknowledged: back to the queue
-    wait: int = 2 * (grade.SUBMISSION_SECONDS + 900)  # the coordinator, for one result
+
+    @property
+    def wait(self):
+        """How long the coordinator waits for one result: a redelivery, then the task again."""
+        return self.visibility + self.time_limit
 
     @classmethod
     def from_environment(cls):
@@ -84,15 +127,45 @@ def make_app(broker, delivery=None):
         task_serializer="json", result_serializer="json", accept_content=["json"],
         result_accept_content=["json"], task_acks_late=True, task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1, task_time_limit=delivery.time_limit,
+        task_soft_time_limit=delivery.time_limit - 60,
         # a message not acknowledged after `visibility` s goes back to the queue: looked for
         # every 10 s (kombu's default scans every 100 s)
         broker_transport_options={"visibility_timeout": delivery.visibility,
                                   "unacked_restore_throttle": 1},
         result_backend_transport_options={"visibility_timeout": delivery.visibility},
-        result_expires=7 * 24 * 3600, task_default_queue=queue_name(),
+        result_expires=24 * 3600, task_default_queue=queue_name(),
         worker_hijack_root_logger=False, broker_connection_retry_on_startup=True)
     app.task(name=TASK)(grade_submission)
     return app
+
+
+def check(app, broker):
+    """QueueError unless the broker answers and at least one worker of this queue does."""
+    try:
+        with app.connection_for_write() as connection:
+            connection.ensure_connection(max_retries=1)
+        answers = app.control.ping(timeout=5)
+    except Exception as error:  # kombu and redis raise many kinds
+        raise QueueError(f"the broker {shown(broker)} does not answer ({error}). Fix: start it "
+                         "(docs/grading.md), or check COURSE_BROKER_URL.") from None
+    if not answers:
+        raise QueueError(f"no worker answers on {shown(broker)}. Fix: start at least one "
+                         "(`python -m course.queue worker --root COPY`, as root) on the queue "
+                         f"{queue_name()}.")
+
+
+def grading_digest(root, assignment):
+    """SHA-256 of the files that decide a grade: the assignment's source/ and hidden/ folders,
+    course/ and nbgrader_config.py (what a worker's copy must hold the same of)."""
+    root = Path(root)
+    digest = hashlib.sha256()
+    for path in (root / "source" / assignment, root / "hidden" / assignment, root / "course",
+                 root / "nbgrader_config.py"):
+        files = [path] if path.is_file() else sorted(
+            p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+        for file in files:
+            digest.update(str(file.relative_to(root)).encode() + b"\0" + file.read_bytes())
+    return digest.hexdigest()
 
 
 # --- files as JSON ----------------------------------------------------------------------------
@@ -109,38 +182,51 @@ def pack(folder):
 
 
 def unpack(files, folder):
-    """Write `files` ({relative path: base64}) into `folder` (new); a path that is absolute or
-    climbs out (`..`) is refused with ValueError, before anything is written."""
+    """Write `files` ({relative path: base64}) as the folder `folder`, which they replace
+    whole, or not at all: written beside it first. A path that is absolute or climbs out (`..`)
+    is refused with ValueError before anything is written."""
     paths = {}
     for relative in files:
         parts = PurePosixPath(relative).parts
         if (not parts or PurePosixPath(relative).is_absolute()
                 or any(part in ("", ".", "..") for part in parts)):
             raise ValueError(f"refused the path {relative!r}: not inside the folder")
-        paths[relative] = Path(folder, *parts)
+        paths[relative] = parts
     folder = Path(folder)
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    for relative, path in paths.items():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(base64.b64decode(files[relative]))
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    partial = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
+    try:
+        for relative, parts in paths.items():
+            path = partial.joinpath(*parts)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(base64.b64decode(files[relative]))
+        os.chmod(partial, 0o755)
+        shutil.rmtree(folder, ignore_errors=True)
+        partial.rename(folder)
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
 
 
 # --- the worker's side ------------------------------------------------------------------------
-def grade_submission(assignment, student, files):
+def grade_submission(assignment, student, files, digest):
     """Grade one submission in this worker's course copy; the record, the autograded files and
     nbgrader's log (JSON)."""
     root = Path(os.environ[ROOT_VARIABLE])
     course = grade.Course(root)
     found = assignments(root).get(assignment)
-    if found is None or not grade.safe_id(student):
-        return {"record": {"status": "not graded", "killed": 0, "problem": (
-            f"the worker's course copy has no assignment {assignment!r}" if found is None
-            else "not a safe student id")}, "autograded": {}, "log": "", "worker": _me()}
+    problem = (f"the worker's course copy has no assignment {assignment!r}" if found is None
+               else "not a safe student id" if not grade.safe_id(student)
+               else f"the worker's course copy ({_me()}) differs from the coordinator's "
+                    "(source/, hidden/, course/ or nbgrader_config.py). Fix: make it again "
+                    "(`python -m course.queue copy`) from the course as it is now"
+               if grading_digest(root, assignment) != digest else None)
+    if problem:
+        return {"record": {"status": "not graded", "killed": 0, "problem": problem},
+                "autograded": {}, "log": "", "worker": _me()}
     unpack(files, root / "submitted" / student / assignment)
     grader = grade.Grader(course, found, 1)
     try:
-        record = grader.run([student])[student]
+        record = grader.run([student])[student]  # stops its grading process, however it ends
         left = grader.leftover_processes()
         sandbox.sweep()
     finally:
@@ -156,22 +242,49 @@ def _me():
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+def own_gradebook(root):
+    """The worker copy's gradebook, a file of its own: the central one is the coordinator's."""
+    os.environ.pop("COURSE_DB_URL", None)  # nbgrader_config.py would take it
+    url = grade.gradebook_url(root)
+    if url != f"sqlite:///{Path(root) / 'gradebook.db'}":
+        raise QueueError(f"{root}'s gradebook is {shown(url)}, not its own gradebook.db. Fix: "
+                         "a worker's copy keeps its own (`python -m course.queue copy`).")
+    return url
+
+
+def make_copy(folder):
+    """A worker's course copy in `folder`: a new folder, or one this made before."""
+    folder = Path(folder).resolve()
+    if folder == grade.ROOT.resolve() or (folder / "submitted").is_dir() and not (
+            folder / COPY_MARKER).exists():
+        raise QueueError(f"{folder} is a course folder. Fix: name a new folder for the copy.")
+    if folder.exists() and any(folder.iterdir()) and not (folder / COPY_MARKER).exists():
+        raise QueueError(f"{folder} exists and is not a worker's copy. Fix: name a new folder.")
+    from course.demo import copy_course
+
+    copy_course(folder, environment={"COURSE_DB_URL": ""})  # its own gradebook.db
+    (folder / COPY_MARKER).write_text(f"made {datetime.date.today()} by course.queue copy\n")
+    own_gradebook(folder)
+    return folder
+
+
 def run_worker(broker, root, name=None):
     """Serve the queue as one worker of concurrency 1, grading in the course copy `root`."""
     root = Path(root).resolve()
+    own_gradebook(root)
     problem = sandbox.unavailable() or next(
         (line for ok, line in sandbox.check(root) if not ok), None)
     if problem:
-        raise SystemExit(f"error: this worker cannot grade: {problem}")
+        raise QueueError(f"this worker cannot grade: {problem}")
     if not any(grade.assignment_in_gradebook(grade.Course(root), n) for n in assignments(root)):
-        raise SystemExit(f"error: {root} has no assignment in its gradebook. Fix: `python -m "
+        raise QueueError(f"{root} has no assignment in its gradebook. Fix: `python -m "
                          f"course.queue copy {root}` makes a worker's course copy.")
     os.environ[ROOT_VARIABLE] = str(root)
     os.chdir(root)
-    app = make_app(broker)
-    app.worker_main(["worker", "--concurrency=1", "--pool=prefork", f"--queues={queue_name()}",
-                     "--loglevel=INFO", "--without-gossip", "--without-mingle",
-                     f"--hostname={name or 'grader'}@%h"])
+    make_app(broker).worker_main([
+        "worker", "--concurrency=1", "--pool=prefork", f"--queues={queue_name()}",
+        "--loglevel=INFO", "--without-gossip", "--without-mingle",
+        f"--hostname={name or 'grader'}@%h"])
 
 
 # --- the coordinator's side -------------------------------------------------------------------
@@ -181,6 +294,9 @@ class QueueGrader:
     unsafe = False
 
     def __init__(self, course, assignment, jobs, broker):
+        from nbgrader.apps import NbGraderAPI
+        from nbgrader.coursedir import CourseDirectory
+
         self.course, self.assignment, self.jobs = course, assignment, jobs
         self.app = make_app(broker)
         self.delivery = Delivery.from_environment()
@@ -188,15 +304,13 @@ class QueueGrader:
         self.logs = self.reports / "logs"
         self.logs.mkdir(parents=True, exist_ok=True)
         self.digest = course.files_digest()
+        self.grading = grading_digest(course.root, assignment.name)
         self.scratch = Path(tempfile.mkdtemp(prefix="course-queue-"))
         self.lock = threading.Lock()
-        self.killed, self.left, self.recorded = {}, 0, {}
-        config = grade.nbgrader_config(course.root)
-        from nbgrader.apps import NbGraderAPI
-        from nbgrader.coursedir import CourseDirectory
-
-        self.config, self.coursedir = config, CourseDirectory(config=config)
-        self.api = NbGraderAPI(coursedir=self.coursedir, config=config)
+        self.left, self.recorded = 0, {}
+        self.config = grade.nbgrader_config(course.root)
+        self.coursedir = CourseDirectory(config=self.config)
+        self.api = NbGraderAPI(coursedir=self.coursedir, config=self.config)
 
     def grade(self, student):
         start = time.perf_counter()
@@ -204,21 +318,12 @@ class QueueGrader:
         record = {"student": student, "assignment": self.assignment.name,
                   "status": "not graded", "problem": problem, "killed": 0}
         if problem is None:
-            files = pack(self.course.root / "submitted" / student / self.assignment.name)
-            sent = self.app.send_task(TASK, args=[self.assignment.name, student, files],
-                                      queue=queue_name())
-            try:
-                result = sent.get(timeout=self.delivery.wait, propagate=False)
-            except Exception as error:  # a timeout, a broker gone: this submission not graded
-                result = {"record": {"status": "not graded", "killed": 0,
-                                     "problem": f"no result from the queue ({error})"}}
-            if not isinstance(result, dict) or "record" not in result:
-                result = {"record": {"status": "not graded", "killed": 0,
-                                     "problem": f"the worker's task failed: {result!r:.200}"}}
+            result = self.send(student)
             record.update({k: result["record"][k] for k in ("status", "problem", "killed",
                                                              "peak_memory_mib")
                            if k in result["record"]})
-            self.left += result["record"].get("processes_left") or 0
+            with self.lock:
+                self.left += result["record"].get("processes_left") or 0
             if record["status"] == "graded":
                 try:
                     written = time.perf_counter()
@@ -231,6 +336,23 @@ class QueueGrader:
                 f"graded by {result.get('worker', 'no worker')}\n{result.get('log', '')}")
         record["seconds"] = round(time.perf_counter() - start, 2)
         return record
+
+    def send(self, student):
+        """The worker's result for one submission, or a record saying why there is none."""
+        files = pack(self.course.root / "submitted" / student / self.assignment.name)
+        try:
+            sent = self.app.send_task(TASK, queue=queue_name(), args=[
+                self.assignment.name, student, files, self.grading])
+            try:
+                result = sent.get(timeout=self.delivery.wait, propagate=False)
+            finally:
+                sent.forget()  # the result (a whole notebook) leaves the broker once read
+        except Exception as error:  # a timeout, a broker gone: this submission not graded
+            result = f"no result from the queue ({type(error).__name__}: {error})"
+        if not isinstance(result, dict) or "record" not in result:
+            return {"record": {"status": "not graded", "killed": 0,
+                               "problem": f"the worker's task failed: {result!s:.200}"}}
+        return result
 
     def write(self, student, result):
         """The worker's autograded folder into this course, then the gradebook's grades and
@@ -266,24 +388,7 @@ class QueueGrader:
               flush=True)
 
     def run(self, students):
-        records, done = {}, 0
-
-        def task(student):
-            nonlocal done
-            record = self.grade(student)
-            with self.lock:
-                done += 1
-                records[student] = record
-                print(f"[{done}/{len(students)}] {self.assignment.name}: graded "
-                      f"{grade.escape(student, 40):40s} {record['seconds']:5.1f} s  "
-                      f"{grade.escape(record['problem'] or 'ok', 160)}", flush=True)
-
-        with ThreadPoolExecutor(max(1, min(self.jobs, len(students)))) as pool:
-            list(pool.map(task, students))
-        return {student: records[student] for student in students}
-
-    def kernels_killed(self):
-        return {}
+        return grade.graded_in_parallel(self.grade, self.assignment.name, students, self.jobs)
 
     def leftover_processes(self):
         return [None] * self.left  # counted on the workers
@@ -300,40 +405,69 @@ def exchange_inbound(course, exchange=None):
     return Path(root) / course_id / "inbound"
 
 
+def inbound_entries(inbound, assignment, seen):
+    """[(entry, student, time it reached the exchange)] of the new inbound entries of
+    `assignment`, oldest first; names parsed as nbgrader's collect does (STUDENT+ASSIGNMENT+
+    TIME[+RANDOM], split from the right)."""
+    found = []
+    for entry in inbound.iterdir() if inbound.is_dir() else []:
+        parts = entry.name.rsplit("+", 3)
+        if entry.name in seen or len(parts) < 3 or parts[1] != assignment:
+            continue
+        try:
+            when = entry.lstat().st_ctime
+        except OSError:  # removed meanwhile
+            continue
+        found.append((entry, parts[0], datetime.datetime.fromtimestamp(
+            when, datetime.timezone.utc).replace(tzinfo=None)))
+    return sorted(found, key=lambda item: item[2])
+
+
 def watch(broker, assignment, root=None, exchange=None, per_day=None, release=False,
           interval=30.0, once=False):
     """Grade each new submission of `assignment` as it reaches the exchange: collected by the
     course's collect step (`nbgrader collect --update --student`), graded on the queue
-    (course.grade --queue), its feedback released if `release`. A student's submissions past
-    `per_day` in one day (UTC), and any after the due date, are left to the final grading
-    (`nbgrader collect`, `make autograde` or `course.grade --queue` after the deadline: the last
-    submission counts, as always). What was seen and done is kept in
-    reports/ASSIGNMENT/watched.json, so a restarted watcher goes on where it stopped."""
-    from nbgrader.api import Gradebook
+    (course.grade --queue), its feedback released if `release`. An entry not owned by the
+    student it names is refused (SafeCollect's own check); a student's submissions past
+    `per_day` in one day (UTC), an older one that a newer one supersedes in the same look, and
+    any after the student's due date (their extension included) are left to the final grading
+    (`nbgrader collect`, then `make autograde` or `course.grade --queue`: the last submission
+    counts, as always). What was seen and done is kept in reports/ASSIGNMENT/watched.json, so
+    a restarted watcher goes on where it stopped; a failure of the queue or the grader is not
+    kept, and is tried again at the next look."""
+    from nbgrader.api import Gradebook, MissingEntry
 
-    from course.term import Term, TermError
+    from course.exchange import RefusedEntry, inspect
+    from course.term import Term, TermError, collect_latest
 
     course = grade.Course(root or grade.default_root())
     term = Term(course, exchange)
     inbound = exchange_inbound(course, exchange)
     state = course.reports / assignment / "watched.json"
     state.parent.mkdir(parents=True, exist_ok=True)
-    seen = json.loads(state.read_text()) if state.exists() else {}
+    try:
+        seen = json.loads(state.read_text()) if state.exists() else {}
+        with Gradebook(course.db_url) as gradebook:
+            gradebook.find_assignment(assignment)
+    except (ValueError, MissingEntry) as error:
+        raise QueueError(f"cannot watch {assignment}: {error or 'not in the gradebook'}. Fix: "
+                         f"`make release`, or remove a damaged {state}.") from None
     print(f"watching {inbound} for {assignment}"
           + (f", at most {per_day} a day per student" if per_day else "")
           + (", releasing feedback" if release else ""), flush=True)
+    environment = {**os.environ, BROKER_VARIABLE: broker}
     while True:
-        with Gradebook(course.db_url) as gradebook:
-            due = gradebook.find_assignment(assignment).duedate
-        entries = sorted((e for e in inbound.glob(f"*+{assignment}+*") if e.name not in seen),
-                         key=lambda e: e.lstat().st_ctime) if inbound.is_dir() else []
-        newest = {e.name.split("+")[0]: e.name for e in entries}  # a student's last one
-        for entry in entries:
-            student = entry.name.split("+")[0]
-            when = datetime.datetime.fromtimestamp(entry.lstat().st_ctime,
-                                                   datetime.timezone.utc).replace(tzinfo=None)
+        entries = inbound_entries(inbound, assignment, seen)
+        newest = {student: entry.name for entry, student, _ in entries}
+        for entry, student, when in entries:
+            with Gradebook(course.db_url) as gradebook:
+                try:
+                    due = gradebook.find_submission(assignment, student).duedate
+                except MissingEntry:
+                    due = gradebook.find_assignment(assignment).duedate
             today = sum(1 for record in seen.values() if record["student"] == student
                         and record["outcome"] == "graded" and record["at"][:10] == f"{when:%F}")
+            keep = True
             if newest[student] != entry.name:
                 outcome = "superseded by a later submission"
             elif due is not None and when > due:
@@ -345,25 +479,31 @@ def watch(broker, assignment, root=None, exchange=None, per_day=None, release=Fa
                 outcome = "not a safe student id: left to the final grading, which reports it"
             else:
                 try:
-                    term.nbgrader("collect", assignment, f"--student={student}", "--update")
+                    inspect(entry, pwd.getpwnam(student).pw_uid)  # SafeCollect's own check
+                    collect_latest(term, assignment, student)
                     code = subprocess.run(
                         [sys.executable, "-m", "course.grade", "--root", str(course.root),
-                         "--queue", broker, student, "--assignment", assignment],
-                        cwd=course.root, capture_output=True, text=True).returncode
+                         "--queue", "--assignment", assignment, "--", student], cwd=course.root,
+                        env=environment, capture_output=True, text=True).returncode
                     if code != 0:
+                        keep = code != 2  # 2: the queue or the grader, not this submission
                         raise TermError(f"course.grade exited {code}; see reports/"
                                         f"{assignment}/grading_report.txt")
                     if release:
                         term.nbgrader("release_feedback", assignment, f"--student={student}")
                     outcome = "graded" + (", feedback released" if release else "")
+                except (RefusedEntry, KeyError, OSError) as error:
+                    outcome = f"refused: {error}"
                 except TermError as error:
                     outcome = f"not graded: {error}"
+            print(f"{grade.escape(entry.name, 120)}: {outcome}", flush=True)
+            if not keep:
+                continue
             seen[entry.name] = {"student": student, "at": when.isoformat(),
                                 "outcome": outcome.split(",")[0]}
             partial = state.with_name(state.name + ".partial")
             partial.write_text(json.dumps(seen, indent=1) + "\n")
             partial.replace(state)
-            print(f"{grade.escape(entry.name, 120)}: {outcome}", flush=True)
         if once:
             return seen
         time.sleep(interval)
@@ -373,14 +513,16 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     worker = commands.add_parser("worker", help="grade from the queue (as root)")
-    worker.add_argument("--broker", required=True, help="e.g. redis+socket:///run/redis.sock")
+    worker.add_argument("--broker", default=None,
+                        help=f"the broker's URL without a password (default: {BROKER_VARIABLE})")
     worker.add_argument("--root", type=Path, required=True, help="this worker's course copy")
     worker.add_argument("--name", default=None, help="the worker's name in the logs")
     copy = commands.add_parser("copy", help="make a course copy for a worker")
     copy.add_argument("folder", type=Path)
     watching = commands.add_parser("watch", help="grade each submission as it arrives")
     watching.add_argument("assignment")
-    watching.add_argument("--broker", required=True)
+    watching.add_argument("--broker", default=None,
+                          help=f"the broker's URL without a password (default: {BROKER_VARIABLE})")
     watching.add_argument("--root", type=Path, default=None, help="the course folder")
     watching.add_argument("--exchange", type=Path, default=None,
                           help="nbgrader's exchange folder (default: its configuration)")
@@ -391,18 +533,20 @@ def main(argv=None):
     watching.add_argument("--interval", type=float, default=30.0, help="seconds between looks")
     watching.add_argument("--once", action="store_true", help="look once, then stop")
     args = parser.parse_args(argv)
-    if args.command == "worker":
-        run_worker(args.broker, args.root, args.name)
-    elif args.command == "watch":
-        watch(args.broker, args.assignment, args.root, args.exchange, args.per_day,
-              args.release_feedback, args.interval, args.once)
-    else:
-        from course.demo import copy_course
-
-        copy_course(args.folder)
-        print(f"{args.folder}: a worker's course copy, every assignment generated "
-              f"({datetime.date.today()}); start it with `python -m course.queue worker "
-              f"--broker URL --root {args.folder}`")
+    try:
+        if args.command == "copy":
+            folder = make_copy(args.folder)
+            print(f"{folder}: a worker's course copy, every assignment generated into its own "
+                  f"gradebook; start it with `python -m course.queue worker --root {folder}`")
+        elif args.command == "worker":
+            run_worker(broker_url(args.broker), args.root, args.name)
+        else:
+            watch(broker_url(args.broker), args.assignment, args.root,
+                  args.exchange.resolve() if args.exchange else None, args.per_day,
+                  args.release_feedback, args.interval, args.once)
+    except QueueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -281,10 +281,12 @@ class Cgroup:
             folder.mkdir(parents=True, exist_ok=True)
             for knob, value in knobs.items():
                 (folder / knob).write_text(value)
-            if (folder / "memory.max_usage_in_bytes").exists():  # a reused group's old peak
-                (folder / "memory.max_usage_in_bytes").write_text("0")
         except OSError:  # not ours to create (no delegation, read-only): left out
             return
+        try:  # a reused group's old high-water mark (cgroup v1 lets us reset it)
+            (folder / "memory.max_usage_in_bytes").write_text("0")
+        except OSError:  # not there (v2, no memory controller): the peak measured as it is
+            pass
         self.folders.append(folder)
         self.controllers += controllers
 

@@ -87,8 +87,8 @@ def read_roster(path):
     """[{column: value}] of a roster CSV; TermError naming the row for anything unusable."""
     try:
         with open(path, newline="", encoding="utf-8-sig") as handle:
-            rows = list(csv.DictReader(handle))
-            columns = rows and list(rows[0]) or []
+            reader = csv.DictReader(handle)
+            rows, columns = list(reader), list(reader.fieldnames or [])
     except (OSError, UnicodeDecodeError, csv.Error) as error:
         raise TermError(f"{path}: cannot read the roster ({error}). Fix: give a UTF-8 CSV file "
                         f"with the columns {', '.join(ROSTER_COLUMNS)}.") from None
@@ -107,8 +107,9 @@ def read_roster(path):
             raise TermError(f"{path}, line {number}: {student} is listed twice. Fix: one line "
                             "per student.")
         seen.add(student)
-    return [{column: (row.get(column) or "").strip() or None for column in ROSTER_COLUMNS}
-            for row in rows]
+    # only the columns the file has: one it lacks leaves what the gradebook holds as it is
+    return [{column: (row.get(column) or "").strip() or None for column in ROSTER_COLUMNS
+             if column in columns} for row in rows]
 
 
 def import_roster(course, path):
@@ -193,16 +194,28 @@ def extend(term, assignment, student, days, hours):
 
 
 # --- resubmissions and feedback ----------------------------------------------------------------
-def resubmit(term, assignment, student):
-    course = term.course
+def collect_latest(term, assignment, student):
+    """The student's latest submission collected in place of what submitted/ holds (`nbgrader
+    collect --update`, the course's safe collect); the collect's log. TermError when nothing
+    newer was collected: refused (the line says why), or nothing newer there. A refused entry
+    that collect did not choose (a classmate's forgery in this student's name) is only
+    reported: collect sorts those behind the student's own."""
     log = term.nbgrader("collect", assignment, f"--student={student}", "--update")
-    refused = [line for line in log.splitlines() if "Refused " in line]
-    if refused:
-        raise TermError(f"{student}: the new submission was refused ({refused[-1].strip()}). "
-                        "Fix: ask the student to submit again.")
+    refused = [line.strip() for line in log.splitlines() if "Refused " in line]
     if "Updating submission" not in log and "Collecting submission" not in log:
+        if refused:
+            raise TermError(f"{student}: the new submission was refused ({refused[-1]}). Fix: "
+                            "ask the student to submit again.")
         raise TermError(f"{student}: no newer submission of {assignment} in the exchange than "
                         f"the one collected. Fix: ask the student to submit (nbgrader submit).")
+    for line in refused:
+        print(f"{student}: also in the exchange, refused: {line}", flush=True)
+    return log
+
+
+def resubmit(term, assignment, student):
+    course = term.course
+    collect_latest(term, assignment, student)
     print(f"{student}: the new submission of {assignment} collected", flush=True)
     return subprocess.run([sys.executable, "-m", "course.grade", "--root", str(course.root),
                            student, "--assignment", assignment], cwd=course.root).returncode
@@ -215,8 +228,8 @@ def feedback(term, assignment, students, release):
         term.nbgrader("generate_feedback", assignment, *only, "--force")
         if release:
             term.nbgrader("release_feedback", assignment, *only)
-    made = sorted(p.parent.name for p in (course.root / "feedback").glob(f"*/{assignment}")
-                  if not students or p.parent.name in students)
+    made = sorted(p.parent.name for p in (course.root / "autograded").glob(f"*/{assignment}")
+                  if not students or p.parent.name in students)  # generate_feedback's input
     print(f"{assignment}: feedback made again for {len(made)} students"
           + (" and released" if release else "") + ", late penalties computed with the "
           "hand-graded points")
@@ -274,7 +287,7 @@ def export(term, kind, out):
     for name in names:
         reassign_late_penalties(course, name)
     out = Path(out or course.reports / ("grades.csv" if kind == "nbgrader"
-                                        else f"grades-{kind}.csv"))
+                                        else f"grades-{kind}.csv")).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(out.name + ".partial")
     assignments, students = gradebook_table(course)
@@ -316,13 +329,16 @@ FORMGRADER = ("from jupyter_core.paths import jupyter_config_path\n"
 
 
 def required_packages(root):
-    names = []
-    for line in (Path(root) / "requirements.txt").read_text().splitlines():
-        line = line.split("#")[0].strip()
-        if line:
-            names.append(line.split(";")[0].split("[")[0].split("<")[0].split(">")[0]
-                         .split("=")[0].split("!")[0].split("~")[0].strip())
-    return names
+    """The names of the packages requirements.txt pins (packaging's parser, pip's own)."""
+    from packaging.requirements import Requirement
+
+    path = Path(root) / "requirements.txt"
+    try:
+        lines = path.read_text().splitlines()
+    except OSError as error:
+        raise TermError(f"{path}: {error.strerror}. Fix: run it in the course folder (--root)."
+                        ) from None
+    return [Requirement(line.split("#")[0]).name for line in lines if line.split("#")[0].strip()]
 
 
 def versions(python, names):
@@ -332,9 +348,13 @@ def versions(python, names):
     except (OSError, subprocess.TimeoutExpired) as error:
         raise TermError(f"{python}: cannot run it ({error}). Fix: give the path of the "
                         "students' Python, e.g. /opt/conda/bin/python in their image.") from None
-    if run.returncode != 0:
-        raise TermError(f"{python}: {(run.stderr.strip().splitlines() or ['failed'])[-1]}")
-    return json.loads(run.stdout.strip().splitlines()[-1])
+    try:
+        if run.returncode != 0:
+            raise ValueError((run.stderr.strip().splitlines() or ["failed"])[-1])
+        return json.loads(run.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError) as error:
+        raise TermError(f"{python}: could not list its packages ({error}). Fix: give the path "
+                        "of the Python the students' Jupyter runs.") from None
 
 
 def environment(course, python):
@@ -349,7 +369,11 @@ def environment(course, python):
         if mine != yours:
             differences.append(f"{name} {yours or 'missing'} (students) against "
                                f"{mine or 'missing'} (grader)")
-    shown = subprocess.run([str(python), "-c", FORMGRADER], capture_output=True, text=True)
+    try:
+        shown = subprocess.run([str(python), "-c", FORMGRADER], capture_output=True, text=True,
+                               timeout=120)
+    except subprocess.TimeoutExpired:
+        shown = subprocess.CompletedProcess([], 1, "", "no answer in 120 s")
     if shown.stdout.strip() not in ("True", "False"):
         differences.append("cannot tell whether their Jupyter shows formgrader: "
                            + (shown.stderr.strip().splitlines() or ["no answer"])[-1])
@@ -398,7 +422,8 @@ def main(argv=None):
     env = commands.add_parser("environment", help="the students' Python against the grader's")
     env.add_argument("python", type=Path)
     args = parser.parse_args(argv)
-    term = Term(Course(args.root or default_root()), args.exchange)
+    term = Term(Course(args.root or default_root()),
+                args.exchange.resolve() if args.exchange else None)
     try:
         if args.command == "roster":
             import_roster(term.course, args.file)

@@ -343,3 +343,26 @@ def test_a_run_that_graded_nothing_fails_with_one_line(tmp_path):
                       "reports/ASSIGNMENT/grading_report.txt."], run.stderr
     report = (course / "reports" / RESNETS.name / "grading_report.txt").read_text()
     assert "renamed: NOT GRADED: no Residual_Networks.ipynb" in report
+
+
+def test_a_queue_that_cannot_grade_is_one_error_line_before_any_batch(tmp_path):
+    """course.grade --queue: a broker URL with a password on the command line (every account
+    reads it in the process list), a broker that does not answer, one no worker answers on;
+    and course.queue copy refuses to overwrite a course folder."""
+    from conftest import broker
+
+    isolated = f"{broker()}?virtual_host=9"  # a database of the broker no worker listens on
+    for url, says in (("redis://:secret@db.example.edu:6379/0",
+                       "holds a password, and every account of this machine can read a "
+                       "command line. Fix: give it in COURSE_BROKER_URL instead."),
+                      (f"redis+socket://{tmp_path}/none.sock", "does not answer"),
+                      (isolated, "no worker answers on")):
+        run = subprocess.run([sys.executable, "-m", "course.grade", "--queue", url],
+                             cwd=grade.ROOT, capture_output=True, text=True)
+        errors = [line for line in run.stderr.splitlines() if line.startswith("error:")]
+        assert run.returncode == 2 and len(errors) == 1 and says in errors[0], run.stderr
+        assert "secret" not in run.stdout + run.stderr
+    run = subprocess.run([sys.executable, "-m", "course.queue", "copy", str(grade.ROOT)],
+                         capture_output=True, text=True)
+    assert run.returncode == 2 and "is a course folder. Fix:" in run.stderr, run.stderr
+    assert (grade.ROOT / "source").is_dir()
