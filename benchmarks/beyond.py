@@ -18,7 +18,8 @@ and augmenter. Recipes:
   gap           assignment1 with the global-average-pooling head
   combined      the improvements that helped, together (see RECIPES)
 Appends one JSON line per run to reports/beyond.jsonl; `--plot` draws reports/beyond.png from
-every line there and prints the table of docs/results.md (per seed, and the mean).
+every line there and prints the tables of docs/results.md (per seed, and the mean; and, from
+reports/beyond_validation.jsonl, the validation runs' table, section 9's).
 `--validation F` holds out a stratified fraction F of each sign of the training photos (the split
 of `course.pretrained`, seed 0 whatever the training seed), trains on the rest and scores the
 held-out photos too ("validation"), the numbers a recipe is chosen on; its lines go to
@@ -152,6 +153,30 @@ def table(rows):
     return "\n".join(lines)
 
 
+def spread(values):
+    """Mean (lowest–highest) of a recipe's seeds: how section 9 states a number."""
+    return f"{np.mean(values):.3f} ({min(values):.3f}–{max(values):.3f})"
+
+
+def validation_table(rows):
+    """Markdown of the validation runs (--validation): per recipe, over its seeds, the accuracy
+    on the held-out photos (what a recipe is chosen on), then on the test photos, on the shifted
+    test set (the mean of its six kinds) and under brightness and colour (the two the augmenter
+    trades): the table of the notebook's section 9 and of results.md."""
+    lines = ["| recipe | seeds | validation | clean test | shifted test, mean of 6 | brightness | "
+             "colour |", "| --- " * 7 + "|"]
+    for recipe in RECIPES:
+        runs = sorted((row for row in rows if row["recipe"] == recipe), key=lambda r: r["seed"])
+        if runs:
+            cells = [spread([run[key] for run in runs])
+                     for key in ("validation", "test", "shifted_mean")]
+            cells += [spread([run["shifted"][kind] for run in runs])
+                      for kind in ("brightness", "colour")]
+            lines.append(f"| `{recipe}` | {', '.join(str(run['seed']) for run in runs)} | "
+                         + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
@@ -169,6 +194,10 @@ def main():
         plot(rows, ROOT / "reports" / "beyond.png")
         print(f"wrote {ROOT / 'reports' / 'beyond.png'} from {len(rows)} runs")
         print(table(rows))
+        held = OUT.with_name("beyond_validation.jsonl")
+        if held.exists():
+            print(validation_table([json.loads(line) for line in held.read_text().splitlines()
+                                    if line.strip()]))
         return 0
     v1 = run_answers(solution_sources(RESNETS), RESNETS)
     beyond = run_answers(solution_sources(args.notebook), args.notebook)
