@@ -86,16 +86,23 @@ def _timestamp(exchange, user, name=ASSIGNMENT.name):
         tzinfo=datetime.timezone.utc)
 
 
-@pytest.fixture(scope="module")
-def term(datasets_dir):
+def _accounts_and_exchange(users, what):
+    """Fresh student accounts `users` and a new exchange folder every account may write to;
+    `what` (the test) fails first without root and the grading sandbox."""
     if os.geteuid() != 0 or sandbox.unavailable():
-        pytest.fail("the course cycle test needs root (student accounts, the grading sandbox): "
+        pytest.fail(f"{what} needs root (student accounts, the grading sandbox): "
                     f"{sandbox.unavailable() or 'not root'}. Fix: run the tests as root.")
-    for user in STUDENTS:
+    for user in users:
         subprocess.run(["userdel", "-r", user], capture_output=True)
         subprocess.run(["useradd", "-m", user], check=True)
     exchange = tempfile.mkdtemp(prefix="course-exchange-")
     os.chmod(exchange, 0o777)
+    return exchange
+
+
+@pytest.fixture(scope="module")
+def term(datasets_dir):
+    exchange = _accounts_and_exchange(STUDENTS, "the course cycle test")
     demo.copy_course(COURSE)
     name = ASSIGNMENT.name
     _nbgrader("release_assignment", name, cwd=COURSE, exchange=exchange)
@@ -311,14 +318,7 @@ def semester(datasets_dir, tmp_path_factory):
     """Three students on the roster: one hands in on time, is graded by hand, resubmits (one
     function broken, one written answer rewritten) after the due date; one hands in late and gets
     an extension; one never hands in. Everything through the course's commands."""
-    if os.geteuid() != 0 or sandbox.unavailable():
-        pytest.fail("the term test needs root (student accounts, the grading sandbox): "
-                    f"{sandbox.unavailable() or 'not root'}. Fix: run the tests as root.")
-    for user in TERM_STUDENTS:
-        subprocess.run(["userdel", "-r", user], capture_output=True)
-        subprocess.run(["useradd", "-m", user], check=True)
-    exchange = tempfile.mkdtemp(prefix="course-exchange-")
-    os.chmod(exchange, 0o777)
+    exchange = _accounts_and_exchange(TERM_STUDENTS, "the term test")
     demo.copy_course(SEMESTER, names=[WRITTEN.name])
     name, seen = WRITTEN.name, {}
     roster = tmp_path_factory.mktemp("roster") / "roster.csv"
@@ -482,13 +482,7 @@ def watched(datasets_dir):
     """One student submits twice on one day; a watcher that grades at most one submission a
     day per student and releases feedback grades the first on a Celery worker, and leaves the
     second to the final grading."""
-    if os.geteuid() != 0 or sandbox.unavailable():
-        pytest.fail("the watch test needs root (a student account, the grading sandbox): "
-                    f"{sandbox.unavailable() or 'not root'}. Fix: run the tests as root.")
-    subprocess.run(["userdel", "-r", WATCHER], capture_output=True)
-    subprocess.run(["useradd", "-m", WATCHER], check=True)
-    exchange = tempfile.mkdtemp(prefix="course-exchange-")
-    os.chmod(exchange, 0o777)
+    exchange = _accounts_and_exchange([WATCHER], "the watch test")
     demo.copy_course(WATCHED, names=[ASSIGNMENT.name])
     name, home = ASSIGNMENT.name, Path(f"/home/{WATCHER}")
     environment = {**nbgrader_environment(), "COURSE_QUEUE_NAME": "test-exchange-watch"}

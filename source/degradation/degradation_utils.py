@@ -117,8 +117,14 @@ def plot_block_changes(changes, path=None):
                 "--" if name.startswith("plain") else "-", marker="o", markersize=3, label=name)
     ax.axhline(0, color="gray", linestyle=":", label="0: the identity")
     ax.set(xlabel="block (1 = nearest the input)", ylabel="||y - x|| / ||x||", ylim=(0, None))
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    return _finish(fig, [ax], path)
+
+
+def _finish(fig, axes, path):
+    """A grid and a legend on each of `axes`; the figure saved to `path` when given."""
+    for ax in axes:
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
     fig.tight_layout()
     if path:
         fig.savefig(path, dpi=100)
@@ -142,10 +148,4 @@ def plot_curves(histories, path=None):
     axes[1].axhline(5 / 6, color="gray", linestyle=":", label="chance (5/6)")
     axes[0].set(xlabel="epoch", ylabel="training loss", yscale="log")
     axes[1].set(xlabel="epoch", ylabel="training error (1 - accuracy)", ylim=(0, 1))
-    for ax in axes:
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
-    fig.tight_layout()
-    if path:
-        fig.savefig(path, dpi=100)
-    return fig
+    return _finish(fig, axes, path)
