@@ -305,6 +305,8 @@ class Worker:
                 pass
             self.process.wait()
             self.process = None
+            if not self.grader.unsafe:
+                sandbox.sweep_runtime_folders()  # its kernel's, which it could not remove
 
     def close(self):
         if self.process is not None:
@@ -618,45 +620,48 @@ def grade_assignment(course, assignment, students, jobs, unsafe, queue=None):
                      if grader.unsafe else f"one per submission: {boundary}")
     print(f"{assignment.name}: grading {len(students)} submissions, {grader.jobs} at a time; "
           f"sandbox: {isolation}", flush=True)
-    started = time.perf_counter()
-    records = grader.run(students)
-    elapsed = time.perf_counter() - started
-    safe = [s for s in students if safe_id(s)]
-    scores = cell_scores(course, assignment, safe)
-    for student, record in records.items():
-        record["scores"] = scores.get(student, {})
-    write_table(grader.reports, assignment, records)
-    changed = sorted(path for path, digest in course.files_digest().items()
-                     if grader.digest.get(path) != digest)
-    integrity, recorded = gradebook_check(course, assignment, safe)
-    left = None if grader.unsafe else grader.leftover_processes()
-    if not grader.unsafe and not queue:
-        sandbox.sweep()  # scratch of this batch's kernels whose launcher nbgrader killed
-    batch = {"assignment": assignment.name, "submissions": len(students), "jobs": grader.jobs,
-             "sandbox": boundary, "seconds": round(elapsed, 1),
-             "seconds_per_submission": round(elapsed / len(students), 2),
-             "course_files_changed": changed, "gradebook_integrity": integrity,
-             "submissions_recorded": recorded,
-             "processes_left": None if grader.unsafe else len(left)}
-    found = [f for record in records.values()
-             for f in findings(course, assignment, record, record["scores"])]
-    results = {"batch": batch, "submissions": records, "findings": found}
-    (grader.reports / "grading_results.json").write_text(json.dumps(results, indent=1) + "\n")
-    report = [render(f) for f in found] + [
-        f"course files: {'unchanged' if not changed else 'CHANGED: ' + ', '.join(changed)}",
-        f"gradebook: integrity {integrity}, {recorded} of {len(students)} submissions recorded",
-        f"sandbox processes left after grading: {batch['processes_left']}"]
-    (grader.reports / "grading_report.txt").write_text("\n".join(report) + "\n")
-    print("\n" + "\n".join(report))
-    per = batch["seconds_per_submission"]
-    rate = f", {60 / per:.1f} submissions per minute" if per else ""
-    print(f"\n{assignment.name}: graded {len(students)} submissions in {elapsed:.0f} s with "
-          f"{grader.jobs} jobs: {per:.1f} s per submission{rate}")
-    where = grader.reports.relative_to(course.root)
-    print(f"feedback in feedback/<student>/{assignment.name}/, grades in reports/grades.csv and "
-          f"{where}/grades_by_cell.csv, findings in {where}/grading_report.txt, all of it as "
-          f"data in {where}/grading_results.json", flush=True)
-    shutil.rmtree(grader.scratch, ignore_errors=True)
+    try:
+        started = time.perf_counter()
+        records = grader.run(students)
+        elapsed = time.perf_counter() - started
+        safe = [s for s in students if safe_id(s)]
+        scores = cell_scores(course, assignment, safe)
+        for student, record in records.items():
+            record["scores"] = scores.get(student, {})
+        write_table(grader.reports, assignment, records)
+        changed = sorted(path for path, digest in course.files_digest().items()
+                         if grader.digest.get(path) != digest)
+        integrity, recorded = gradebook_check(course, assignment, safe)
+        left = None if grader.unsafe else grader.leftover_processes()
+        if not grader.unsafe and not queue:
+            sandbox.sweep()  # scratch of this batch's kernels whose launcher nbgrader killed
+        batch = {"assignment": assignment.name, "submissions": len(students), "jobs": grader.jobs,
+                 "sandbox": boundary, "seconds": round(elapsed, 1),
+                 "seconds_per_submission": round(elapsed / len(students), 2),
+                 "course_files_changed": changed, "gradebook_integrity": integrity,
+                 "submissions_recorded": recorded,
+                 "processes_left": None if grader.unsafe else len(left)}
+        found = [f for record in records.values()
+                 for f in findings(course, assignment, record, record["scores"])]
+        results = {"batch": batch, "submissions": records, "findings": found}
+        (grader.reports / "grading_results.json").write_text(json.dumps(results, indent=1) + "\n")
+        report = [render(f) for f in found] + [
+            f"course files: {'unchanged' if not changed else 'CHANGED: ' + ', '.join(changed)}",
+            f"gradebook: integrity {integrity}, {recorded} of {len(students)} submissions recorded",
+            f"sandbox processes left after grading: {batch['processes_left']}"]
+        (grader.reports / "grading_report.txt").write_text("\n".join(report) + "\n")
+        print("\n" + "\n".join(report))
+        per = batch["seconds_per_submission"]
+        rate = f", {60 / per:.1f} submissions per minute" if per else ""
+        print(f"\n{assignment.name}: graded {len(students)} submissions in {elapsed:.0f} s with "
+              f"{grader.jobs} jobs: {per:.1f} s per submission{rate}")
+        where = grader.reports.relative_to(course.root)
+        print(f"feedback in feedback/<student>/{assignment.name}/, grades in "
+              f"reports/grades.csv and {where}/grades_by_cell.csv, findings in "
+              f"{where}/grading_report.txt, all of it as data in {where}/grading_results.json",
+              flush=True)
+    finally:  # its kernels' reports, however the batch ends
+        shutil.rmtree(grader.scratch, ignore_errors=True)
     return results
 
 

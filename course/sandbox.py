@@ -89,6 +89,7 @@ PASSED_ENVIRONMENT = ("LANG", "LC_ALL", "TZ", "TF_CPP_MIN_LOG_LEVEL", "NBGRADER_
 ETC = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "fonts", "alternatives",
        "mime.types", "nsswitch.conf")
 HOME = "/home/student"
+RUNTIME_PREFIX = "course-kernel-"  # a kernel's runtime folder: course-kernel-MANAGER_PID-...
 RECORD = "COURSE_SANDBOX_RECORD"  # env: a file to which kernel launchers append one JSON line each
 
 
@@ -184,7 +185,9 @@ def _claim(uid, state=SETTINGS.state):
 def sweep():
     """Remove what boundaries whose launcher was killed left: the scratch folder and control
     groups of every user id that no boundary holds now (a killed kernel launcher cannot clean
-    up; its processes died with its PID namespace). Returns the user ids swept."""
+    up; its processes died with its PID namespace), and the kernels' runtime folders whose
+    kernel manager was killed (sweep_runtime_folders). Returns the user ids swept."""
+    sweep_runtime_folders()
     state = Path(SETTINGS.state)
     swept = []
     if not state.is_dir():
@@ -202,6 +205,33 @@ def sweep():
             shutil.rmtree(folder, ignore_errors=True)
             swept.append(uid)
     return swept
+
+
+def _ours(uid):
+    """Whether a file of user `uid` is this grader's: its own, or a boundary's (a kernel's
+    runtime folder belongs to its boundary's user while the kernel runs)."""
+    low, high = SETTINGS.first_uid, SETTINGS.first_uid + SETTINGS.identities
+    return uid == os.getuid() or low <= uid < high
+
+
+def sweep_runtime_folders(folder=None):
+    """Remove the kernels' runtime folders (RUNTIME_PREFIX in `folder`, default the temporary
+    folder), this user's or a boundary's, made for a kernel manager no longer alive: one killed
+    (a grader stopped after SUBMISSION_SECONDS, a queue worker killed mid-task) cannot remove
+    its own. The manager's process id is in the folder's name; a live one's is in use. Returns
+    the names removed."""
+    folder = Path(folder or tempfile.gettempdir())
+    live = _live_processes()
+    removed = []
+    for entry in os.scandir(folder):
+        owner = entry.name.removeprefix(RUNTIME_PREFIX).split("-")[0]
+        if (not entry.name.startswith(RUNTIME_PREFIX) or not owner.isdigit()
+                or int(owner) in live or not entry.is_dir(follow_symlinks=False)
+                or not _ours(entry.stat(follow_symlinks=False).st_uid)):
+            continue
+        shutil.rmtree(entry.path, ignore_errors=True)
+        removed.append(entry.name)
+    return removed
 
 
 def leftover_processes(uids=None):
@@ -536,7 +566,9 @@ class SandboxKernelManager(AsyncKernelManager):
         problem = unavailable()
         if problem:
             raise SandboxError(f"cannot sandbox student code: {problem}")
-        self._runtime = Path(tempfile.mkdtemp(prefix="course-kernel-"))  # root's, 0700
+        # root's, 0700; named by this process, so that sweep_runtime_folders can tell it is
+        # left when this process is killed
+        self._runtime = Path(tempfile.mkdtemp(prefix=f"{RUNTIME_PREFIX}{os.getpid()}-"))
         self.transport = "ipc"
         self.connection_file = str(self._runtime / "kernel.json")
         self.ip = str(self._runtime / "ipc")

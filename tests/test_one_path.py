@@ -5,6 +5,7 @@ grading machines sharing a PostgreSQL gradebook give the scores of one machine o
 import functools
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -25,6 +26,9 @@ from course.preprocessors import ExecuteWithHiddenTests
 from course.submissions import submissions
 
 COURSE = ROOT / "build" / "one-path"
+# the temporary folder of this file's local graders (their kernels' runtime folders): the other
+# test file run beside this one kills graders on purpose, and a sweep removes what those leave
+KERNELS = Path(tempfile.gettempdir()) / "course-test-one-path"
 ASSIGNMENT = next(iter(assignments(ROOT).values()))  # any one: the path is the same for all
 SHADOWED = next(a for a in ATTACKS if a.student == "adversarial-shadowed-public-test")
 WRONG = SHADOWED.function(ASSIGNMENT)
@@ -73,15 +77,20 @@ def both_ways(datasets_dir):
     if problem:
         pytest.fail(f"grading needs the per-submission sandbox: {problem}")
     audit.prepare(_files(), COURSE)
+    shutil.rmtree(KERNELS, ignore_errors=True)
+    KERNELS.mkdir(mode=0o700)
+    environment = {**nbgrader_environment(), "TMPDIR": str(KERNELS)}
+    before = KERNELS.stat().st_mtime_ns
     run = subprocess.run([sys.executable, "-m", "course.grade", "--jobs", "2", *STUDENTS],
-                         cwd=COURSE, capture_output=True, text=True)
+                         cwd=COURSE, env=environment, capture_output=True, text=True)
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
     first = _graded()
     for student in STUDENTS:  # nbgrader's command line, one student at a time, no course code
         run = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT.name,
                               "--student", student, "--force"], cwd=COURSE,
-                             env=nbgrader_environment(), capture_output=True, text=True)
+                             env=environment, capture_output=True, text=True)
         assert run.returncode == 0, run.stderr[-3000:]
+    assert KERNELS.stat().st_mtime_ns > before  # the kernels' folders were made (and removed) there
     return first, _graded()
 
 
@@ -109,14 +118,12 @@ def test_hidden_tests_run_inside_nbgrader_autograde(both_ways, student):
 
 
 def _orphaned_kernel_folders():
-    """The kernels' runtime folders (course-kernel-* in /tmp) that no running process names in
-    its command line (`course.sandbox kernel ... -f FOLDER/kernel.json`): left behind. A kernel
-    of another test file graded beside this one (make test runs two files at once) names its
-    own; a folder is made just before its kernel starts and removed just after it ends, so
-    only one that stays orphaned for 3 s counts."""
+    """The kernels' runtime folders (course-kernel-* in KERNELS, where this file's graders make
+    them) that no running process names in its command line (`course.sandbox kernel ... -f
+    FOLDER/kernel.json`): left behind. A folder is made just before its kernel starts and
+    removed just after it ends, so only one that stays orphaned for 3 s counts."""
     for attempt in range(4):
-        folders = {name for name in os.listdir(tempfile.gettempdir())
-                   if name.startswith("course-kernel-")}
+        folders = {name for name in os.listdir(KERNELS) if name.startswith(sandbox.RUNTIME_PREFIX)}
         named = set()
         for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
             try:
@@ -124,7 +131,7 @@ def _orphaned_kernel_folders():
             except OSError:  # the process ended
                 continue
             named.update(part for argument in arguments for part in Path(argument).parts
-                         if part.startswith("course-kernel-"))
+                         if part.startswith(sandbox.RUNTIME_PREFIX))
         orphans = folders - named
         if not orphans:
             return set()

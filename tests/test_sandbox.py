@@ -299,3 +299,16 @@ def test_what_a_killed_kernel_launcher_left_is_swept(notebook_folder):
     assert box.scratch.exists()
     assert box.uid in sandbox.sweep()
     assert not box.scratch.exists()
+
+
+def test_a_killed_kernel_managers_runtime_folder_is_swept_and_a_live_ones_kept(tmp_path):
+    dead = subprocess.Popen(["true"])
+    dead.wait()  # its process id names no live process now
+    killed = tmp_path / f"{sandbox.RUNTIME_PREFIX}{dead.pid}-abc"
+    alive = tmp_path / f"{sandbox.RUNTIME_PREFIX}{os.getpid()}-def"
+    other = tmp_path / f"{sandbox.RUNTIME_PREFIX}x-ghi"  # not named by a process: not ours
+    for folder in (killed, alive, other):
+        folder.mkdir()
+        (folder / "kernel.json").write_text("{}")
+    assert sandbox.sweep_runtime_folders(tmp_path) == [killed.name]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([alive.name, other.name])
