@@ -15,7 +15,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 PRETRAINED := datasets/resnet50.h5
 ASSIGNMENTS := $(patsubst source/%/,%,$(wildcard source/*/))
 
-.PHONY: demo test install protect sandbox-tools data model pretrained release autograde grade-audit \
+.PHONY: demo test lint install protect sandbox-tools data model pretrained release autograde grade-audit \
 	references figures clean
 
 ## demo: install, fetch data, generate the release, and grade the sample submissions in a copy of
@@ -28,17 +28,22 @@ demo: data release
 ## instructor notebooks under nbval), with a throwaway PostgreSQL server for the shared-gradebook
 ## tests and a throwaway Redis for the task-queue tests (.ci/postgres, .ci/redis: installed with
 ## apt if missing, started, stopped and deleted afterwards)
-test: install data model
+test: install data model lint
 	.ci/postgres start
 	.ci/redis start
 	COURSE_TEST_POSTGRES_URL="$$(.ci/postgres url)" COURSE_TEST_BROKER_URL="$$(.ci/redis url)" \
 		$(BIN)/python -m pytest --numprocesses=$(TEST_WORKERS) --dist=loadfile \
 		--no-loadscope-reorder; status=$$?; .ci/postgres stop; .ci/redis stop; exit $$status
 
+## lint: ruff over the whole tree (its rules: pyproject.toml); make test runs it first
+lint: install
+	$(BIN)/ruff check --quiet .
+
 install: $(VENV)/.installed sandbox-tools protect
-$(VENV)/.installed: requirements.txt
+$(VENV)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 
 ## protect: the course folder closed to every other account of this machine (chmod 700): on a

@@ -140,14 +140,16 @@ def main():
                                                         / final[f"plain{shallow}"], 3)
         row["versions"] = {"keras": keras.__version__}
         rows.append(row)
-        print(json.dumps({k: v for k, v in row.items() if k not in ("loss", "accuracy", "changes")}),
+        print(json.dumps({k: v for k, v in row.items()
+                          if k not in ("loss", "accuracy", "changes")}),
               flush=True)
         with open(out, "a") as handle:
             handle.write(json.dumps(row) + "\n")
     same = {}  # every seed measured with this run's settings, the latest of each
     for line in out.read_text().splitlines():
         row = json.loads(line)
-        if (row.get("epochs"), row.get("size"), row.get("depths")) == (epochs, size, rows[0]["depths"]):
+        if ((row.get("epochs"), row.get("size"), row.get("depths"))
+                == (epochs, size, rows[0]["depths"])):
             same[row["seed"]] = row
     plot([same[seed] for seed in sorted(same)], ROOT / "reports" / "degradation.png")
     print(f"wrote {out} and {ROOT / 'reports' / 'degradation.png'}")

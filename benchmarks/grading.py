@@ -5,9 +5,10 @@ it (--unsafe-no-sandbox), and with the grader of an earlier commit (its own sand
                                  [--baseline 079687d] [--rounds 1] [--assignment resnets]
 
 The class: one assignment's sample submissions, then its catalog's mistake packs and correct
-variants (course/audit.py), the first --submissions of them; no attacks (their timeouts would measure the
-timeout, not the grader). Each mode grades the same submissions in a fresh copy of the course;
-with --rounds 2 or more the modes alternate, so load on the machine falls on all of them.
+variants (course/audit.py), the first --submissions of them; no attacks (their timeouts would
+measure the timeout, not the grader). Each mode grades the same submissions in a fresh copy of
+the course; with --rounds 2 or more the modes alternate, so load on the machine falls on all
+of them.
 `baseline` grades them with the earlier commit's course.grade (a `git archive` of it in
 build/baseline-REF/, this environment, its own sandbox and hidden tests, the assignment's
 notebook as it is now). Writes reports/grading_throughput.json

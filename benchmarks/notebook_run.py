@@ -4,10 +4,11 @@
 
 Executes source/resnets/Residual_Networks.ipynb with nbclient outside grading mode, with one
 cell appended that prints the notebook's results as JSON (no printed text is parsed). Writes
-reports/notebook_run.ipynb (the executed notebook) and reports/notebook_run.json, and prints: seconds per cell (by grade_id, from nbclient's timing
-metadata), test and training accuracy before and after re-estimating the BatchNorm statistics,
-the pretrained model's test accuracy, the transfer comparison, the whole run's wall clock, and
-versions. The notebook fixes its seeds (keras.utils.set_random_seed).
+reports/notebook_run.ipynb (the executed notebook) and reports/notebook_run.json, and prints:
+seconds per cell (by grade_id, from nbclient's timing metadata), test and training accuracy
+before and after re-estimating the BatchNorm statistics, the pretrained model's test accuracy,
+the transfer comparison, the whole run's wall clock, and versions. The notebook fixes its seeds
+(keras.utils.set_random_seed).
 """
 import datetime
 import json

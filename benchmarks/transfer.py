@@ -42,7 +42,8 @@ def plot(rows, path):
 
     fig, ax = plt.subplots(figsize=(5, 3.2))
     for key, label, marker in [("fine_tuned_val", "fine-tuned resnet50.h5 (conv5_)", "o"),
-                               ("fine_tuned_conv4_conv5_val", "fine-tuned (conv4_ and conv5_)", "^"),
+                               ("fine_tuned_conv4_conv5_val", "fine-tuned (conv4_ and conv5_)",
+                                "^"),
                                ("scratch_val", "ResNet50 from scratch", "s")]:
         fractions = sorted({row["fraction"] for row in rows})
         values = [[row[key] for row in rows if row["fraction"] == f] for f in fractions]

@@ -10,6 +10,12 @@ from pathlib import Path
 # jsonschema's "iri" format checks need it, and nothing here checks formats (nbformat validates
 # notebooks without them), so the course's processes go without it.
 sys.modules.setdefault("rfc3987_syntax", None)
+# TensorFlow's C++ log lines (oneDNN's notice, CPU feature guards) say nothing a grader, a test
+# or a benchmark acts on; set before any of the course's modules imports TensorFlow
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+ROOT = Path(__file__).resolve().parents[1]  # this code's course folder: the tools' default
 
 
 def _choose_onednn():
@@ -17,7 +23,7 @@ def _choose_onednn():
     one file for both): in this process before it imports TensorFlow, and so in every process
     it starts (grading kernels, workers, notebooks under test). Says so in one line on stderr
     when it set the variable; an explicit TF_ENABLE_ONEDNN_OPTS is left as it is."""
-    path = Path(__file__).resolve().parents[1] / "source" / "resnets" / "onednn.py"
+    path = ROOT / "source" / "resnets" / "onednn.py"
     if not path.exists():  # the course's code without its source/ folder: TensorFlow decides
         return
     spec = importlib.util.spec_from_file_location("_course_onednn", path)

@@ -311,7 +311,8 @@ def exit_handlers(t):
 
 
 def huge_allocation(t):
-    grab = ("def grab_memory():\n    blocks = []\n    while True:  # 100 MB at a time, until refused\n"
+    grab = ("def grab_memory():\n    blocks = []\n"
+            "    while True:  # 100 MB at a time, until refused\n"
             "        blocks.append(bytearray(10**8))\n\n\ngrab_memory()\n\n")
     return t.files(t.notebook({**t.answers, t.function: grab + t.answers[t.function]}))
 
@@ -357,7 +358,8 @@ def adopt(text):
     for cell in cells:
         meta = cell.get("metadata", {}).get("nbgrader", {})
         source = "".join(cell.get("source", ""))
-        if meta.get("solution") and "NotImplementedError" not in source and "no answer" not in source:
+        if (meta.get("solution") and "NotImplementedError" not in source
+                and "no answer" not in source):
             exec(source, globals())
             taken = True
     return taken

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parents[1]  # the default course folder
+from course import ROOT
+
 SUFFIX = "_tests"  # a grade cell's id: the graded function's name, then this
 
 

@@ -2,8 +2,8 @@
 the cell, every correct variant keeps them, every hostile submission is contained: for every
 assignment with a catalog (hidden/ASSIGNMENT/catalog.py).
 
-    python -m course.audit [--jobs N] [--assignment NAME ...]   # through nbgrader (make grade-audit)
-    python -m course.audit --in-process                          # the catalogs only, checked here
+    python -m course.audit [--jobs N] [--assignment NAME ...]  # through nbgrader (grade-audit)
+    python -m course.audit --in-process                         # the catalogs only, checked here
 
 Through nbgrader, the course is copied to build/grade-audit/, its assignments generated there,
 and these submissions are made from each release notebook and graded with
@@ -28,18 +28,16 @@ import time
 from contextlib import redirect_stdout
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import nbformat
 
-import nbformat  # noqa: E402
-
-from course import catalog, grade  # noqa: E402
-from course.adversarial import ANY, ATTACKS, FORGED, Fifo, HardLink, Link, attacks_for  # noqa: E402
-from course.assignments import ROOT, SUFFIX, AssignmentError, assignments, find  # noqa: E402
-from course.demo import copy_course  # noqa: E402
-from course.hidden import HiddenTests  # noqa: E402
-from course.notebook import run_answers, solution_sources  # noqa: E402
-from course.preprocessors import ExecuteWithHiddenTests  # noqa: E402
-from course.submissions import expected_scores, submissions, with_answers  # noqa: E402
+from course import catalog, grade
+from course.adversarial import ANY, ATTACKS, FORGED, Fifo, HardLink, Link, attacks_for
+from course.assignments import ROOT, SUFFIX, AssignmentError, assignments, find
+from course.demo import copy_course
+from course.hidden import HiddenTests
+from course.notebook import run_answers, solution_sources
+from course.preprocessors import ExecuteWithHiddenTests
+from course.submissions import expected_scores, submissions, with_answers
 
 # The audit's copy of the course (COURSE_AUDIT_DIR: another folder, e.g. to run two at once)
 AUDIT = Path(os.environ.get("COURSE_AUDIT_DIR") or ROOT / "build" / "grade-audit")
@@ -51,7 +49,7 @@ def audited(names=None):
     return [assignment for assignment in found if names or catalog.has_catalog(assignment)]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def grade_cell_sources(source, grade_cells):
     """{graded function: the source of its grade cell} for the `grade_cells` (ids) of the
     instructor notebook `source`, hidden-test blocks (nbgrader's BEGIN/END HIDDEN TESTS) taken
@@ -70,7 +68,7 @@ def grade_cell_sources(source, grade_cells):
     return sources
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def hidden_tests(folder):
     """The hidden tests in `folder`, read once; None if it holds none."""
     return HiddenTests(folder) if (folder / "hidden_checks.py").exists() else None

@@ -67,7 +67,7 @@ def has_catalog(assignment):
     return path(assignment).is_file()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _load(file):
     module = types.ModuleType("catalog")
     try:

@@ -21,11 +21,12 @@ import shutil
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "source" / "resnets"))
+from course import ROOT
+from course.notebook import assignment_module
 
-from resnets_utils import (DIGITS_FOLDER, SIGNS_FILES, read_digits_folder,  # noqa: E402
-                           read_signs_file)
+_utils = assignment_module(ROOT / "source" / "resnets", "resnets_utils")
+DIGITS_FOLDER, SIGNS_FILES = _utils.DIGITS_FOLDER, _utils.SIGNS_FILES
+read_digits_folder, read_signs_file = _utils.read_digits_folder, _utils.read_signs_file
 
 DEFAULT_SOURCE = ROOT.parent / "shared" / "datasets" / "signs"
 DEFAULT_DIGITS_SOURCE = ROOT.parent / "shared" / "datasets" / DIGITS_FOLDER

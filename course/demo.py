@@ -17,11 +17,11 @@ from pathlib import Path
 
 import nbformat
 
+from course import ROOT
 from course.assignments import SUFFIX, assignments
 from course.grade import nbgrader_environment
 from course.submissions import expected_scores, submissions
 
-ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "build" / "demo"
 
 

@@ -150,7 +150,7 @@ class SafeCollect(ExchangeCollect):
             latest = os.lstat(record["path"]).st_ctime
         # naive UTC, as nbgrader's parse_utc gives and the gradebook's due dates are
         record["timestamp"] = datetime.datetime.fromtimestamp(
-            latest, datetime.timezone.utc).replace(tzinfo=None)
+            latest, datetime.UTC).replace(tzinfo=None)
         return record
 
     def _sort_by_timestamp(self, records):

@@ -51,7 +51,8 @@ def draw_block(ax, main, shortcut, title):
 
 
 def component(number, f_label, stride="", relu=True):
-    boxes = [(f"Conv2D {f_label}\nF{number}{stride}", COLOURS["conv"]), ("BatchNorm", COLOURS["bn"])]
+    boxes = [(f"Conv2D {f_label}\nF{number}{stride}", COLOURS["conv"]),
+             ("BatchNorm", COLOURS["bn"])]
     return boxes + ([("ReLU", COLOURS["relu"])] if relu else [])
 
 
@@ -69,7 +70,8 @@ def main():
             ([("layer", COLOURS["conv"]), ("ReLU", COLOURS["relu"]), ("layer", COLOURS["conv"])],
              [], "Residual block: the layers learn F(x), the output is ReLU(F(x) + x)")]),
     ]:
-        fig, axes = plt.subplots(len(blocks), 1, figsize=(12 if len(blocks[0][0]) > 4 else 6.5, 1.9))
+        width = 12 if len(blocks[0][0]) > 4 else 6.5
+        fig, axes = plt.subplots(len(blocks), 1, figsize=(width, 1.9))
         for ax, (main_path, shortcut, title) in zip([axes] if len(blocks) == 1 else axes, blocks):
             draw_block(ax, main_path, shortcut, title)
         fig.savefig(IMAGES / filename, dpi=110, bbox_inches="tight")

@@ -52,12 +52,11 @@ from pathlib import Path
 import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 
-from course import sandbox
+from course import ROOT, sandbox
 from course.assignments import SUFFIX, AssignmentError, assignments
 from course.preprocessors import (ExecuteWithHiddenTests, KeepHandGrades, KeepPointsForStderr,
                                  OnlyVerdictsScore, extra_paths, release_paths)
 
-ROOT = Path(__file__).resolve().parents[1]  # this code's course: the default --root
 SUBMISSION_SECONDS = 30 * 60  # a whole submission, on top of nbgrader's per-cell timeout
 PROTECTED = ["source", "hidden", "release", "nbgrader_config.py", "course"]  # must not change
 
@@ -165,7 +164,8 @@ def shard(students, spec):
         if not 1 <= k <= n:
             raise ValueError
     except ValueError:
-        raise SystemExit(f"error: --shard {spec}: expected K/N with 1 <= K <= N, e.g. 2/8.")
+        raise SystemExit(f"error: --shard {spec}: expected K/N with 1 <= K <= N, "
+                         "e.g. 2/8.") from None
     return sorted(students)[k - 1::n]
 
 

@@ -19,10 +19,11 @@ from pathlib import Path
 import nbformat
 import numpy as np
 
-from course import untrusted
+from course import roles, untrusted
 
 ATOL, RTOL = 1e-4, 1e-3  # see hidden_checks.py for why
 OUTPUT_BYTES = 2**26  # the outputs of one graded function (about 20 kB when correct)
+ROLES_SOURCE = Path(roles.__file__).read_text()  # the checks' weights by role, for the kernel
 KEY = "course_hidden"  # metadata of the cells this module adds: the graded function's name
 
 
@@ -66,7 +67,7 @@ class HiddenTests:
             "__course_hidden__['release_memory']()\n"
             "__course_hidden__['exit_quickly']()\n"
             "__course_hidden__['checks'] = __course_hidden__['load_checks']("
-            f"{self.checks_source!r})\n")
+            f"{self.checks_source!r}, {ROLES_SOURCE!r})\n")
         setup.metadata[KEY] = ""
         cells = [setup]
         for function in self.functions:
@@ -81,7 +82,7 @@ class HiddenTests:
     @functools.cached_property
     def checks(self):
         """The hidden checks as a module of this process (imports Keras)."""
-        return untrusted.load_checks(self.checks_source)
+        return untrusted.load_checks(self.checks_source, ROLES_SOURCE)
 
     def check(self, function_name, function):
         """Run the hidden tests of `function_name` on `function` in this process: raise
@@ -179,7 +180,8 @@ def compare(function, outputs, references):
         try:
             value = np.asarray(outputs[key], dtype=expected.dtype)
         except (TypeError, ValueError):
-            raise AssertionError(f"{function} ({key}): the output is not an array of numbers.")
+            raise AssertionError(f"{function} ({key}): the output is not an array of "
+                                 "numbers.") from None
         if value.shape != expected.shape:
             raise AssertionError(f"{function} ({key}): output shape {value.shape}, expected "
                                  f"{expected.shape}.")

@@ -5,6 +5,7 @@ assignment.
 """
 import ast
 import contextlib
+import importlib.util
 import io
 import sys
 from pathlib import Path
@@ -37,6 +38,21 @@ def _answers(source, cell_type):
                                       and "### END SOLUTION" not in line)
             for cell in nbformat.read(source, as_version=4).cells
             if cell.cell_type == cell_type and cell.metadata.get("nbgrader", {}).get("solution")}
+
+
+def assignment_module(folder, name):
+    """The module `name` of the assignment folder `folder` (its utilities, which import only
+    installed packages), as the notebook's `import NAME` gets it, loaded from its file: the
+    one already imported from there if any."""
+    path = (Path(folder) / f"{name}.py").resolve()
+    module = sys.modules.get(name)
+    if module is not None and Path(getattr(module, "__file__", "") or "").resolve() == path:
+        return module
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    sys.modules[name] = module
+    return module
 
 
 def use_folder(folder):

@@ -20,24 +20,22 @@ import argparse
 import dataclasses
 import hashlib
 import json
-import os
 import sys
 import time
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-ROOT = Path(__file__).resolve().parents[1]
+import keras
+import numpy as np
+import tensorflow as tf
+
+from course import ROOT
+from course.notebook import assignment_module, run_answers, solution_sources
+
 SOURCE = ROOT / "source" / "resnets" / "Residual_Networks.ipynb"  # the notebook it trains
 BEYOND = ROOT / "source" / "beyond" / "Beyond_ResNet50.ipynb"  # its augmenter and schedule
 AUGMENTATIONS = ("geometric", "beyond")
-sys.path.insert(0, str(ROOT / "source" / "resnets"))
-
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-
-from course.notebook import run_answers, solution_sources  # noqa: E402
-from resnets_utils import load_signs_dataset, one_hot  # noqa: E402
+_utils = assignment_module(SOURCE.parent, "resnets_utils")
+load_signs_dataset, one_hot = _utils.load_signs_dataset, _utils.one_hot
 
 
 @dataclasses.dataclass

@@ -172,7 +172,7 @@ def grading_digest(root, assignment):
 def pack(folder):
     """{relative path: base64} of the regular files under `folder` (nothing followed)."""
     found = {}
-    for parent, folders, names in os.walk(folder, followlinks=False):
+    for parent, _, names in os.walk(folder, followlinks=False):
         for name in names:
             path = Path(parent) / name
             if path.is_file() and not path.is_symlink():
@@ -419,7 +419,7 @@ def inbound_entries(inbound, assignment, seen):
         except OSError:  # removed meanwhile
             continue
         found.append((entry, parts[0], datetime.datetime.fromtimestamp(
-            when, datetime.timezone.utc).replace(tzinfo=None)))
+            when, datetime.UTC).replace(tzinfo=None)))
     return sorted(found, key=lambda item: item[2])
 
 

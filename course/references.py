@@ -9,28 +9,24 @@ hidden/ASSIGNMENT/references.npz, computed as the grading kernel computes them
 weight scheme.
 """
 import argparse
-import os
 import sys
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import numpy as np
 
-import numpy as np  # noqa: E402
+from course import ROOT, untrusted
+from course.hidden import ROLES_SOURCE
+from course.assignments import AssignmentError, find
+from course.notebook import run_answers, solution_sources, use_folder
 
-from course import untrusted  # noqa: E402
-from course.assignments import AssignmentError, find  # noqa: E402
-from course.notebook import run_answers, solution_sources  # noqa: E402
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def compute(root, assignment):
     """{key: array} of the hidden checks of `assignment` on its instructor solution."""
     notebook = find(assignment, root).source()  # one notebook per folder, or one error line
-    if str(notebook.parent) not in sys.path:
-        sys.path.insert(0, str(notebook.parent))
+    use_folder(notebook.parent)  # its checks may import the assignment's modules
     checks = untrusted.load_checks((Path(root) / "hidden" / assignment / "hidden_checks.py")
-                                   .read_text())
+                                   .read_text(), ROLES_SOURCE)
     namespace = run_answers(solution_sources(notebook), notebook)
     return {key: value for name in checks.OUTPUTS
             for key, value in untrusted.outputs(checks, name, namespace[name]).items()}

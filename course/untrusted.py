@@ -1,10 +1,11 @@
 """The hidden tests' kernel side: the outputs of each graded function, computed in the student's
 own kernel after their notebook ran.
 
-course/hidden.py sends this file's text and the assignment's hidden_checks.py in cells it
-appends to the notebook while grading, and removes those cells before anything is saved. All of
-this runs beside the student's code, so none of it is trusted and none of it is secret: it
-publishes outputs, and the grader compares them with references that never enter the kernel.
+course/hidden.py sends this file's text, course/roles.py's and the assignment's hidden_checks.py
+in cells it appends to the notebook while grading, and removes those cells before anything is
+saved. All of this runs beside the student's code, so none of it is trusted and none of it is
+secret: it publishes outputs, and the grader compares them with references that never enter the
+kernel.
 Also imported by course.references, which computes the references the same way.
 """
 import base64
@@ -14,10 +15,13 @@ import types
 MIME = "application/vnd.course.hidden-outputs+json"  # the display data that carries outputs
 
 
-def load_checks(source):
+def load_checks(source, roles_source):
     """The hidden checks as a fresh module (never sys.modules' copy, which the student's code
-    could have replaced)."""
+    could have replaced), given course/roles.py (`roles_source`) as a fresh module `roles`."""
+    roles = types.ModuleType("roles")
+    exec(compile(roles_source, "roles.py", "exec"), roles.__dict__)
     module = types.ModuleType("hidden_checks")
+    module.roles = roles
     exec(compile(source, "hidden_checks.py", "exec"), module.__dict__)
     return module
 

@@ -1,4 +1,4 @@
-"""Shared set-up: import paths, instructor solutions as namespaces, the dataset check."""
+"""Shared set-up: instructor solutions as namespaces, the dataset check."""
 import functools
 import json
 import os
@@ -10,21 +10,17 @@ from pathlib import Path
 
 import pytest
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+from course import ROOT, catalog  # the course package (make install: pip install -e .)
+from course.assignments import SUFFIX, assignments
+from course.notebook import run_answers, solution_sources
+
 # nbgrader runs `alembic` from PATH when it creates a gradebook: use this environment's.
 os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from course import catalog  # noqa: E402
-from course.assignments import SUFFIX, assignments  # noqa: E402
-from course.notebook import run_answers, solution_sources  # noqa: E402
 
 ASSIGNMENTS = assignments(ROOT)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _solution(name):
     source = ASSIGNMENTS[name].source()
     return run_answers(solution_sources(source), source)

@@ -62,7 +62,8 @@ def test_one_hot_rows():
 
 
 def test_missing_file_names_the_file_and_the_fix(tmp_path):
-    with pytest.raises(FileNotFoundError, match=r"train_signs.h5 not found.*Fix: set SIGNS_DATA_DIR"):
+    with pytest.raises(FileNotFoundError,
+                       match=r"train_signs.h5 not found.*Fix: set SIGNS_DATA_DIR"):
         read_signs_file(tmp_path / "train_signs.h5")
 
 

@@ -83,7 +83,7 @@ def _timestamp(exchange, user, name=ASSIGNMENT.name):
     folder = next(p for p in inbound.iterdir() if p.name.startswith(f"{user}+{name}+"))
     text = (folder / "timestamp.txt").read_text().strip()  # "2026-11-27 18:08:30.039757 UTC"
     return datetime.datetime.fromisoformat(text.removesuffix(" UTC")).replace(
-        tzinfo=datetime.timezone.utc)
+        tzinfo=datetime.UTC)
 
 
 def _accounts_and_exchange(users, what):
@@ -203,7 +203,7 @@ def hostile(datasets_dir):
         notebook.write_text(notebook.read_text().replace("YOUR ANSWER HERE", f"by {user}"))
         submitted[user] = notebook.read_bytes()
         forged = [f"--student={HONEST}"] if user == FORGER else []
-        started = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+        started = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
         _nbgrader("submit", name, *forged, cwd=home, user=user, exchange=exchange)
         folder = _inbound(exchange, HONEST if user == FORGER else user)[-1]
         if user == LINKER:
@@ -261,7 +261,7 @@ def test_the_submission_time_is_the_exchanges_not_the_students(hostile):
     written = (_collected(BACKDATER) / "timestamp.txt").read_text()
     collected = parse_utc(written)
     assert hostile["backdate_started"] <= collected <= datetime.datetime.now(
-        datetime.timezone.utc).replace(tzinfo=None), written
+        datetime.UTC).replace(tzinfo=None), written
     log = hostile["collect"].stderr
     assert "timestamp.txt says 2020-01-01 00:00:00, the exchange's change time is" in log, log
     assert "the folder's name says 2020-01-01 00:00:00" in log, log

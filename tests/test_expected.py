@@ -7,7 +7,6 @@ import json
 import re
 
 import nbformat
-import numpy as np
 import pytest
 
 from conftest import ASSIGNMENTS, ROOT
@@ -42,7 +41,8 @@ def test_each_range_is_in_the_text_in_results_and_checked_by_nbval(name, cell, w
     stated = f"{what}: {low:g} to {high:g}"
     markdown = "\n".join(c.source for c in NOTEBOOKS[name].cells if c.cell_type == "markdown")
     assert stated in re.sub(r"\s+", " ", markdown), f"the notebook's text does not say {stated!r}"
-    assert f"| {what} | {low:g} to {high:g} |" in RESULTS, f"docs/results.md has no row for {what!r}"
+    assert f"| {what} | {low:g} to {high:g} |" in RESULTS, \
+        f"docs/results.md has no row for {what!r}"
     assert "nbval-check-output" in cell.metadata.get("tags", [])
     assert cell.execution_count is not None, "nbval skips a stored output without a count"
     printed = "".join(o.get("text", "") for o in cell.get("outputs", []))

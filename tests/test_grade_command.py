@@ -51,8 +51,8 @@ def test_submission_check_names_the_file_the_problem_and_the_fix(tmp_path):
     assert cut.startswith("submitted/cut/resnets/Residual_Networks.ipynb is not a valid notebook")
     assert cut.endswith("Fix: open it in Jupyter, save it, and submit again.")
     assert grade.check_submission(RESNETS, "fine", tmp_path) is None
-    assert grade.check_submission(RESNETS, "absent", tmp_path).startswith("no Residual_Networks.ipynb in submitted/"
-                                                       "absent/resnets/ (found: no notebook)")
+    assert grade.check_submission(RESNETS, "absent", tmp_path).startswith(
+        "no Residual_Networks.ipynb in submitted/absent/resnets/ (found: no notebook)")
 
 
 def test_no_submissions_or_no_gradebook_is_one_error_line_and_exit_2(tmp_path, capsys):

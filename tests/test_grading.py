@@ -40,7 +40,8 @@ def _rows(rows, kind):
 
 
 def _failed(rows, kind):
-    return [(r["assignment"], r["name"], r["detail"]) for r in _rows(rows, kind) if r["ok"] != "True"]
+    return [(r["assignment"], r["name"], r["detail"]) for r in _rows(rows, kind)
+            if r["ok"] != "True"]
 
 
 def test_every_assignment_is_audited(audited):

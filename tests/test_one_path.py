@@ -122,7 +122,7 @@ def _orphaned_kernel_folders():
     them) that no running process names in its command line (`course.sandbox kernel ... -f
     FOLDER/kernel.json`): left behind. A folder is made just before its kernel starts and
     removed just after it ends, so only one that stays orphaned for 3 s counts."""
-    for attempt in range(4):
+    for _ in range(4):
         folders = {name for name in os.listdir(KERNELS) if name.startswith(sandbox.RUNTIME_PREFIX)}
         named = set()
         for cmdline in Path("/proc").glob("[0-9]*/cmdline"):

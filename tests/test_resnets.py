@@ -27,8 +27,8 @@ def _identity_variant(X, f, filters, training=None, initializer=None, name=None)
     for number, (width, size) in enumerate(zip(filters, (1, f, 1)), start=1):
         X = layers.Conv2D(width, size, padding="valid" if size == 1 else "same", use_bias=False,
                           name=None if name is None else f"{name}_{number}_conv")(X)
-        X = layers.BatchNormalization(axis=-1, name=None if name is None else f"{name}_{number}_bn")(
-            X, training=training)
+        X = layers.BatchNormalization(
+            axis=-1, name=None if name is None else f"{name}_{number}_bn")(X, training=training)
         if number < 3:
             X = layers.ReLU()(X)
     return keras.ops.relu(keras.ops.add(X, shortcut))

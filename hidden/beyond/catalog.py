@@ -25,10 +25,12 @@ OUT = '    return Add(name=f"{name}_out")([shortcut, Y])\n'
 GAP = '    X = GlobalAveragePooling2D(name="avg_pool")(X)\n'
 DENSE = '    return Dense(classes, activation="softmax", name="predictions")(X)\n'
 # ResNet50V2
-STAGES = ("    for stage, filters, blocks, stride in [(2, 64, 3, 2), (3, 128, 4, 2), (4, 256, 6, 2),\n"
+STAGES = ("    for stage, filters, blocks, stride in "
+          "[(2, 64, 3, 2), (3, 128, 4, 2), (4, 256, 6, 2),\n"
           "                                           (5, 512, 3, 1)]:\n")
 CALL = ("            X = preact_block(X, filters, stride=stride if block == blocks else 1,\n"
-        '                             conv_shortcut=block == 1, name=f"conv{stage}_block{block}")\n')
+        '                             conv_shortcut=block == 1, '
+        'name=f"conv{stage}_block{block}")\n')
 STEM = ('    X = ZeroPadding2D(3, name="conv1_pad")(X_input)\n'
         '    X = Conv2D(64, 7, strides=2, name="conv1_conv")(X)\n')
 POOL1 = ('    X = ZeroPadding2D(1, name="pool1_pad")(X)\n'
@@ -71,13 +73,15 @@ NORMALIZE = "    if heatmap.max() > 0:\n        heatmap = heatmap / heatmap.max(
 RESIZE = ('    resized = tf.image.resize(heatmap[..., np.newaxis], image.shape[:2], '
           'method="bilinear")\n')
 # the last line of an answer cell has no newline after it
-OUT, DENSE, RETURN, WHERE, CLOSE = (line.rstrip("\n") for line in (OUT, DENSE, RETURN, WHERE, CLOSE))
+OUT, DENSE, RETURN, WHERE, CLOSE = (line.rstrip("\n")
+                                    for line in (OUT, DENSE, RETURN, WHERE, CLOSE))
 
 # At least one mistake per graded function: the sample submissions (make demo).
 SAMPLES = [
     ("wrong-preact-shortcut-from-x", "preact_block",
      [(CONV0, CONV0.replace("(preact)", "(X)"))],
-     "the projection shortcut takes X instead of the pre-activation", "must take the pre-activation"),
+     "the projection shortcut takes X instead of the pre-activation",
+     "must take the pre-activation"),
     ("wrong-head-flatten", "gap_head",
      [(GAP, '    X = keras.layers.Flatten(name="avg_pool")(X)\n')],
      "Flatten instead of global average pooling", "GlobalAveragePooling2D"),
@@ -133,7 +137,8 @@ MISTAKES = [
      "a ReLU after the last convolution", "NAME_out must add"),
     # gap_head
     ("head-v1-pooling", "gap_head",
-     [(GAP, '    X = keras.layers.Flatten()(keras.layers.AveragePooling2D(2, name="avg_pool")(X))\n')],
+     [(GAP, '    X = keras.layers.Flatten()'
+            '(keras.layers.AveragePooling2D(2, name="avg_pool")(X))\n')],
      "assignment 1's AveragePooling2D(2) + Flatten", "GlobalAveragePooling2D"),
     ("head-max-pooling", "gap_head",
      [(GAP, '    X = keras.layers.GlobalMaxPooling2D(name="avg_pool")(X)\n')],
@@ -176,7 +181,8 @@ MISTAKES = [
      [(CALL, CALL.replace("conv_shortcut=block == 1", "conv_shortcut=True"))],
      "a projection shortcut in every block", "block 2 should be"),
     ("v2-blocks-from-zero", "ResNet50V2",
-     [(CALL, CALL.replace('name=f"conv{stage}_block{block}"', 'name=f"conv{stage}_block{block - 1}"'))],
+     [(CALL, CALL.replace('name=f"conv{stage}_block{block}"',
+                          'name=f"conv{stage}_block{block - 1}"'))],
      "blocks numbered from 0 in the names", "name='conv2_block1'"),
     ("v2-stem-same-padding", "ResNet50V2",
      [(STEM, '    X = Conv2D(64, 7, strides=2, padding="same", name="conv1_conv")(X_input)\n')],
@@ -192,7 +198,8 @@ MISTAKES = [
      "six classes whatever `classes` says", "classes=4"),
     # warmup_cosine
     ("schedule-not-clipped", "warmup_cosine",
-     [(PROGRESS, "    progress = ops.maximum((step - warmup_steps) / (total_steps - warmup_steps), 0.0)\n")],
+     [(PROGRESS, "    progress = ops.maximum((step - warmup_steps) / "
+                 "(total_steps - warmup_steps), 0.0)\n")],
      "the cosine not stopped at total_steps: the rate rises again", "expected"),
     ("schedule-cosine-over-total", "warmup_cosine",
      [(PROGRESS, "    progress = ops.clip(step / total_steps, 0.0, 1.0)\n")],
@@ -284,7 +291,8 @@ MISTAKES = [
      "channel weights by the largest gradient instead of the mean", "differs from Grad-CAM"),
     ("cam-min-max", "grad_cam",
      [(NORMALIZE, "    if heatmap.max() > heatmap.min():\n"
-                  "        heatmap = (heatmap - heatmap.min()) / (heatmap.max() - heatmap.min())\n")],
+                  "        heatmap = (heatmap - heatmap.min()) / "
+                  "(heatmap.max() - heatmap.min())\n")],
      "min-max scaling instead of division by the maximum", "differs from Grad-CAM"),
     ("cam-nan", "grad_cam",
      [(NORMALIZE, "    heatmap = heatmap / heatmap.max()\n")],
@@ -323,7 +331,8 @@ MISTAKES = [
               "    inner = keras.Model(model.input, [model.get_layer(layer_name).output, "
               "model.output])\n"),
       (SCORES, "        scores = pooled\n")],
-     "the head's softmax removed in place: the right map, but the model outputs scores from then on",
+     "the head's softmax removed in place: the right map, but the model outputs scores "
+     "from then on",
      "no longer sum to 1"),
     ("cam-all-zeros", "grad_cam",
      [(HEAT, "    heatmap = np.zeros(features.shape[1:3], dtype=np.float32)\n")],
@@ -347,7 +356,8 @@ VARIANTS = [
      [("    if conv_shortcut:\n" + CONV0 + POOL + "    else:\n        shortcut = X\n", ""),
       (OUT, "    shortcut = X\n"
             "    if conv_shortcut:\n"
-            '        shortcut = Conv2D(4 * filters, 1, strides=stride, name=f"{name}_0_conv")(preact)\n'
+            '        shortcut = Conv2D(4 * filters, 1, strides=stride, '
+            'name=f"{name}_0_conv")(preact)\n'
             "    elif stride > 1:\n"
             "        shortcut = MaxPooling2D(1, strides=stride)(shortcut)\n" + OUT)],
      "the shortcut built after the main path"),
@@ -379,7 +389,8 @@ VARIANTS = [
      "a plan of keyword arguments first"),
     ("variant-v2-model-keywords", "ResNet50V2",
      [(RETURN, "    outputs = gap_head(X, classes=classes)\n"
-               '    return keras.models.Model(inputs=X_input, outputs=outputs, name="resnet50v2")\n'),
+               '    return keras.models.Model(inputs=X_input, outputs=outputs, '
+               'name="resnet50v2")\n'),
       (POST, '    X = BatchNormalization(epsilon=1.001e-5, name="post_bn")(X)\n'
              '    X = keras.layers.ReLU(name="post_relu")(X)\n')],
      "keras.models.Model with keywords, a ReLU layer"),
@@ -419,8 +430,10 @@ VARIANTS = [
        + CLOSE,
        '    model = keras.Sequential(name="augmentation")\n'
        '    model.add(layers.RandomFlip(mode="horizontal", seed=seed))\n'
-       '    model.add(layers.RandomRotation(factor=(-0.07, 0.07), fill_mode="nearest", seed=seed))\n'
-       '    model.add(layers.RandomZoom(height_factor=(-0.2, 0.2), fill_mode="nearest", seed=seed))\n'
+       '    model.add(layers.RandomRotation(factor=(-0.07, 0.07), fill_mode="nearest", '
+       'seed=seed))\n'
+       '    model.add(layers.RandomZoom(height_factor=(-0.2, 0.2), fill_mode="nearest", '
+       'seed=seed))\n'
        '    model.add(layers.RandomTranslation(height_factor=0.1, width_factor=0.1,\n'
        '                                       fill_mode="nearest", seed=seed))\n'
        '    model.add(layers.RandomBrightness(factor=0.3, value_range=[0, 1], seed=seed))\n'
@@ -438,7 +451,8 @@ VARIANTS = [
        "              (layers.RandomTranslation, (0.1, 0.1), nearest),\n"
        "              (layers.RandomBrightness, (0.3,), unit),\n"
        "              (layers.RandomContrast, (0.5,), unit)]\n"
-       "    return keras.Sequential([kind(*args, seed=seed, **kwargs) for kind, args, kwargs in recipe],\n"
+       "    return keras.Sequential([kind(*args, seed=seed, **kwargs) "
+       "for kind, args, kwargs in recipe],\n"
        "                            name=\"augmentation\")\n")],
      "the layers built in a loop from a table"),
     ("variant-augmenter-imports", "augmenter",
@@ -456,7 +470,8 @@ VARIANTS = [
     ("variant-metrics-bincount", "class_metrics",
      [("    confusion = np.zeros((classes, classes), dtype=np.int64)\n" + COUNT,
        "    pairs = np.asarray(labels) * classes + np.asarray(predictions)\n"
-       "    confusion = np.bincount(pairs, minlength=classes * classes).reshape(classes, classes)\n")],
+       "    confusion = np.bincount(pairs, minlength=classes * classes)"
+       ".reshape(classes, classes)\n")],
      "np.bincount of the pairs"),
     ("variant-metrics-errstate", "class_metrics",
      [(PRECISION + RECALL,
@@ -479,8 +494,10 @@ VARIANTS = [
      "the layer looked up first, tape.watch on the features"),
     ("variant-cam-divide-where", "grad_cam",
      [(NORMALIZE, "    top = heatmap.max()\n"
-                  "    heatmap = np.divide(heatmap, top, out=np.zeros_like(heatmap), where=top > 0)\n"),
-      (RESIZE, "    resized = tf.image.resize(heatmap[..., None], (image.shape[0], image.shape[1]),\n"
+                  "    heatmap = np.divide(heatmap, top, out=np.zeros_like(heatmap), "
+                  "where=top > 0)\n"),
+      (RESIZE, "    resized = tf.image.resize(heatmap[..., None], "
+               "(image.shape[0], image.shape[1]),\n"
                "                              method=tf.image.ResizeMethod.BILINEAR)\n")],
      "np.divide with where=, the resize method as a constant"),
     ("variant-cam-head-weights", "grad_cam",

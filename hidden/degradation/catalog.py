@@ -10,13 +10,16 @@ the stage by f"stage{k}" without the underscore (it differs only from n = 10 blo
 CONV2 = ('    X = Conv2D(filters, 3, strides=1, padding="same", kernel_initializer="he_normal",\n'
          '               name=layer_name(name, "2_conv"))(X)\n')
 BN2 = '    X = BatchNormalization(name=layer_name(name, "2_bn"))(X)\n'
-PROJECTION = ('            X_shortcut = Conv2D(filters, 1, strides=stride, kernel_initializer="he_normal",\n'
+PROJECTION = ('            X_shortcut = Conv2D(filters, 1, strides=stride, '
+              'kernel_initializer="he_normal",\n'
               '                                name=layer_name(name, "0_conv"))(X_shortcut)\n')
-SHORTCUT_BN = '            X_shortcut = BatchNormalization(name=layer_name(name, "0_bn"))(X_shortcut)\n'
+SHORTCUT_BN = ('            X_shortcut = BatchNormalization(name=layer_name(name, "0_bn"))'
+               '(X_shortcut)\n')
 CONDITION = "        if stride != 1 or X_shortcut.shape[-1] != filters:\n"
 ADD = '        X = Add(name=layer_name(name, "add"))([X, X_shortcut])\n'
 OUT = '    X = Activation("relu", name=layer_name(name, "out"))(X)\n'
-CALL = '            X = basic_block(X, filters, stride, residual, name=f"stage{stage}_block{block}")\n'
+CALL = ('            X = basic_block(X, filters, stride, residual, '
+        'name=f"stage{stage}_block{block}")\n')
 STRIDE = "            stride = 2 if stage > 1 and block == 1 else 1\n"
 NORM = "float(np.mean([np.linalg.norm(g.numpy()) for g in gradients[stage]]))"
 
@@ -54,7 +57,8 @@ MISTAKES = [
      [(CONDITION, "        if True:\n")],
      "a projection even where the shapes match", "so it is X itself"),
     ("block-shortcut-no-bn", "basic_block", [(SHORTCUT_BN, "")],
-     "no BatchNormalization on the projection shortcut", "the shape changes, so it is a projection"),
+     "no BatchNormalization on the projection shortcut",
+     "the shape changes, so it is a projection"),
     ("block-shortcut-without-stride", "basic_block",
      [(PROJECTION, PROJECTION.replace("strides=stride, ", ""))],
      "the projection without the stride", "raised"),
@@ -96,7 +100,8 @@ MISTAKES = [
      [("Conv2D(16, 3, strides=2,", "Conv2D(16, 3, strides=1,")],
      "a stem without its stride", "the stem's Conv2D"),
     ("network-global-max-pool", "build_network",
-     [('GlobalAveragePooling2D(name="avg_pool")', 'keras.layers.GlobalMaxPooling2D(name="avg_pool")')],
+     [('GlobalAveragePooling2D(name="avg_pool")',
+       'keras.layers.GlobalMaxPooling2D(name="avg_pool")')],
      "global max pooling instead of average", "expected GlobalAveragePooling2D"),
     ("network-no-softmax", "build_network",
      [('Dense(classes, activation="softmax",', "Dense(classes,")],
@@ -171,7 +176,8 @@ VARIANTS = [
      [("    for stage, filters in enumerate((16, 32, 64), start=1):\n"
        "        for block in range(1, n + 1):\n" + STRIDE + CALL,
        "    plan = [(stage, block, filters, 2 if block == 1 and stage != 1 else 1)\n"
-       "            for stage, filters in ((1, 16), (2, 32), (3, 64)) for block in range(1, n + 1)]\n"
+       "            for stage, filters in ((1, 16), (2, 32), (3, 64)) "
+       "for block in range(1, n + 1)]\n"
        "    for stage, block, filters, stride in plan:\n"
        "        X = basic_block(X, filters=filters, stride=stride, residual=residual,\n"
        '                        name="stage%d_block%d" % (stage, block))\n')],
@@ -180,7 +186,8 @@ VARIANTS = [
      [("    X_input = Input(input_shape)\n",
        "    import functools\n\n    block = functools.partial(basic_block, residual=residual)\n"
        "    X_input = Input(input_shape)\n"),
-      (CALL, '            X = block(X, filters, stride, name=f"stage{stage}_block{block_number}")\n'),
+      (CALL, '            X = block(X, filters, stride, '
+             'name=f"stage{stage}_block{block_number}")\n'),
       ("        for block in range(1, n + 1):\n", "        for block_number in range(1, n + 1):\n"),
       (STRIDE, "            stride = 2 if stage > 1 and block_number == 1 else 1\n")],
      "the block bound with functools.partial inside the function"),
@@ -188,7 +195,8 @@ VARIANTS = [
      [('    kind = "residual" if residual else "plain"\n'
        '    return Model(inputs=X_input, outputs=X, name=f"{kind}{6 * n + 2}")',
        '    depth = 6 * n + 2\n'
-       '    return keras.Model(X_input, X, name=("residual" if residual else "plain") + str(depth))')],
+       '    return keras.Model(X_input, X, '
+       'name=("residual" if residual else "plain") + str(depth))')],
      "keras.Model with positional arguments, the name by concatenation"),
     ("variant-gradients-flat-list", "stage_gradient_norms",
      [("    gradients = tape.gradient(loss, kernels)\n"
@@ -212,7 +220,8 @@ VARIANTS = [
        "                       and layer.name.endswith((\"_1_conv\", \"_2_conv\"))]\n"
        "               for stage in (1, 2, 3)}\n",
        "    kernels = {stage: [w for w in model.trainable_weights\n"
-       "                       if w.path.startswith(f\"stage{stage}_\") and w.path.endswith(\"/kernel\")\n"
+       "                       if w.path.startswith(f\"stage{stage}_\") "
+       "and w.path.endswith(\"/kernel\")\n"
        "                       and w.path.split(\"/\")[0][-7:] in (\"_1_conv\", \"_2_conv\")]\n"
        "               for stage in (1, 2, 3)}\n")],
      "the kernels found by their paths among the trainable weights"),

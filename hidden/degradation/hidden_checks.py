@@ -8,7 +8,6 @@ The `*_outputs` functions (OUTPUTS) run in the student's kernel after their note
 that may be hostile, so they need nothing secret. This file imports nothing of the course's.
 Tolerance: course/hidden.py's (atol 1e-4, rtol 1e-3), on outputs of order 1.
 """
-import zlib
 
 import keras
 import numpy as np
@@ -22,56 +21,12 @@ NETWORK_CASES = [(2, True, (4, 32, 32, 3), 5), (1, False, (3, 16, 16, 3), 4)]
 GRADIENT_CASES = [(1, 8, 0), (2, 6, 1)]  # (blocks per stage, images, seed)
 
 
-def _seed(*parts):
-    return zlib.crc32(repr(parts).encode())
-
-
-def _role(layer):
-    """What a BatchNormalization normalizes: the kernel shape of the convolution feeding it."""
-    tensor = layer._inbound_nodes[0].input_tensors[0]
-    producer = tensor._keras_history[0]
-    kernel = getattr(producer, "kernel", None)
-    return tuple(kernel.shape) if kernel is not None else type(producer).__name__
-
-
-def set_role_weights(model):
-    """Set every weight of `model` from NumPy, seeded by the layer's role and the weight's shape:
-    the same weights whatever order the layers were created in."""
-    for layer in model.layers:
-        if isinstance(layer, layers.Conv2D):
-            fan_in = int(np.prod(layer.kernel.shape[:-1]))
-            rng = np.random.default_rng(_seed("conv", tuple(layer.kernel.shape)))
-            layer.kernel.assign(rng.normal(0, np.sqrt(1.0 / fan_in), layer.kernel.shape))
-            if layer.bias is not None:  # zero bias: with or without use_bias is the same layer
-                layer.bias.assign(np.zeros(layer.bias.shape))
-        elif isinstance(layer, layers.BatchNormalization):
-            rng = np.random.default_rng(_seed("bn", _role(layer), tuple(layer.moving_mean.shape)))
-            size = layer.moving_mean.shape
-            values = {"gamma": rng.uniform(0.5, 1.5, size), "beta": rng.normal(0, 0.2, size),
-                      "moving_mean": rng.normal(0, 0.3, size),
-                      "moving_variance": rng.uniform(0.5, 2.0, size)}
-            for weight in layer.weights:
-                weight.assign(values[weight.name])
-        elif isinstance(layer, layers.Dense):
-            rng = np.random.default_rng(_seed("dense", tuple(layer.kernel.shape)))
-            layer.kernel.assign(rng.normal(0, 0.3 / np.sqrt(layer.kernel.shape[0]),
-                                           layer.kernel.shape))
-            layer.bias.assign(rng.normal(0, 0.1, layer.bias.shape))
-        elif layer.weights:
-            raise AssertionError(f"unexpected layer with weights: {layer.name} "
-                                 f"({type(layer).__name__})")
-
-
-def _inputs(shape):
-    return np.random.default_rng(_seed("inputs", shape)).normal(0, 1, shape).astype("float32")
-
-
-def _moving_statistics(model):
-    norms = sorted((layer for layer in model.layers
-                    if isinstance(layer, layers.BatchNormalization)), key=lambda l: repr(_role(l)))
-    return np.concatenate([np.ravel(weight.numpy()) for layer in norms
-                           for weight in (layer.moving_mean, layer.moving_variance)]
-                          or [np.zeros(0, "float32")])
+roles = globals()["roles"]  # course/roles.py: course.untrusted.load_checks gives it to this module
+# weights by role (course/roles.py says why the assignments' settings differ)
+ROLES = roles.Roles(conv_kernel="normal", conv_bias="zero", dense_scale=0.3)
+set_role_weights, set_layer_role_weights = ROLES.set_model, ROLES.set_layer
+_seed, _role, _inputs, _moving_statistics = (roles.seed, roles.role, roles.inputs,
+                                             roles.moving_statistics)
 
 
 def _modes(model, x):
@@ -138,7 +93,7 @@ def network_outputs(build_network):
         names = []
 
         def recording_block(X, filters, stride=1, residual=True, name=None):
-            names.append(str(name))
+            names.append(str(name))  # noqa: B023 - called within this iteration
             return stand_in_block(X, filters, stride, residual, name)
 
         with test_utils.replaced_globals(build_network, basic_block=recording_block):

@@ -13,7 +13,8 @@ BN = 'BatchNormalization(axis=3, name=layer_name(name, "{}_bn"))(X, training=tra
 RELU = '    X = Activation("relu", name=layer_name(name, "{}"))(X)\n'
 ADD = '    X = Add(name=layer_name(name, "add"))([X, X_shortcut])\n'
 CONV3 = ('    X = Conv2D(F3, kernel_size=1, strides=1, padding="valid",\n'
-         '               kernel_initializer=initializer(seed=0), name=layer_name(name, "3_conv"))(X)\n')
+         '               kernel_initializer=initializer(seed=0), '
+         'name=layer_name(name, "3_conv"))(X)\n')
 BN3 = f"    X = {BN.format(3)}\n"
 
 # At least one mistake per graded function: the sample submissions (make demo).
@@ -131,7 +132,8 @@ MISTAKES = _block_mistakes("identity_block") + [
     _mistake("resnet-width-times-2", "ResNet50", [("4 * width", "2 * width")],
              "the last filters of each block 2× instead of 4× the width"),
     _mistake("resnet-max-pool-head", "ResNet50",
-             [('AveragePooling2D((2, 2), name="avg_pool")', 'MaxPooling2D((2, 2), name="avg_pool")')],
+             [('AveragePooling2D((2, 2), name="avg_pool")',
+               'MaxPooling2D((2, 2), name="avg_pool")')],
              "max pooling in the head instead of average pooling"),
     _mistake("resnet-identity-f-2", "ResNet50",
              [("identity_block(X, 3, filters,", "identity_block(X, 2, filters,")],
@@ -140,11 +142,13 @@ MISTAKES = _block_mistakes("identity_block") + [
              [('X = Dense(classes, activation="softmax",', 'X = Dense(6, activation="softmax",')],
              "Dense(6) instead of Dense(classes)"),
     _mistake("resnet-no-conv-block", "ResNet50",
-             [('X = convolutional_block(X, f=3, filters=filters, s=stride, name=f"conv{stage}_block1")',
+             [('X = convolutional_block(X, f=3, filters=filters, s=stride, '
+               'name=f"conv{stage}_block1")',
                'X = identity_block(X, 3, filters, name=f"conv{stage}_block1")')],
              "identity blocks only: no convolutional block to change the shape"),
     _mistake("resnet-relu-head", "ResNet50",
-             [('X = Dense(classes, activation="softmax",', 'X = Dense(classes, activation="relu",')],
+             [('X = Dense(classes, activation="softmax",',
+               'X = Dense(classes, activation="relu",')],
              "ReLU instead of softmax in the classifier"),
     _mistake("resnet-head-unnamed", "ResNet50",
              [('Flatten(name="flatten")', "Flatten()")],
@@ -163,7 +167,8 @@ MISTAKES = _block_mistakes("identity_block") + [
              [("float(np.max(np.abs(p - q)))", "float(np.mean(np.abs(p - q)))")],
              "the mean difference instead of the largest"),
     _mistake("bn-spread-first-two", "bn_behaviour",
-             [("spread = max(float(np.max(np.abs(p - q))) for p in predictions for q in predictions)",
+             [("spread = max(float(np.max(np.abs(p - q))) for p in predictions "
+               "for q in predictions)",
                "spread = float(np.max(np.abs(predictions[0] - predictions[1])))")],
              "the spread of the first two batch sizes only"),
     _mistake("bn-predict-flag-inverted", "bn_behaviour",
@@ -178,7 +183,8 @@ MISTAKES = _block_mistakes("identity_block") + [
              [("for b in batch_sizes]", "for b in (1, 64)]")],
              "the batch sizes argument ignored"),
     _mistake("bn-predict-default-batch", "bn_behaviour",
-             [("model.predict(images, batch_size=b, verbose=0)", "model.predict(images, verbose=0)")],
+             [("model.predict(images, batch_size=b, verbose=0)",
+               "model.predict(images, verbose=0)")],
              "predict without batch_size: every prediction uses the same batches"),
 ] + [
     _mistake("reestimate-momentum-not-restored", "reestimate_bn_statistics",
@@ -216,13 +222,16 @@ MISTAKES = _block_mistakes("identity_block") + [
              "momentum put back as 0.99, not each layer's own"),
 ] + [
     _mistake("transfer-head-on-predictions", "transfer_model",
-             [('pretrained.get_layer("flatten").output', 'pretrained.get_layer("predictions").output')],
+             [('pretrained.get_layer("flatten").output',
+               'pretrained.get_layer("predictions").output')],
              "the backbone keeps the old classifier"),
     _mistake("transfer-head-on-avg-pool", "transfer_model",
-             [('pretrained.get_layer("flatten").output', 'pretrained.get_layer("avg_pool").output')],
+             [('pretrained.get_layer("flatten").output',
+               'pretrained.get_layer("avg_pool").output')],
              "the backbone ends before flatten: the head sees a 4-D tensor"),
     _mistake("transfer-relu-head", "transfer_model",
-             [('X = Dense(classes, activation="softmax",', 'X = Dense(classes, activation="relu",')],
+             [('X = Dense(classes, activation="softmax",',
+               'X = Dense(classes, activation="relu",')],
              "ReLU instead of softmax in the new head"),
     _mistake("transfer-four-classes-hard-coded", "transfer_model",
              [('X = Dense(classes, activation="softmax",', 'X = Dense(4, activation="softmax",')],
@@ -239,7 +248,8 @@ MISTAKES = _block_mistakes("identity_block") + [
              "only the BatchNorm layers frozen"),
     _mistake("transfer-cloned-backbone", "transfer_model",
              [("backbone = Model(pretrained.input,",
-               "backbone = keras.models.clone_model(pretrained)\n    backbone = Model(backbone.input,"),
+               "backbone = keras.models.clone_model(pretrained)\n"
+               "    backbone = Model(backbone.input,"),
               ('backbone = Model(backbone.input, pretrained.get_layer("flatten").output',
                'backbone = Model(backbone.input, backbone.get_layer("flatten").output')],
              "a cloned backbone: new random weights instead of the pretrained ones"),
@@ -300,13 +310,15 @@ VARIANTS = [
      "keyword filters, tuple kernel and strides, axis=-1, the addition's inputs swapped"),
     ("variant-identity-loop-over-components", "identity_block",
      [('    X = Conv2D(F2, kernel_size=f, strides=1, padding="same",\n'
-       '               kernel_initializer=initializer(seed=0), name=layer_name(name, "2_conv"))(X)\n'
+       '               kernel_initializer=initializer(seed=0), '
+       'name=layer_name(name, "2_conv"))(X)\n'
        f'    X = {BN.format(2)}\n'
        + RELU.format("2_relu"),
        '    for k, (F, size, padding) in [(2, (F2, f, "same")), (3, (F3, 1, "valid"))]:\n'
        '        X = Conv2D(F, size, padding=padding, kernel_initializer=initializer(seed=0),\n'
        '                   name=layer_name(name, f"{k}_conv"))(X)\n'
-       '        X = BatchNormalization(axis=3, name=layer_name(name, f"{k}_bn"))(X, training=training)\n'
+       '        X = BatchNormalization(axis=3, name=layer_name(name, f"{k}_bn"))'
+       '(X, training=training)\n'
        '        if k == 2:\n'
        '            X = Activation("relu", name=layer_name(name, "2_relu"))(X)\n'),
       (CONV3 + BN3, "")],
@@ -316,7 +328,8 @@ VARIANTS = [
      "keras.layers.add with the inputs in the other order"),
     ("variant-conv-shortcut-first", "convolutional_block",
      [('    X_shortcut = X\n',
-       '    X_shortcut = Conv2D(F3, (1, 1), strides=(s, s), kernel_initializer=initializer(seed=0),\n'
+       '    X_shortcut = Conv2D(F3, (1, 1), strides=(s, s), '
+       'kernel_initializer=initializer(seed=0),\n'
        '                        name=layer_name(name, "0_conv"))(X)\n'
        '    X_shortcut = BatchNormalization(axis=-1, name=layer_name(name, "0_bn"))(\n'
        '        X_shortcut, training=training)\n'),
@@ -331,8 +344,10 @@ VARIANTS = [
        '    F1, F2, F3 = filters\n\n'
        '    def conv_bn(Z, F, size, stride, part, padding="valid"):\n'
        '        Z = Conv2D(F, size, strides=stride, padding=padding,\n'
-       '                   kernel_initializer=initializer(seed=0), name=layer_name(name, part + "_conv"))(Z)\n'
-       '        return BatchNormalization(axis=3, name=layer_name(name, part + "_bn"))(Z, training=training)\n\n'),
+       '                   kernel_initializer=initializer(seed=0), '
+       'name=layer_name(name, part + "_conv"))(Z)\n'
+       '        return BatchNormalization(axis=3, name=layer_name(name, part + "_bn"))'
+       '(Z, training=training)\n\n'),
       (CONV3 + BN3, '    X = conv_bn(X, F3, 1, 1, "3")\n'),
       ('    X_shortcut = Conv2D(F3, kernel_size=1, strides=s, padding="valid",\n'
        '                        kernel_initializer=initializer(seed=0),\n'
@@ -345,7 +360,8 @@ VARIANTS = [
      [("    stages = [(64, 3, 1), (128, 4, 2), (256, 6, 2), (512, 3, 2)]\n"
        "    for stage, (width, blocks, stride) in enumerate(stages, start=2):\n"
        "        filters = [width, width, 4 * width]\n"
-       '        X = convolutional_block(X, f=3, filters=filters, s=stride, name=f"conv{stage}_block1")\n'
+       '        X = convolutional_block(X, f=3, filters=filters, s=stride, '
+       'name=f"conv{stage}_block1")\n'
        "        for number in range(2, blocks + 1):\n"
        '            X = identity_block(X, 3, filters, name=f"conv{stage}_block{number}")\n',
        "    table = {2: ([64, 64, 256], 3, 1), 3: ([128, 128, 512], 4, 2),\n"
@@ -355,7 +371,8 @@ VARIANTS = [
        '        X = convolutional_block(X, 3, f_list, stride, name="conv%d_block1" % stage)\n'
        "        block = 2\n"
        "        while block <= count:\n"
-       '            X = identity_block(X, f=3, filters=f_list, name="conv%d_block%d" % (stage, block))\n'
+       '            X = identity_block(X, f=3, filters=f_list, '
+       'name="conv%d_block%d" % (stage, block))\n'
        "            block += 1\n")],
      "a dict stage table, positional arguments, a while loop"),
     ("variant-resnet-partial-blocks", "ResNet50",
@@ -400,10 +417,12 @@ VARIANTS = [
      [("    for layer in backbone.layers:\n"
        "        layer.trainable = (layer.name.startswith(prefix)\n"
        "                           and not isinstance(layer, BatchNormalization))\n",
-       "    for layer in backbone.layers:  # everything is trainable now: freeze all but prefix...\n"
+       "    for layer in backbone.layers:  "
+       "# everything is trainable now: freeze all but prefix...\n"
        "        if not layer.name.startswith(prefix) or isinstance(layer, BatchNormalization):\n"
        "            layer.trainable = False\n"),
-      ("keras.optimizers.Adam(learning_rate=learning_rate)", "keras.optimizers.Adam(learning_rate)")],
+      ("keras.optimizers.Adam(learning_rate=learning_rate)",
+       "keras.optimizers.Adam(learning_rate)")],
      "the backbone made trainable, then everything but the prefix frozen again; Adam's rate "
      "passed by position"),
     ("variant-unfreeze-metric-object", "unfreeze_last_stage",
@@ -420,7 +439,8 @@ VARIANTS = [
     ("variant-reestimate-reciprocal-dict", "reestimate_bn_statistics",
      [("    momentums = [layer.momentum for layer in bn_layers]\n",
        "    momentums = {layer.name: layer.momentum for layer in bn_layers}\n"),
-      ("            layer.momentum = (k - 1) / k\n", "            layer.momentum = 1.0 - 1.0 / k\n"),
+      ("            layer.momentum = (k - 1) / k\n",
+       "            layer.momentum = 1.0 - 1.0 / k\n"),
       ("    for layer, momentum in zip(bn_layers, momentums):\n"
        "        layer.momentum = momentum",
        "    for layer in bn_layers:\n"

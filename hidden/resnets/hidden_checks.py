@@ -17,7 +17,6 @@ orders (float32 epsilon 1.2e-7 times a few hundred accumulated terms is about 1e
 block mistakes move outputs by 0.08 to 0.7 in the cases that expose them.
 """
 import functools
-import zlib
 
 import keras
 import numpy as np
@@ -35,59 +34,12 @@ BLOCK_CASES = {
 RESNET_CASE = dict(shape=(4, 64, 64, 3), classes=5)  # not 6: a hard-coded Dense(6) shows
 
 
-def _seed(*parts):
-    return zlib.crc32(repr(parts).encode())
-
-
-def _role(layer):
-    """What a BatchNormalization normalizes: the kernel shape of the convolution feeding it."""
-    tensor = layer._inbound_nodes[0].input_tensors[0]
-    producer = tensor._keras_history[0]
-    kernel = getattr(producer, "kernel", None)
-    return tuple(kernel.shape) if kernel is not None else type(producer).__name__
-
-
-def _centred(rng, scale, shape):
-    """Values of mean 0 and standard deviation `scale`, uniform and drawn in float32: ResNet50 has
-    23 million weights, and uniform values are about 3 times faster to draw than normal ones."""
-    return (rng.random(tuple(shape), dtype=np.float32) - np.float32(0.5)) * np.float32(
-        scale * np.sqrt(12))
-
-
-def set_role_weights(model):
-    """Set every weight of `model` from NumPy, seeded by the layer's role and the weight's shape."""
-    for layer in model.layers:
-        set_layer_role_weights(layer)
-
-
-def set_layer_role_weights(layer):
-    """Set the weights of one layer from NumPy, seeded by its role and the weight's shape."""
-    if isinstance(layer, layers.Conv2D):
-        fan_in = int(np.prod(layer.kernel.shape[:-1]))
-        rng = np.random.default_rng(_seed("conv", tuple(layer.kernel.shape)))
-        layer.kernel.assign(_centred(rng, np.sqrt(1.0 / fan_in), layer.kernel.shape))
-        if layer.bias is not None:  # zero bias: with or without use_bias is the same block
-            layer.bias.assign(np.zeros(layer.bias.shape))
-    elif isinstance(layer, layers.BatchNormalization):
-        rng = np.random.default_rng(_seed("bn", _role(layer), tuple(layer.moving_mean.shape)))
-        size = layer.moving_mean.shape
-        values = {"gamma": rng.uniform(0.5, 1.5, size), "beta": rng.normal(0, 0.2, size),
-                  "moving_mean": rng.normal(0, 0.3, size),
-                  "moving_variance": rng.uniform(0.5, 2.0, size)}
-        for weight in layer.weights:
-            weight.assign(values[weight.name])
-    elif isinstance(layer, layers.Dense):
-        rng = np.random.default_rng(_seed("dense", tuple(layer.kernel.shape)))
-        fan_in = layer.kernel.shape[0]  # small logits: softmax far from saturation
-        layer.kernel.assign(rng.normal(0, 0.3 / np.sqrt(fan_in), layer.kernel.shape))
-        layer.bias.assign(rng.normal(0, 0.1, layer.bias.shape))
-    elif layer.weights:
-        raise AssertionError(f"unexpected layer with weights: {layer.name} "
-                             f"({type(layer).__name__})")
-
-
-def _inputs(shape):
-    return np.random.default_rng(_seed("inputs", shape)).normal(0, 1, shape).astype("float32")
+roles = globals()["roles"]  # course/roles.py: course.untrusted.load_checks gives it to this module
+# weights by role (course/roles.py says why the assignments' settings differ)
+ROLES = roles.Roles(conv_kernel="uniform", conv_bias="zero", dense_scale=0.3)
+set_role_weights, set_layer_role_weights = ROLES.set_model, ROLES.set_layer
+_seed, _role, _inputs, _moving_statistics = (roles.seed, roles.role, roles.inputs,
+                                             roles.moving_statistics)
 
 
 def _block_outputs(block, case):
@@ -103,16 +55,6 @@ def _modes(model, x):
     set_role_weights(model)
     return {"inference": np.asarray(model(x)), "training": np.asarray(model(x, training=True)),
             "moving statistics after a training call": _moving_statistics(model)}
-
-
-def _moving_statistics(model):
-    """Every BatchNormalization layer's moving mean and variance, in the order of their roles
-    (whatever order the layers were created in)."""
-    norms = sorted((layer for layer in model.layers
-                    if isinstance(layer, layers.BatchNormalization)), key=lambda l: repr(_role(l)))
-    return np.concatenate([np.ravel(weight.numpy()) for layer in norms
-                           for weight in (layer.moving_mean, layer.moving_variance)]
-                          or [np.zeros(0, "float32")])
 
 
 def block_outputs(name, block):
@@ -243,8 +185,9 @@ REPORTS_ACCURACY = "fit reports accuracy"  # 1 or 0: compiled with metrics=["acc
 
 
 def unfreeze_outputs(unfreeze_last_stage):
-    """Trainable flags of the backbone's layers after unfreezing with a prefix other than the default, and the
-    outputs after fine-tuning, on the model that transfer_model builds (test_utils)."""
+    """Trainable flags of the backbone's layers after unfreezing with a prefix other than the
+    default, and the outputs after fine-tuning, on the model that transfer_model builds
+    (test_utils)."""
     images, labels = _fine_tuning_data()
     x = _inputs((8, 16, 16, 3))
     results = {}
@@ -261,7 +204,8 @@ def unfreeze_outputs(unfreeze_last_stage):
             history = model.fit(images, labels, batch_size=16, epochs=1, shuffle=False, verbose=0)
         except ValueError as error:
             raise AssertionError(f"unfreeze_last_stage: fit failed afterwards ({str(error)[:120]}"
-                                 "...): recompile the model after changing trainable flags.")
+                                 "...): recompile the model after changing trainable "
+                                 "flags.") from None
         results[f"unfreeze_last_stage/prefix={prefix}/{REPORTS_ACCURACY}"] = np.array(
             int("accuracy" in history.history), dtype=np.int64)
         results[f"unfreeze_last_stage/prefix={prefix}/inference after fine-tuning"] = (

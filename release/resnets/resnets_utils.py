@@ -23,7 +23,8 @@ GRADING = os.environ.get("NBGRADER_EXECUTION") in ("autograde", "validate")
 
 
 def layer_name(prefix, suffix):
-    """Name of a block's layer, keras.applications style: ("conv2_block1", "1_conv") -> "conv2_block1_1_conv".
+    """Name of a block's layer, keras.applications style:
+    ("conv2_block1", "1_conv") -> "conv2_block1_1_conv".
 
     Returns None when the block has no prefix, so Keras picks a unique name itself.
     """
@@ -189,12 +190,16 @@ def load_digits_dataset(data_dir=None, held_out=0.2, seed=0):
 
 
 def one_hot(labels, num_classes=NUM_CLASSES):
-    """(m,) integer labels -> (m, num_classes) float32 one-hot rows. one_hot([2], 3) -> [[0, 0, 1]]."""
+    """(m,) integer labels -> (m, num_classes) float32 one-hot rows.
+
+    one_hot([2], 3) -> [[0, 0, 1]]
+    """
     return np.eye(num_classes, dtype="float32")[np.asarray(labels).reshape(-1)]
 
 
 def load_image(path, size=64):
-    """One image file as a (1, size, size, 3) float array scaled to [0, 1], like the training data."""
+    """One image file as a (1, size, size, 3) float array scaled to [0, 1], like the
+    training data."""
     from keras.utils import img_to_array, load_img
 
     return img_to_array(load_img(path, target_size=(size, size)))[np.newaxis] / 255.0

@@ -69,7 +69,8 @@ def basic_block_test(basic_block):
              ((2, 8, 8, 3), 6, 1, True, "projection"), ((2, 8, 8, 4), 4, 1, False, None),
              ((2, 9, 9, 4), 6, 2, False, None)]
     for shape, filters, stride, residual, shortcut in cases:
-        call = f"basic_block(X of shape {shape}, filters={filters}, stride={stride}, residual={residual})"
+        call = (f"basic_block(X of shape {shape}, filters={filters}, stride={stride}, "
+                f"residual={residual})")
         try:
             block = trace_block(basic_block, shape, filters, stride, residual, name="b")
         except Exception as error:
@@ -85,7 +86,8 @@ def basic_block_test(basic_block):
             fail(where, f"{call}: a plain block (residual=False) must not add anything: it is "
                         "the same block without the shortcut.")
         if residual:
-            if kind(block["merge"]) != "add" or len(block["branches"]) != 2 or None in block["branches"]:
+            if (kind(block["merge"]) != "add" or len(block["branches"]) != 2
+                    or None in block["branches"]):
                 fail(where, f"{call}: the merge should be one Add of the main path and the "
                             f"shortcut, found {kind(block['merge'])} of "
                             f"{len(block['branches'])} inputs.")
@@ -179,7 +181,8 @@ def build_network_test(build_network):
         except Exception as error:
             fail(where, f"{call} raised {first_line(error)} after {len(calls)} block calls.")
         if not isinstance(model, keras.Model):
-            fail(where, f"returned {type(model).__name__}; return keras.Model(inputs, outputs, name=...).")
+            fail(where, f"returned {type(model).__name__}; return "
+                        "keras.Model(inputs, outputs, name=...).")
         want = _expected_calls(n, residual)
         if len(calls) != len(want):
             fail(where, f"{call} called basic_block {len(calls)} times, expected {len(want)}: "
@@ -252,8 +255,9 @@ def stage_gradient_norms_test(stage_gradient_norms):
             other = _reference_norms(model, X, Y, **change)
             if np.allclose(got, [other[s] for s in ("stage1", "stage2", "stage3")], rtol=1e-3,
                            atol=1e-6):
-                fail(where, f"on a network of {blocks} block(s) per stage, your norms {got.round(5)} "
-                            f"are what you get if you {why}. Expected {expected.round(5)}.")
+                fail(where, f"on a network of {blocks} block(s) per stage, your norms "
+                            f"{got.round(5)} are what you get if you {why}. Expected "
+                            f"{expected.round(5)}.")
         fail(where, f"on a network of {blocks} block(s) per stage, your norms are "
                     f"{got.round(5)}, expected {expected.round(5)}: the mean, over each stage's "
                     "_1_conv and _2_conv layers, of the L2 norm of the loss gradient with "

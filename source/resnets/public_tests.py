@@ -297,7 +297,8 @@ def ResNet50_test(ResNet50):
             fail(where, f"ResNet50(input_shape={input_shape}, classes={classes}) raised "
                         f"{first_line(error)}, after {len(calls)} block calls.")
         if not isinstance(model, keras.Model):
-            fail(where, f"returned {type(model).__name__}; return keras.Model(inputs=..., outputs=...).")
+            fail(where, f"returned {type(model).__name__}; return "
+                        "keras.Model(inputs=..., outputs=...).")
         _check_calls(where, calls)
         if len(calls) != len(EXPECTED_BLOCKS):
             fail(where, f"called the blocks {len(calls)} times; expected 16 calls: stages of "
@@ -305,7 +306,8 @@ def ResNet50_test(ResNet50):
         _check_stem(where, model.inputs[0], calls[0][6])
         _check_head(where, model.outputs[0], calls[-1][7], classes)
         if tuple(model.outputs[0].shape) != (None, classes):
-            fail(where, f"output shape {tuple(model.outputs[0].shape)}, expected (None, {classes}).")
+            fail(where, f"output shape {tuple(model.outputs[0].shape)}, expected "
+                        f"(None, {classes}).")
         if tuple(model.inputs[0].shape) != (None,) + input_shape:
             fail(where, f"input shape {tuple(model.inputs[0].shape)}, expected "
                         f"{(None,) + input_shape}: use Input(input_shape).")
@@ -383,7 +385,8 @@ def reestimate_bn_statistics_test(reestimate_bn_statistics):
             fail(where, f"BatchNormalization momentum is {bn.momentum} afterwards, expected "
                         f"{momentum}, this layer's own: save each layer's momentum first and "
                         "put it back at the end.")
-        if not all(np.array_equal(b, w.numpy()) for b, w in zip(trainable, model.trainable_weights)):
+        if not all(np.array_equal(b, w.numpy())
+                   for b, w in zip(trainable, model.trainable_weights)):
             fail(where, "trainable weights changed: use direct calls model(batch, training=True), "
                         "not fit, so that only the moving statistics change.")
         last = count - (len(batches) - 1) * batch_size
@@ -406,7 +409,8 @@ def _backbone(where, model):
         backbone = model.get_layer("backbone")
     except ValueError:
         fail(where, "the model has no layer named 'backbone': wrap the pretrained network up to "
-                    "its layer 'flatten' in Model(..., name=\"backbone\") and call it on the input.")
+                    "its layer 'flatten' in Model(..., name=\"backbone\") and call it on the "
+                    "input.")
     if not isinstance(backbone, keras.Model):
         fail(where, f"the layer 'backbone' is a {type(backbone).__name__}, expected a keras.Model.")
     return backbone
