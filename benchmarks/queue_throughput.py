@@ -19,6 +19,7 @@ import os
 import statistics
 import subprocess
 import sys
+import signal
 import time
 from pathlib import Path
 
@@ -83,7 +84,7 @@ def start_workers(count, broker, environment, name):
 
 def stop_workers(workers):
     for process, log in workers:
-        os.killpg(process.pid, 15)
+        os.killpg(process.pid, signal.SIGTERM)
         process.wait()
         log.close()
 

@@ -74,20 +74,12 @@ def nbgrader_environment():
             "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
 
 
-def run_logged(command, log, timeout, note, **popen):
-    """Run `command` in its own process group, output appended to `log` after a `note` line;
-    the group is killed after `timeout` seconds. Returns the exit code, or "timeout"."""
+def run_logged(command, log, note, **popen):
+    """Run `command`, its output appended to `log` after a `note` line; its exit code."""
     with open(log, "a") as handle:
         handle.write(f"$ {note}\n")
         handle.flush()
-        process = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT,
-                                   start_new_session=True, **popen)
-        try:
-            return process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, 9)
-            process.wait()
-            return "timeout"
+        return subprocess.run(command, stdout=handle, stderr=subprocess.STDOUT, **popen).returncode
 
 
 class Course:
@@ -786,7 +778,7 @@ def main(argv=None):
     log = course.reports / "export.log"
     log.write_text("")
     env = nbgrader_environment()
-    if run_logged([*NBGRADER, "export", "--to", str(course.reports / "grades.csv")], log, None,
+    if run_logged([*NBGRADER, "export", "--to", str(course.reports / "grades.csv")], log,
                   "nbgrader export", cwd=course.root, env=env) != 0:
         print(f"error: nbgrader export failed; see {log}", file=sys.stderr)
         return 1

@@ -3,6 +3,7 @@ import functools
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -92,18 +93,18 @@ class Workers:
                                self.logs[number - 1].read_text()))
 
     def kill(self, number):
-        os.killpg(self.processes[number - 1].pid, 9)
+        os.killpg(self.processes[number - 1].pid, signal.SIGKILL)
         self.processes[number - 1].wait()
 
     def stop(self):
         for process in self.processes:
             if process.poll() is None:
-                os.killpg(process.pid, 15)
+                os.killpg(process.pid, signal.SIGTERM)
         for process in self.processes:
             try:
                 process.wait(timeout=60)
             except subprocess.TimeoutExpired:
-                os.killpg(process.pid, 9)
+                os.killpg(process.pid, signal.SIGKILL)
         for uid in self.sandbox.leftover_processes():  # what a killed worker's kernel left
             self.sandbox.kill_user(uid, settle=0)
         self.sandbox.sweep()

@@ -126,7 +126,8 @@ def test_sample_submissions_course_files_and_gradebook(audited):
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS, ids=lambda a: a.name)
 def test_feedback_never_shows_the_references_and_grade_cells_write_no_stderr(audited, assignment):
-    # nbgrader gives 0 points to a passing grade cell that writes to stderr (PITFALLS.md).
+    # nbgrader gives 0 points to a passing grade cell that writes to stderr
+    # (nbgrader.utils.determine_grade; course/preprocessors.py's KeepPointsForStderr).
     for student in expected_scores(assignment):
         html = (audit.AUDIT / "feedback" / student / assignment.name /
                 f"{assignment.stem}.html").read_text()
