@@ -16,10 +16,10 @@ import argparse
 import datetime
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
-import signal
 import time
 from pathlib import Path
 
