@@ -91,11 +91,11 @@ def grade_here(assignment, files, jobs, unsafe):
     """Seconds for this commit's grader on `files`, and its grading results."""
     audit.prepare({assignment.name: files})
     start = time.perf_counter()
-    results = audit.grade_batch(assignment, list(files), jobs, unsafe)
+    graded = audit.grade_batch(assignment, list(files), jobs, unsafe)
     seconds = time.perf_counter() - start
-    if results is None:
+    if graded is None:
         raise SystemExit("error: grading failed; see reports/grade_audit_output.txt")
-    return seconds, results
+    return seconds, graded[0]
 
 
 def main():
@@ -125,7 +125,7 @@ def main():
                                       assignment)
             else:
                 took, results = grade_here(assignment, files, args.jobs, unsafe=mode == "none")
-                graded = sum(r["status"] == "graded" for r in results["submissions"].values())
+                graded = sum(r.graded for r in results.submissions.values())
                 if graded != len(files):
                     raise SystemExit(f"error: {mode}: only {graded} of {len(files)} graded")
             seconds[mode].append(took)

@@ -29,6 +29,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 from course.assignments import assignments  # noqa: E402
 from course.demo import copy_course  # noqa: E402
 from course.grade import nbgrader_environment  # noqa: E402
+from course.records import Results  # noqa: E402
 from course.submissions import SOLUTION, submissions  # noqa: E402
 from training_speed import cpu  # noqa: E402
 
@@ -38,7 +39,7 @@ SETTINGS = ("local, 1 job", "local, 2 jobs", "queue, 1 worker", "queue, 2 worker
 
 
 def results(course, name):
-    return json.loads((course / "reports" / name / "grading_results.json").read_text())
+    return Results.read(course / "reports" / name / "grading_results.json")
 
 
 def batch(course, name, students, setting, broker, environment):
@@ -123,15 +124,15 @@ def main():
                                             environment)
                 finally:
                     stop_workers(workers)
-                records = graded["submissions"].values()
+                records = graded.submissions.values()
                 measured[setting].append({
                     "wall_seconds": round(seconds, 1),
                     "per_minute": round(60 * len(students) / seconds, 2),
-                    "graded": sum(r["status"] == "graded" for r in records),
-                    "seconds_each": [r["seconds"] for r in records],
-                    "write_seconds": [r["write_seconds"] for r in records
-                                      if "write_seconds" in r],
-                    "peak_memory_mib": [r.get("peak_memory_mib") for r in records]})
+                    "graded": sum(r.graded for r in records),
+                    "seconds_each": [r.seconds for r in records],
+                    "write_seconds": [r.write_seconds for r in records
+                                      if r.write_seconds is not None],
+                    "peak_memory_mib": [r.peak_memory_mib for r in records]})
                 print(f"round {round_number + 1}, {setting}: {seconds:.0f} s, "
                       f"{measured[setting][-1]['per_minute']} submissions/min", flush=True)
     finally:

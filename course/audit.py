@@ -16,6 +16,7 @@ reports/grade_audit_results.json and prints the kill rate.
 """
 import argparse
 import csv
+import dataclasses
 import functools
 import http.server
 import io
@@ -37,6 +38,7 @@ from course.demo import copy_course
 from course.hidden import HiddenTests
 from course.notebook import run_answers, solution_sources
 from course.preprocessors import ExecuteWithHiddenTests
+from course.records import Results, SubmissionResult
 from course.submissions import expected_scores, submissions, with_answers
 
 # The audit's copy of the course (COURSE_AUDIT_DIR: another folder, e.g. to run two at once)
@@ -238,21 +240,19 @@ def hidden_failures(assignment, student):
         return set()
     return {cell.metadata.get("nbgrader", {}).get("grade_id", "").removesuffix(SUFFIX)
             for cell in nbformat.read(path, as_version=4).cells
-            if any(output.output_type == "error"
-                   and output.ename == ExecuteWithHiddenTests.ERROR_NAME
-                   for output in cell.get("outputs", []))}
+            if not cell.metadata.get(ExecuteWithHiddenTests.VERDICT, {"passed": True})["passed"]}
 
 
-def check(assignment, expected, results):
+def check(assignment, expected, records, found):
     """Rows of reports/grade_audit.csv for `assignment`: one per mistake, variant, attack and
-    sample submission."""
-    records, functions = results["submissions"], assignment.functions
+    sample submission, from the batches' records ({student: SubmissionResult}) and findings."""
+    functions = assignment.functions
     full = {function: assignment.points[f"{function}{SUFFIX}"] for function in functions}
     rows = []
     for student, want in expected.items():
-        record = records.get(student, {})
-        graded = record.get("status") == "graded"
-        scores = {c: record["scores"][c][0] if graded and c in record.get("scores", {}) else None
+        record = records.get(student) or SubmissionResult(student, assignment.name)
+        graded = record.graded
+        scores = {c: record.scores[c][0] if graded and c in record.scores else None
                   for c in functions}
         zero = want["zero"]
         if zero == ANY:
@@ -280,8 +280,8 @@ def check(assignment, expected, results):
             attack = want["attack"]
             cell, text = attack.expect or (None, "")
             reported = attack.expect is None or any(
-                f["student"] == student and cell in (None, f["cell"]) and text in f["message"]
-                for f in results["findings"])
+                f.student == student and cell in (None, f.cell) and text in f.message
+                for f in found)
             live = rendered(assignment, student, attack.attack.unrendered) if (
                 graded and attack.attack.unrendered) else []
             missing = "" if reported else f"no finding {attack.expect!r}; "
@@ -294,7 +294,7 @@ def check(assignment, expected, results):
                          "ok": ok,
                          "detail": attack.why if ok else
                          f"{missing}"
-                         f"{'scores ' + got if graded else record.get('problem') or 'not graded'}"})
+                         f"{'scores ' + got if graded else record.problem or 'not graded'}"})
         elif not want["mistakes"] and not want["variants"]:
             rows.append({**row, "kind": "sample", "name": student, "cell": "", "ok": right,
                          "detail": ""})
@@ -303,31 +303,32 @@ def check(assignment, expected, results):
 
 def batch_row(batches, expected):
     """The row on what grading left: course files, gradebook, processes, the report's lines."""
-    batch = batches[-1]["batch"]
+    batch = batches[-1]["results"].batch
     graded = sum(1 for wants in expected.values() for want in wants.values()
                  if want["zero"] not in (None, ANY))
     forged = [line for b in batches for line in b["report"] if line.startswith(FORGED)]
+    done = [(b["results"].batch, b["results"].findings, b["report"]) for b in batches]
     problems = [
-        *(f"course files changed: {b['batch']['course_files_changed']}" for b in batches
-          if b["batch"]["course_files_changed"]),
-        *(f"gradebook integrity {b['batch']['gradebook_integrity']}" for b in batches
-          if b["batch"]["gradebook_integrity"] != "ok"),
-        *(f"{b['batch']['processes_left']} sandbox processes left" for b in batches
-          if b["batch"]["processes_left"]),
+        *(f"course files changed: {each.course_files_changed}" for each, _, _ in done
+          if each.course_files_changed),
+        *(f"gradebook integrity {each.gradebook_integrity}" for each, _, _ in done
+          if each.gradebook_integrity != "ok"),
+        *(f"{each.processes_left} sandbox processes left" for each, _, _ in done
+          if each.processes_left),
         *(["forged report lines: " + " / ".join(forged)] if forged else []),
-        *(f"{len(b['report'])} report lines for {len(b['findings'])} findings" for b in batches
-          if len(b["report"]) != len(b["findings"]) + 3)]
-    recorded = sum(b["batch"]["submissions_recorded"] for b in batches)
+        *(f"{len(report)} report lines for {len(found)} findings" for _, found, report in done
+          if len(report) != len(found) + 3)]
+    recorded = sum(each.submissions_recorded for each, _, _ in done)
     if recorded < graded:
         problems.append(f"{recorded} submissions recorded, {graded} graded")
-    processes = ("no process left" if batch["processes_left"] == 0
+    processes = ("no process left" if batch.processes_left == 0
                  else "processes not counted (no sandbox)")
     return {"assignment": "", "kind": "batch",
             "name": "course files, gradebook, processes, report", "student": "", "cell": "",
             "ok": not problems,
             "detail": "; ".join(problems) or (
                 f"course files unchanged, gradebook integrity ok, {recorded} submissions "
-                f"recorded, {processes}, no forged line; last batch {batch['seconds']} s")}
+                f"recorded, {processes}, no forged line; last batch {batch.seconds} s")}
 
 
 KINDS = ("mistake", "variant", "attack", "sample", "batch")
@@ -336,8 +337,8 @@ KINDS = ("mistake", "variant", "attack", "sample", "batch")
 def summary(rows, batches):
     count = {kind: (sum(r["ok"] for r in rows if r["kind"] == kind),
                     sum(1 for r in rows if r["kind"] == kind)) for kind in KINDS}
-    graded = sum(b["batch"]["submissions"] for b in batches)
-    seconds = sum(b["batch"]["seconds"] for b in batches)
+    graded = sum(b["results"].batch.submissions for b in batches)
+    seconds = sum(b["results"].batch.seconds for b in batches)
     names = ", ".join(sorted({r["assignment"] for r in rows if r["assignment"]}))
     return (f"kill rate: {count['mistake'][0]}/{count['mistake'][1]} mistakes lost their cell's "
             f"points with feedback naming it; correct variants accepted: "
@@ -370,8 +371,8 @@ def answer_server(chosen):
 
 
 def grade_batch(assignment, students, jobs, unsafe):
-    """Grade `students`' submissions of `assignment` in AUDIT with course.grade; its
-    grading_results.json, or None."""
+    """Grade `students`' submissions of `assignment` in AUDIT with course.grade: its Results
+    (grading_results.json) and its report's lines, or None."""
     command = [sys.executable, "-m", "course.grade", "--jobs", str(jobs),
                *(["--unsafe-no-sandbox"] if unsafe else []), "--assignment", assignment.name,
                "--", *students]
@@ -382,9 +383,8 @@ def grade_batch(assignment, students, jobs, unsafe):
     if run.returncode not in (0, 1) or not (reports / "grading_results.json").exists():
         print(run.stdout[-3000:] + run.stderr[-3000:], file=sys.stderr)
         return None
-    results = json.loads((reports / "grading_results.json").read_text())
-    results["report"] = (reports / "grading_report.txt").read_text().splitlines()
-    return results
+    return (Results.read(reports / "grading_results.json"),
+            (reports / "grading_report.txt").read_text().splitlines())
 
 
 def through_nbgrader(jobs, unsafe=False, only=(), names=None):
@@ -405,7 +405,7 @@ def through_nbgrader(jobs, unsafe=False, only=(), names=None):
     batches, rows, graded = [], [], {}
     for assignment in chosen:
         students = files[assignment.name]
-        merged = graded[assignment.name] = {"submissions": {}, "findings": []}
+        records, found = {}, []
         for batch in ([s for s in sorted(students) if s not in later],
                       [s for s in sorted(students) if s in later]):
             if not batch:
@@ -413,20 +413,26 @@ def through_nbgrader(jobs, unsafe=False, only=(), names=None):
             print(f"grading {len(batch)} submissions of {assignment.name} in "
                   f"{AUDIT.relative_to(ROOT)}/ through nbgrader"
                   f"{' WITHOUT the sandbox' if unsafe else ''}", flush=True)
-            results = grade_batch(assignment, batch, jobs, unsafe)
-            if results is None:
+            graded_batch = grade_batch(assignment, batch, jobs, unsafe)
+            if graded_batch is None:
                 print("error: grading the audit submissions failed; see "
                       "reports/grade_audit_output.txt", file=sys.stderr)
                 return 2
-            batches.append({**results, "assignment": assignment.name})
-            merged["submissions"].update(results["submissions"])
-            merged["findings"] += results["findings"]
-        rows += check(assignment, expected[assignment.name], merged)
+            results, report = graded_batch
+            batches.append({"assignment": assignment.name, "results": results,
+                            "report": report})
+            records.update(results.submissions)
+            found += results.findings
+        graded[assignment.name] = {  # grading_results.json's, over the assignment's batches
+            "submissions": {s: record.to_json() for s, record in records.items()},
+            "findings": [dataclasses.asdict(finding) for finding in found]}
+        rows += check(assignment, expected[assignment.name], records, found)
     server.shutdown()
     rows.append(batch_row(batches, expected))
     (ROOT / "reports" / "grade_audit_results.json").write_text(json.dumps(
-        graded | {"batches": [{**b["batch"], "assignment": b["assignment"]}
-                              for b in batches]}, indent=1) + "\n")
+        graded | {"batches": [{**dataclasses.asdict(b["results"].batch),
+                               "assignment": b["assignment"]} for b in batches]},
+        indent=1) + "\n")
     with open(ROOT / "reports" / "grade_audit.csv", "w", newline="") as handle:
         writer = csv.DictWriter(handle, ["assignment", "kind", "name", "student", "cell", "ok",
                                          "detail"])

@@ -9,7 +9,6 @@ class (gradebook.db, submitted/, autograded/, feedback/, reports/) is never touc
 and the tests make their copies the same way (`copy_course`).
 """
 import argparse
-import json
 import shutil
 import subprocess
 import sys
@@ -20,6 +19,7 @@ import nbformat
 from course import ROOT
 from course.assignments import SUFFIX, assignments
 from course.grade import nbgrader_environment
+from course.records import Results, SubmissionResult
 from course.submissions import expected_scores, submissions
 
 DEMO = ROOT / "build" / "demo"
@@ -85,17 +85,16 @@ def unexpected(course, assignment, students, chosen=(), expected=None):
     what its catalog says (`expected`, default course.submissions.expected_scores): name,
     expected, actual."""
     path = course / "reports" / assignment.name / "grading_results.json"
-    records = json.loads(path.read_text())["submissions"] if path.exists() else {}
+    records = Results.read(path).submissions if path.exists() else {}
     lines = []
     for student, wanted in (expected or expected_scores(assignment)).items():
         if student not in students or (chosen and student not in chosen):
             continue
-        record = records.get(student, {"status": "not graded", "scores": {}})
-        got = {cell: record["scores"].get(cell.removesuffix(SUFFIX), [None])[0]
+        record = records.get(student) or SubmissionResult(student, assignment.name)
+        got = {cell: record.scores.get(cell.removesuffix(SUFFIX), [None])[0]
                for cell in wanted}
-        if record["status"] != "graded" or got != wanted:
-            actual = (f"{record['status']}: {record.get('problem')}"
-                      if record["status"] != "graded" else
+        if not record.graded or got != wanted:
+            actual = (f"{record.status}: {record.problem}" if not record.graded else
                       f"{sum(v or 0 for v in got.values()):g}")
             cells = [cell.removesuffix(SUFFIX) for cell in wanted if got[cell] != wanted[cell]]
             lines.append(f"sample {student} ({assignment.name}) expected "

@@ -31,6 +31,7 @@ reports, lines and exit codes; this machine then runs no student code and needs 
 """
 import argparse
 import csv
+import dataclasses
 import hashlib
 import json
 import os
@@ -53,6 +54,8 @@ import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 
 from course import ROOT, sandbox
+from course.records import (GRADED, NOT_GRADED, Autograded, Batch, Finding, Results,
+                            SubmissionResult)
 from course.assignments import SUFFIX, AssignmentError, assignments
 from course.preprocessors import (ExecuteWithHiddenTests, KeepHandGrades, KeepPointsForStderr,
                                  OnlyVerdictsScore, extra_paths, release_paths)
@@ -246,7 +249,6 @@ def last_error(log):
     return found[-1].strip()[:200] if found else "no exception in the log"
 
 
-HIDDEN_MESSAGE = ExecuteWithHiddenTests.message.default_value  # starts a hidden test's error
 # nbgrader_config.py's kernel manager, replaced with --unsafe-no-sandbox
 UNSAFE_KERNELS = ("--ExecuteWithHiddenTests.kernel_manager_class="
                   "jupyter_client.manager.AsyncKernelManager")
@@ -272,7 +274,7 @@ class Worker:
                 start_new_session=True)
 
     def autograde(self, student):
-        """{"success", "error"} of `nbgrader autograde` for `student`, or "timeout"."""
+        """The Autograded of `nbgrader autograde` for `student`."""
         if self.process is None or self.process.poll() is not None:
             self.start()
         try:
@@ -282,12 +284,13 @@ class Worker:
             pass
         if not select.select([self.process.stdout], [], [], SUBMISSION_SECONDS)[0]:
             self.stop()
-            return "timeout"
+            return Autograded(success=False, timed_out=True)
         line = self.process.stdout.readline()
         if not line:  # the worker died
             self.stop()
-            return {"success": False, "error": "the grading process died"}
-        return json.loads(line)
+            return Autograded(success=False, error="the grading process died")
+        answer = json.loads(line)
+        return Autograded(success=answer["success"], error=answer["error"])
 
     def stop(self):
         if self.process is not None:
@@ -339,23 +342,22 @@ class Grader:
         return self.local.worker
 
     def grade(self, student):
-        """Autograde one submission; returns its record (a dict, see `main`)."""
+        """Autograde one submission: its SubmissionResult (without scores: the batch reads them
+        from the gradebook)."""
         start = time.perf_counter()
-        problem = check_submission(self.assignment, student, self.course.root)
-        record = {"student": student, "assignment": self.assignment.name, "status": "not graded",
-                  "problem": problem, "killed": 0}
+        status, problem = NOT_GRADED, check_submission(self.assignment, student, self.course.root)
         if problem is None:
             result = self.worker().autograde(student)
             log = self.logs / f"{student}.log"
-            if result == "timeout":
-                record["problem"] = f"nbgrader autograde ran over {SUBMISSION_SECONDS} s"
-            elif not result["success"]:
-                record["problem"] = (f"nbgrader autograde failed: {last_error(log)}; see "
-                                     f"{log.relative_to(self.course.root)}")
+            if result.timed_out:
+                problem = f"nbgrader autograde ran over {SUBMISSION_SECONDS} s"
+            elif not result.success:
+                problem = (f"nbgrader autograde failed: {last_error(log)}; see "
+                           f"{log.relative_to(self.course.root)}")
             else:
-                record["status"] = "graded"
-        record["seconds"] = round(time.perf_counter() - start, 2)
-        return record
+                status = GRADED
+        return SubmissionResult(student, self.assignment.name, status, problem,
+                                seconds=round(time.perf_counter() - start, 2))
 
     def kernel_boundaries(self):
         """What the sandboxed kernels' launchers recorded: [{folder, uid, exit, killed}]."""
@@ -385,10 +387,12 @@ class Grader:
         for student, entries in self.boundaries_by_student().items():
             if student not in records:
                 continue
-            records[student]["killed"] += sum(entry["killed"] for entry in entries)
             peaks = [entry["peak_memory"] for entry in entries if entry.get("peak_memory")]
-            if peaks:  # the most memory its kernel's control group held (Cgroup.peak_memory)
-                records[student]["peak_memory_mib"] = round(max(peaks) / 2**20)
+            records[student] = dataclasses.replace(
+                records[student],
+                killed=records[student].killed + sum(entry["killed"] for entry in entries),
+                # the most memory its kernel's control group held (Cgroup.peak_memory)
+                peak_memory_mib=round(max(peaks) / 2**20) if peaks else None)
         return records
 
 
@@ -404,7 +408,7 @@ def graded_in_parallel(grade_one, name, students, jobs):
             done += 1
             records[student] = record
             print(f"[{done}/{len(students)}] {name}: graded {escape(student, 40):40s} "
-                  f"{record['seconds']:5.1f} s  {escape(record['problem'] or 'ok', 160)}",
+                  f"{record.seconds:5.1f} s  {escape(record.problem or 'ok', 160)}",
                   flush=True)
 
     with ThreadPoolExecutor(max(1, min(jobs, len(students)))) as pool:
@@ -436,22 +440,26 @@ def cell_scores(course, assignment, students):
     return scores
 
 
+def _grade_ids(notebook):
+    """{grade_id: cell} of a notebook's nbgrader cells."""
+    return {cell.metadata.get("nbgrader", {}).get("grade_id"): cell for cell in notebook.cells}
+
+
 def _stream_text(cell, name):
     return "".join(o.get("text", "") for o in cell.get("outputs", [])
                    if o.output_type == "stream" and o.name == name)
 
 
-def findings(course, assignment, record, scores):
-    """What went wrong in one submission, in the instructor's terms: a list of
-    {"student", "cell", "kind", "message"} (kinds: not graded, files, test cell, error, result,
-    hand grade, stderr, hidden, processes)."""
-    student = record["student"]
+def findings(course, assignment, record):
+    """What went wrong in one submission (a SubmissionResult), in the instructor's terms: a list
+    of Finding."""
+    student, scores = record.student, record.scores
 
     def finding(cell, kind, message):
-        return {"student": student, "cell": cell, "kind": kind, "message": message}
+        return Finding(student, cell, kind, message)
 
-    if record["status"] != "graded":
-        return [finding(None, "not graded", record["problem"])]
+    if not record.graded:
+        return [finding(None, "not graded", record.problem)]
     found = []
     submitted = course.root / "submitted" / student / assignment.name
     extra = extra_paths(submitted, release_paths(course.root / "source", assignment.name,
@@ -464,26 +472,32 @@ def findings(course, assignment, record, scores):
                              "alone)"))
     notebook = nbformat.read(course.root / "autograded" / student / assignment.name
                              / assignment.notebook, as_version=4)
-    present = {cell.metadata.get("nbgrader", {}).get("grade_id"): cell for cell in notebook.cells}
+    present = _grade_ids(notebook)
+    try:  # a test cell it lacks was put back by nbgrader (OverwriteCells)
+        submitted_ids = _grade_ids(nbformat.read(submitted / assignment.notebook, as_version=4))
+    except (OSError, ValueError):  # replaced or removed since: nothing to say
+        submitted_ids = present
     for test in assignment.points:
         if test not in present:
             found.append(finding(test, "test cell", "the test cell is missing (deleted from the "
                                  "submission): nbgrader scores it 0"))
-        elif present[test].source.startswith("# This cell (id:"):  # OverwriteCells' note
+        elif test not in submitted_ids:
             found.append(finding(test, "test cell", "the test cell was deleted from the "
                                  "submission; nbgrader put it back and ran it"))
     for cell in notebook.cells:
         meta = cell.metadata.get("nbgrader", {})
         grade_id = meta.get("grade_id", "a cell the student added")
+        verdict = cell.metadata.get(ExecuteWithHiddenTests.VERDICT) or {"passed": True}
+        if not verdict["passed"]:
+            found.append(finding(grade_id.removesuffix(SUFFIX), "hidden",
+                                 "hidden tests failed: "
+                                 + (verdict["message"].splitlines() or [""])[0]))
         errors = [o for o in cell.get("outputs", []) if o.output_type == "error"]
-        for output in errors:
+        for index, output in enumerate(cell.get("outputs", [])):
+            if output.output_type != "error" or index == verdict.get("output"):
+                continue  # the hidden tests' error: reported above, from the verdict
             first = (output.evalue.splitlines() or [""])[0]
-            if output.ename == ExecuteWithHiddenTests.ERROR_NAME:
-                found.append(finding(grade_id.removesuffix(SUFFIX), "hidden",
-                                     "hidden tests failed: "
-                                     + first.removeprefix(HIDDEN_MESSAGE)))
-            else:
-                found.append(finding(grade_id, "error", f"{output.ename}: {first}"))
+            found.append(finding(grade_id, "error", f"{output.ename}: {first}"))
         if cell.metadata.get(OnlyVerdictsScore.KEY):
             found.append(finding(grade_id, "result", "the test cell's code gave a value (Out:), "
                                  "which nbgrader would have read as the cell's score; it was "
@@ -501,17 +515,17 @@ def findings(course, assignment, record, scores):
             why = " and scores 0 for it (nbgrader counts stderr as a failure)" if zero else ""
             first = (_stream_text(cell, "stderr").strip().splitlines() or [""])[0]
             found.append(finding(grade_id, "stderr", f"wrote to stderr{why}: {first}"))
-    if record["killed"]:
-        found.append(finding(None, "processes", f"{record['killed']} processes it left running "
+    if record.killed:
+        found.append(finding(None, "processes", f"{record.killed} processes it left running "
                              "were killed when its grading ended"))
     return found
 
 
 def render(finding):
     """One line of reports/grading_report.txt; every field escaped."""
-    cell = f"{escape(finding['cell'], 60)}: " if finding["cell"] else ""
-    kind = "NOT GRADED: " if finding["kind"] == "not graded" else ""
-    return f"{escape(finding['student'], 80)}: {cell}{kind}{escape(finding['message'])}"
+    cell = f"{escape(finding.cell, 60)}: " if finding.cell else ""
+    kind = "NOT GRADED: " if finding.kind == "not graded" else ""
+    return f"{escape(finding.student, 80)}: {cell}{kind}{escape(finding.message)}"
 
 
 def gradebook_check(course, assignment, students):
@@ -546,17 +560,17 @@ def write_table(folder, assignment, records):
         writer = csv.writer(handle)
         writer.writerow(["student", *cells, "total", "max", "seconds", "status"])
         for student, record in records.items():
-            per_cell = record["scores"]
+            per_cell = record.scores
             writer.writerow([escape(student, 80),
                              *(_shown(per_cell.get(c, ("", ""))[0]) for c in cells),
                              sum(score or 0 for score, _ in per_cell.values()),
-                             sum(top for _, top in per_cell.values()), f"{record['seconds']:.1f}",
-                             record["status"]])
+                             sum(top for _, top in per_cell.values()), f"{record.seconds:.1f}",
+                             record.status])
     width = max(len(name) for name in cells) + 2
     print(f"\n{assignment.name}\n" + f"{'student':40s}" + "".join(f"{c:>{width}s}" for c in cells)
           + f"{'total':>8s}")
     for student, record in records.items():
-        per_cell = record["scores"]
+        per_cell = record.scores
         row = "".join(f"{f'{_shown(per_cell[c][0])} / {per_cell[c][1]:g}':>{width}s}"
                       if c in per_cell else f"{'not graded':>{width}s}" for c in cells)
         total = sum(score or 0 for score, _ in per_cell.values())
@@ -618,8 +632,8 @@ def grade_assignment(course, assignment, students, jobs, unsafe, queue=None):
         elapsed = time.perf_counter() - started
         safe = [s for s in students if safe_id(s)]
         scores = cell_scores(course, assignment, safe)
-        for student, record in records.items():
-            record["scores"] = scores.get(student, {})
+        records = {student: dataclasses.replace(record, scores=scores.get(student, {}))
+                   for student, record in records.items()}
         write_table(grader.reports, assignment, records)
         changed = sorted(path for path, digest in course.files_digest().items()
                          if grader.digest.get(path) != digest)
@@ -627,23 +641,19 @@ def grade_assignment(course, assignment, students, jobs, unsafe, queue=None):
         left = None if grader.unsafe else grader.leftover_processes()
         if not grader.unsafe and not queue:
             sandbox.sweep()  # scratch of this batch's kernels whose launcher nbgrader killed
-        batch = {"assignment": assignment.name, "submissions": len(students), "jobs": grader.jobs,
-                 "sandbox": boundary, "seconds": round(elapsed, 1),
-                 "seconds_per_submission": round(elapsed / len(students), 2),
-                 "course_files_changed": changed, "gradebook_integrity": integrity,
-                 "submissions_recorded": recorded,
-                 "processes_left": None if grader.unsafe else len(left)}
-        found = [f for record in records.values()
-                 for f in findings(course, assignment, record, record["scores"])]
-        results = {"batch": batch, "submissions": records, "findings": found}
-        (grader.reports / "grading_results.json").write_text(json.dumps(results, indent=1) + "\n")
+        batch = Batch(assignment.name, len(students), grader.jobs, boundary, round(elapsed, 1),
+                      round(elapsed / len(students), 2), changed, integrity, recorded,
+                      None if grader.unsafe else len(left))
+        found = [f for record in records.values() for f in findings(course, assignment, record)]
+        results = Results(batch, records, found)
+        results.write(grader.reports / "grading_results.json")
         report = [render(f) for f in found] + [
             f"course files: {'unchanged' if not changed else 'CHANGED: ' + ', '.join(changed)}",
             f"gradebook: integrity {integrity}, {recorded} of {len(students)} submissions recorded",
-            f"sandbox processes left after grading: {batch['processes_left']}"]
+            f"sandbox processes left after grading: {batch.processes_left}"]
         (grader.reports / "grading_report.txt").write_text("\n".join(report) + "\n")
         print("\n" + "\n".join(report))
-        per = batch["seconds_per_submission"]
+        per = batch.seconds_per_submission
         rate = f", {60 / per:.1f} submissions per minute" if per else ""
         print(f"\n{assignment.name}: graded {len(students)} submissions in {elapsed:.0f} s with "
               f"{grader.jobs} jobs: {per:.1f} s per submission{rate}")
@@ -666,8 +676,8 @@ def broken_grader(records):
     """Why the grader, not the class, failed: nbgrader failed on every one of two or more
     submissions for one and the same reason, a kernel that never ran a cell (AT_START); else
     None. (A submission refused before nbgrader, a missing notebook, says so itself.)"""
-    died = [record["problem"] for record in records.values() if record["status"] != "graded"
-            and (record["problem"] or "").startswith("nbgrader autograde")]
+    died = [record.problem for record in records.values()
+            if not record.graded and (record.problem or "").startswith("nbgrader autograde")]
     reasons = {problem.split("; see ")[0] for problem in died}
     if len(records) < 2 or len(died) < len(records) or len(reasons) != 1:
         return None
@@ -763,13 +773,13 @@ def main(argv=None):
     for name, students in to_grade.items():
         results = grade_assignment(course, known[name], students, max(1, args.jobs),
                                    args.unsafe_no_sandbox, args.queue)
-        batch = results["batch"]
-        failed = failed or bool(batch["course_files_changed"] or batch["processes_left"])
-        broken = broken_grader(results["submissions"])
+        batch = results.batch
+        failed = failed or bool(batch.course_files_changed or batch.processes_left)
+        broken = broken_grader(results.submissions)
         if broken:
             print(f"error: {name}: {broken}", file=sys.stderr)
             return 2
-        graded += sum(r["status"] == "graded" for r in results["submissions"].values())
+        graded += sum(r.graded for r in results.submissions.values())
         total += len(students)
     if not graded:  # a run that graded nothing is a failure, whatever the reasons
         print(f"error: none of the {total} submissions was graded; each one's reason is in "

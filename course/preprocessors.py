@@ -56,7 +56,10 @@ class ExecuteWithHiddenTests(Execute):
     Before running the notebook it appends the hidden tests' cells (course/hidden.py); after, it
     takes them out and gives every test cell `FUNCTION_tests` whose hidden tests failed an error
     output (`ERROR_NAME`) saying what differs, so SaveAutoGrades scores it 0 and the feedback
-    shows why, under the test. An assignment without a hidden/ folder runs as with Execute.
+    shows why, under the test. Every test cell's metadata (`VERDICT`) records the verdict as
+    data for the grading report: {"passed": true} or {"passed": false, "message": what differs,
+    "output": the index of that error output}; the key is removed from every cell first (cells
+    are the student's). An assignment without a hidden/ folder runs as with Execute.
 
     Cells tagged `skip_cells_with_tag` (nbclient's option; nbgrader_config.py sets
     "skip-when-grading", which the instructor notebook puts on the cells that grade nothing:
@@ -64,6 +67,7 @@ class ExecuteWithHiddenTests(Execute):
     removed from test and answer cells first: those always run.
     """
     ERROR_NAME = "HiddenTestFailure"
+    VERDICT = "course_hidden_verdict"
     hidden_folder = Unicode("", help="The folder holding ASSIGNMENT/hidden_checks.py and "
                             "ASSIGNMENT/references.npz for each assignment with hidden "
                             "tests.").tag(config=True)
@@ -77,6 +81,7 @@ class ExecuteWithHiddenTests(Execute):
         if self.hidden_folder:
             hidden = HiddenTests.of(self.hidden_folder, resources["nbgrader"]["assignment"])
         for cell in nb.cells:
+            cell.metadata.pop(self.VERDICT, None)
             tags = cell.metadata.get("tags")
             if (tags and self.skip_cells_with_tag in tags
                     and (utils.is_grade(cell) or utils.is_solution(cell))):
@@ -94,7 +99,11 @@ class ExecuteWithHiddenTests(Execute):
                  if utils.is_grade(cell) and cell.cell_type == "code"}
         for function, message in hidden.verdicts(ran).items():
             cell = tests.get(function + SUFFIX)
-            if cell is not None and message is not None:
+            if cell is None:
+                continue
+            cell.metadata[self.VERDICT] = {"passed": message is None}
+            if message is not None:
+                cell.metadata[self.VERDICT].update(message=message, output=len(cell.outputs))
                 cell.outputs.append(nbformat.v4.new_output(
                     "error", ename=self.ERROR_NAME, evalue=self.message + message,
                     traceback=[f"\x1b[0;31m{self.ERROR_NAME}\x1b[0m: {self.message}{message}"]))

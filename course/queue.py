@@ -41,6 +41,7 @@ from the broker.
 """
 import argparse
 import base64
+import dataclasses
 import datetime
 import hashlib
 import json
@@ -58,6 +59,7 @@ from pathlib import Path, PurePosixPath
 
 from course import grade, sandbox
 from course.assignments import assignments
+from course.records import NOT_GRADED, SubmissionResult
 
 TASK = "course.grade_submission"
 ROOT_VARIABLE = "COURSE_WORKER_ROOT"  # the worker's course copy, for its task
@@ -221,7 +223,7 @@ def grade_submission(assignment, student, files, digest):
                     "(`python -m course.queue copy`) from the course as it is now"
                if grading_digest(root, assignment) != digest else None)
     if problem:
-        return {"record": {"status": "not graded", "killed": 0, "problem": problem},
+        return {"record": SubmissionResult(student, assignment, NOT_GRADED, problem).to_json(),
                 "autograded": {}, "log": "", "worker": _me()}
     unpack(files, root / "submitted" / student / assignment)
     grader = grade.Grader(course, found, 1)
@@ -233,8 +235,8 @@ def grade_submission(assignment, student, files, digest):
         shutil.rmtree(grader.scratch, ignore_errors=True)
     log = grader.logs / f"{student}.log"
     autograded = root / "autograded" / student / assignment
-    return {"record": {**record, "processes_left": len(left)},
-            "autograded": pack(autograded) if record["status"] == "graded" else {},
+    return {"record": dataclasses.replace(record, processes_left=len(left)).to_json(),
+            "autograded": pack(autograded) if record.graded else {},
             "log": log.read_text() if log.exists() else "", "worker": _me()}
 
 
@@ -313,29 +315,33 @@ class QueueGrader:
         self.api = NbGraderAPI(coursedir=self.coursedir, config=self.config)
 
     def grade(self, student):
+        """One submission graded on the queue and written here: its SubmissionResult (without
+        scores: the batch reads them from the gradebook)."""
         start = time.perf_counter()
         problem = grade.check_submission(self.assignment, student, self.course.root)
-        record = {"student": student, "assignment": self.assignment.name,
-                  "status": "not graded", "problem": problem, "killed": 0}
+        record = SubmissionResult(student, self.assignment.name, NOT_GRADED, problem)
         if problem is None:
             result = self.send(student)
-            record.update({k: result["record"][k] for k in ("status", "problem", "killed",
-                                                             "peak_memory_mib")
-                           if k in result["record"]})
+            worker = SubmissionResult.from_json({**result["record"], "student": student,
+                                                 "assignment": self.assignment.name})
+            record = dataclasses.replace(record, status=worker.status, problem=worker.problem,
+                                         killed=worker.killed,
+                                         peak_memory_mib=worker.peak_memory_mib)
             with self.lock:
-                self.left += result["record"].get("processes_left") or 0
-            if record["status"] == "graded":
+                self.left += worker.processes_left or 0
+            if record.graded:
                 try:
                     written = time.perf_counter()
                     self.write(student, result)
-                    record["write_seconds"] = round(time.perf_counter() - written, 2)
+                    record = dataclasses.replace(
+                        record, write_seconds=round(time.perf_counter() - written, 2))
                 except Exception as error:  # noqa: BLE001 - one submission's, reported
-                    record.update(status="not graded",
-                                  problem=f"its result could not be written here ({error})")
+                    record = dataclasses.replace(
+                        record, status=NOT_GRADED,
+                        problem=f"its result could not be written here ({error})")
             (self.logs / f"{student}.log").write_text(
                 f"graded by {result.get('worker', 'no worker')}\n{result.get('log', '')}")
-        record["seconds"] = round(time.perf_counter() - start, 2)
-        return record
+        return dataclasses.replace(record, seconds=round(time.perf_counter() - start, 2))
 
     def send(self, student):
         """The worker's result for one submission, or a record saying why there is none."""
@@ -349,8 +355,8 @@ class QueueGrader:
                 sent.forget()  # the result (a whole notebook) leaves the broker once read
         except Exception as error:  # a timeout, a broker gone: this submission not graded
             result = f"no result from the queue ({type(error).__name__}: {error})"
-        if not isinstance(result, dict) or "record" not in result:
-            return {"record": {"status": "not graded", "killed": 0,
+        if not isinstance(result, dict) or not isinstance(result.get("record"), dict):
+            return {"record": {"status": NOT_GRADED,
                                "problem": f"the worker's task failed: {result!s:.200}"}}
         return result
 

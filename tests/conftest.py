@@ -1,6 +1,5 @@
 """Shared set-up: instructor solutions as namespaces, the dataset check."""
 import functools
-import json
 import os
 import re
 import signal
@@ -14,6 +13,7 @@ import pytest
 from course import ROOT, catalog  # the course package (make install: pip install -e .)
 from course.assignments import SUFFIX, assignments
 from course.notebook import run_answers, solution_sources
+from course.records import Results
 
 # nbgrader runs `alembic` from PATH when it creates a gradebook: use this environment's.
 os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
@@ -40,12 +40,11 @@ def namespace(name, mistake=None):
 def graded(course, assignment):
     """The last batch of `assignment` graded in `course` (its grading_results.json), and
     {student: (status, {graded function: score})} of its submissions."""
-    results = json.loads((Path(course) / "reports" / assignment.name /
-                          "grading_results.json").read_text())
-    return results, {student: (record["status"], {cell: score for cell, (score, _) in
-                                                  record["scores"].items()
-                                                  if cell in assignment.functions})
-                     for student, record in results["submissions"].items()}
+    results = Results.read(Path(course) / "reports" / assignment.name / "grading_results.json")
+    return results, {student: (record.status, {cell: score for cell, (score, _) in
+                                               record.scores.items()
+                                               if cell in assignment.functions})
+                     for student, record in results.submissions.items()}
 
 
 def full_marks(assignment):

@@ -52,8 +52,8 @@ def _grade(folder, python, prefix=(), environment=None):
 def _full_marks(folder, run):
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
     results, scores = graded(folder, RESNETS)
-    assert scores[SOLUTION] == ("graded", full_marks(RESNETS)), results["submissions"][SOLUTION]
-    assert results["batch"]["processes_left"] == 0
+    assert scores[SOLUTION] == ("graded", full_marks(RESNETS)), results.submissions[SOLUTION]
+    assert results.batch.processes_left == 0
 
 
 def test_a_course_and_its_environment_under_tmp_grade_the_solution_and_a_broken_grader_exits_2():

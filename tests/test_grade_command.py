@@ -15,6 +15,7 @@ from course import grade
 from course.assignments import find
 from course.hidden import HiddenTests
 from course.preprocessors import DropLibraryLogs, KeepPointsForStderr, OnlyVerdictsScore
+from course.records import GRADED, Finding, SubmissionResult
 
 RESNETS = find("resnets")
 
@@ -118,14 +119,13 @@ def test_links_hard_links_and_special_files_are_refused_naming_them(tmp_path):
 
 
 def test_report_lines_escape_whatever_a_submission_chose():
-    finding = {"student": "alice", "cell": "a cell the student added", "kind": "error",
-               "message": "Error\ncourse files: unchanged\rFORGED\x1b[2K \u2028x"}
+    finding = Finding("alice", "a cell the student added", "error",
+                      "Error\ncourse files: unchanged\rFORGED\x1b[2K \u2028x")
     line = grade.render(finding)
     assert "\n" not in line and "\r" not in line and "\x1b" not in line and "\u2028" not in line
     assert line == ("alice: a cell the student added: Error\\ncourse files: unchanged\\rFORGED"
                     "\\x1b[2K \\u2028x")
-    assert grade.render({"student": "bob", "cell": None, "kind": "not graded",
-                         "message": "why"}) == "bob: NOT GRADED: why"
+    assert grade.render(Finding("bob", None, "not graded", "why")) == "bob: NOT GRADED: why"
     assert len(grade.escape("y" * 1000)) == 300
 
 
@@ -187,10 +187,9 @@ def test_a_grade_cell_zeroed_for_stderr_gets_a_report_line(tmp_path):
     path = tmp_path / "autograded" / "carol" / "resnets" / "Residual_Networks.ipynb"
     path.parent.mkdir(parents=True)
     nbformat.write(notebook, path)
-    record = {"student": "carol", "status": "graded", "problem": None, "killed": 0}
+    record = SubmissionResult("carol", "resnets", GRADED, scores={"identity_block": [0, 3]})
     course = grade.Course(tmp_path)
-    found = [f for f in grade.findings(course, RESNETS, record, {"identity_block": [0, 3]})
-             if f["kind"] == "stderr"]
+    found = [f for f in grade.findings(course, RESNETS, record) if f.kind == "stderr"]
     assert [grade.render(f) for f in found] == [
         "carol: identity_block_tests: wrote to stderr and scores 0 for it (nbgrader counts stderr "
         "as a failure): UserWarning: x"]
@@ -223,7 +222,7 @@ def test_the_kernel_exits_without_running_the_submissions_exit_handlers(tmp_path
 
 
 def _record(status, problem):
-    return {"status": status, "problem": problem}
+    return SubmissionResult("someone", "resnets", status, problem)
 
 
 def test_a_grader_whose_kernels_never_start_is_broken_and_a_class_of_failures_is_not():

@@ -1,0 +1,117 @@
+"""What grading produces, as data: one submission's result, a finding, a batch, and the batch's
+results (reports/ASSIGNMENT/grading_results.json). The grader writes them; the grading report,
+the audit, the task queue, the benchmarks and the tests read them. Frozen: a step that learns
+more makes a new record (dataclasses.replace).
+
+The JSON is these records' fields (`to_json`), an optional field left out while it is None, so
+a file written before them reads the same.
+"""
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+GRADED, NOT_GRADED = "graded", "not graded"  # a submission's status
+
+
+def _without_unset(record):
+    """The record's fields as a dict, its optional fields (None by default) left out when None."""
+    return {f.name: getattr(record, f.name) for f in dataclasses.fields(record)
+            if not (f.default is None and getattr(record, f.name) is None)}
+
+
+@dataclass(frozen=True)
+class Autograded:
+    """What one `nbgrader autograde` of a submission gave (course.worker's answer): it ran to
+    its end (`success`, else nbgrader's `error`), or ran over the grader's time (`timed_out`)."""
+    success: bool
+    error: str | None = None
+    timed_out: bool = False
+
+
+@dataclass(frozen=True)
+class SubmissionResult:
+    """One submission of one batch.
+
+    status: GRADED (its grades are in the gradebook) or NOT_GRADED (`problem` says why);
+    killed: processes of its kernel's sandbox killed for a limit; seconds: its grading's wall
+    time; scores: {graded function or written answer: [score (None while a written answer
+    waits for a hand grade), max score]}; peak_memory_mib: the most memory its kernel held;
+    write_seconds: on a queue, the coordinator's time to write it into the course;
+    processes_left: on a queue worker, its sandbox's processes left after it.
+    """
+    student: str
+    assignment: str
+    status: str = NOT_GRADED
+    problem: str | None = None
+    killed: int = 0
+    seconds: float = 0.0
+    scores: dict = field(default_factory=dict)
+    peak_memory_mib: int | None = None
+    write_seconds: float | None = None
+    processes_left: int | None = None
+
+    @property
+    def graded(self):
+        return self.status == GRADED
+
+    def to_json(self):
+        return _without_unset(self)
+
+    @classmethod
+    def from_json(cls, data):
+        return cls(**{f.name: data[f.name] for f in dataclasses.fields(cls) if f.name in data})
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Something the instructor should know about one submission; `cell` None for the whole
+    submission. Kinds: not graded, files, test cell, error, result, hand grade, stderr, hidden,
+    processes."""
+    student: str
+    cell: str | None
+    kind: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Batch:
+    """What one batch did to the course: its size and time, the course files it changed (none
+    expected), the gradebook's integrity and the submissions recorded in it, and the sandbox
+    processes left (None without a sandbox)."""
+    assignment: str
+    submissions: int
+    jobs: int
+    sandbox: str | None
+    seconds: float
+    seconds_per_submission: float
+    course_files_changed: list
+    gradebook_integrity: str
+    submissions_recorded: int
+    processes_left: int | None
+
+
+@dataclass(frozen=True)
+class Results:
+    """A batch's results: reports/ASSIGNMENT/grading_results.json."""
+    batch: Batch
+    submissions: dict  # {student: SubmissionResult}
+    findings: list  # [Finding]
+
+    def to_json(self):
+        return {"batch": dataclasses.asdict(self.batch),
+                "submissions": {s: r.to_json() for s, r in self.submissions.items()},
+                "findings": [dataclasses.asdict(f) for f in self.findings]}
+
+    def write(self, path):
+        Path(path).write_text(json.dumps(self.to_json(), indent=1) + "\n")
+
+    @classmethod
+    def from_json(cls, data):
+        return cls(Batch(**data["batch"]),
+                   {s: SubmissionResult.from_json(r) for s, r in data["submissions"].items()},
+                   [Finding(**f) for f in data["findings"]])
+
+    @classmethod
+    def read(cls, path):
+        return cls.from_json(json.loads(Path(path).read_text()))
