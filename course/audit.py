@@ -152,7 +152,7 @@ def audit_submissions(context, chosen=None, attacks=ATTACKS):
     return files, expected
 
 
-def _write(folder, name, content):
+def _write(course, folder, name, content):
     path = folder / name
     path.parent.mkdir(parents=True, exist_ok=True)
     if isinstance(content, Link):
@@ -161,7 +161,7 @@ def _write(folder, name, content):
             path = folder
         os.symlink(content.target, path)
     elif isinstance(content, HardLink):
-        os.link(AUDIT / content.target, path)
+        os.link(course / content.target, path)
     elif isinstance(content, Fifo):
         os.mkfifo(path)
     else:
@@ -173,22 +173,33 @@ def prepare(files, course=None, environment=None):
     the gradebook that `environment`'s COURSE_DB_URL names, if any) and `files`
     ({assignment: {student: {file name: content}}}) submitted."""
     course = copy_course(course or AUDIT, environment)
+    copy = grade.Course(course)
     for assignment, students in files.items():
         for student, contents in students.items():
-            folder = course / "submitted" / student / assignment
+            folder = copy.path("submitted", student, assignment)
             folder.mkdir(parents=True)
             for name, content in contents.items():
-                _write(folder, name, content)
+                _write(course, folder, name, content)
+
+
+@functools.cache
+def _audit_course():
+    return grade.Course(AUDIT)
+
+
+def _audited(step, student, assignment):
+    """The audit course's folder of nbgrader's `step` for the student's `assignment`."""
+    return _audit_course().path(step, student, assignment.name)
 
 
 def named_failures(assignment, student):
     """{graded function: message} of the failures the student's feedback shows: the errors under
     its test cell (a public test's, or the hidden tests' where the feedback HTML shows it)."""
-    path = AUDIT / "autograded" / student / assignment.name / assignment.notebook
+    path = _audited("autograded", student, assignment) / assignment.notebook
     named = {}
     if not path.exists():
         return named
-    feedback = AUDIT / "feedback" / student / assignment.name / f"{assignment.stem}.html"
+    feedback = _audited("feedback", student, assignment) / f"{assignment.stem}.html"
     html = feedback.read_text() if feedback.exists() else ""
     for cell in nbformat.read(path, as_version=4).cells:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "")
@@ -215,7 +226,7 @@ def formgrader_page(course, student, assignment):
     config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
     config.HTMLExporter.template_name = "formgrade"  # FormgradeExtension.build_extra_config
     config.HTMLExporter.extra_template_basedirs = [handlers.template_path]
-    path = Path(course) / "autograded" / student / assignment.name / assignment.notebook
+    path = grade.Course(course).path("autograded", student, assignment.name) / assignment.notebook
     resources = {"assignment_id": assignment.name, "notebook_id": assignment.stem,
                  "submission_id": "audit", "index": 0, "total": 1, "base_url": "",
                  "student": student, "last_name": "", "first_name": "",
@@ -225,7 +236,7 @@ def formgrader_page(course, student, assignment):
 
 def rendered(assignment, student, texts):
     """Which of `texts` the student's feedback page or formgrader's page holds: [(page, text)]."""
-    feedback = AUDIT / "feedback" / student / assignment.name / f"{assignment.stem}.html"
+    feedback = _audited("feedback", student, assignment) / f"{assignment.stem}.html"
     pages = {"feedback": feedback.read_text() if feedback.exists() else "",
              "formgrader": formgrader_page(AUDIT, student, assignment)}
     return [(page, text) for page, html in pages.items() for text in texts if text in html]
@@ -235,7 +246,7 @@ def hidden_failures(assignment, student):
     """The graded functions whose hidden tests failed for the student (the grader's verdict
     under their test cell): a mistake the public tests alone catch is one a submission that
     silences them (a shadowed module, a rebound test function) keeps the points of."""
-    path = AUDIT / "autograded" / student / assignment.name / assignment.notebook
+    path = _audited("autograded", student, assignment) / assignment.notebook
     if not path.exists():
         return set()
     return {cell.metadata.get("nbgrader", {}).get("grade_id", "").removesuffix(SUFFIX)

@@ -18,7 +18,7 @@ import nbformat
 
 from course import ROOT
 from course.assignments import SUFFIX, assignments
-from course.grade import nbgrader_environment
+from course.grade import Course, nbgrader_environment
 from course.records import Results, SubmissionResult
 from course.submissions import expected_scores, submissions
 
@@ -59,11 +59,11 @@ def main(argv=None):
         return 2
     print(f"copying the course to {DEMO.relative_to(ROOT)}/ (the real class is not touched)",
           flush=True)
-    copy_course(DEMO)
+    demo = Course(copy_course(DEMO))
     for name, students in samples.items():
         for student, notebook in students.items():
             if student in args.students or not args.students:
-                path = DEMO / "submitted" / student / name / found[name].notebook
+                path = demo.path("submitted", student, name) / found[name].notebook
                 path.parent.mkdir(parents=True)
                 nbformat.write(notebook, path)
     jobs = ["--jobs", str(args.jobs)] if args.jobs else []

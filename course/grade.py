@@ -54,13 +54,13 @@ import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 
 from course import ROOT, sandbox
-from course.records import (GRADED, NOT_GRADED, Autograded, Batch, Finding, Results,
-                            SubmissionResult)
 from course.assignments import SUFFIX, AssignmentError, assignments
 from course.preprocessors import (ExecuteWithHiddenTests, KeepHandGrades, KeepPointsForStderr,
                                  OnlyVerdictsScore, extra_paths, release_paths)
+from course.records import (GRADED, NOT_GRADED, Autograded, Batch, Finding, Results,
+                            SubmissionResult)
 
-SUBMISSION_SECONDS = 30 * 60  # a whole submission, on top of nbgrader's per-cell timeout
+SUBMISSION_SECONDS = sandbox.SETTINGS.submission_seconds  # course.sandbox.Settings says what
 PROTECTED = ["source", "hidden", "release", "nbgrader_config.py", "course"]  # must not change
 
 
@@ -86,13 +86,25 @@ def run_logged(command, log, note, **popen):
 
 
 class Course:
-    """A course folder: its reports, and the URL of its gradebook (nbgrader_config.py's
-    CourseDirectory.db_url, else its gradebook.db)."""
+    """A course folder as nbgrader sees it: nbgrader's CourseDirectory configured by the
+    folder's nbgrader_config.py answers where each step's files are (`path`) and the gradebook's
+    URL (`db_url`: CourseDirectory.db_url, whose default is the folder's gradebook.db); the
+    course's own reports go in reports/."""
 
     def __init__(self, root):
+        from nbgrader.coursedir import CourseDirectory
+
         self.root = Path(root).resolve()
+        self.config = nbgrader_config(self.root)
+        self.coursedir = CourseDirectory(config=self.config, root=str(self.root))
+        self.db_url = self.coursedir.db_url
         self.reports = self.root / "reports"
-        self.db_url = gradebook_url(self.root)
+
+    def path(self, step, student="", assignment=""):
+        """The folder of nbgrader's `step` ("submitted", "autograded", "feedback", "source",
+        "release"), of `student` and `assignment` when given: CourseDirectory.format_path."""
+        folder = getattr(self.coursedir, f"{step}_directory")
+        return Path(self.coursedir.format_path(folder, student, assignment))
 
     def files_digest(self):
         """{path: SHA-256} of the files that grading must not change."""
@@ -115,12 +127,6 @@ def nbgrader_config(root):
     if not (Path(root) / "nbgrader_config.py").exists():
         return Config()
     return PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
-
-
-def gradebook_url(root):
-    """The gradebook URL that nbgrader, run in `root`, uses."""
-    url = nbgrader_config(root).get("CourseDirectory", {}).get("db_url")
-    return url or f"sqlite:///{Path(root) / 'gradebook.db'}"
 
 
 # What a student with an account on the grading machine must not read (docs/instructor.md).
@@ -210,20 +216,22 @@ def unsafe_files(folder, root):
 
 
 def check_submission(assignment, student, root):
-    """None if root/submitted/STUDENT holds `assignment`'s notebook, readable, and nothing unsafe,
-    else why it cannot be graded (one line, with the fix)."""
+    """None if the course's submitted/STUDENT holds `assignment`'s notebook, readable, and
+    nothing unsafe, else why it cannot be graded (one line, with the fix). `root`: a Course, or
+    its folder."""
     if not safe_id(student):
         return (f"the student id {escape(ascii(student))} is not a safe name (letters and digits "
                 "of any script, and . _ @ + -, at most 64, starting with a letter or digit). "
                 "Fix: rename the folder in submitted/.")
-    unsafe = unsafe_files(Path(root) / "submitted" / student, Path(root))
+    course = root if isinstance(root, Course) else Course(root)
+    unsafe = unsafe_files(course.path("submitted", student), course.root)
     if unsafe:
         return (f"{', '.join(escape(path, 120) for path in unsafe[:5])}"
                 f"{f' and {len(unsafe) - 5} more' if len(unsafe) > 5 else ''}: grading takes in "
                 "regular files and folders only. Fix: submit the notebook itself (no links, no "
                 "special files).")
     name, notebook = assignment.name, assignment.notebook
-    folder = Path(root) / "submitted" / student / name
+    folder = course.path("submitted", student, name)
     path = folder / notebook
     if not path.exists():
         found = sorted(p.name for p in folder.glob("*.ipynb")) if folder.is_dir() else []
@@ -345,7 +353,7 @@ class Grader:
         """Autograde one submission: its SubmissionResult (without scores: the batch reads them
         from the gradebook)."""
         start = time.perf_counter()
-        status, problem = NOT_GRADED, check_submission(self.assignment, student, self.course.root)
+        status, problem = NOT_GRADED, check_submission(self.assignment, student, self.course)
         if problem is None:
             result = self.worker().autograde(student)
             log = self.logs / f"{student}.log"
@@ -369,7 +377,7 @@ class Grader:
         """{student: [the records of the boundaries of its kernels]}."""
         found = {}
         for entry in self.kernel_boundaries():
-            parts = Path(entry["folder"]).relative_to(self.course.root / "autograded").parts
+            parts = Path(entry["folder"]).relative_to(self.course.path("autograded")).parts
             found.setdefault(parts[0], []).append(entry)
         return found
 
@@ -461,7 +469,7 @@ def findings(course, assignment, record):
     if not record.graded:
         return [finding(None, "not graded", record.problem)]
     found = []
-    submitted = course.root / "submitted" / student / assignment.name
+    submitted = course.path("submitted", student, assignment.name)
     extra = extra_paths(submitted, release_paths(course.root / "source", assignment.name,
                                                  assignment.notebook))
     if extra:
@@ -470,7 +478,7 @@ def findings(course, assignment, record):
         found.append(finding(None, "files", f"{shown}{more} beside the notebook: not used in "
                              "grading (the notebook runs beside the assignment's own files "
                              "alone)"))
-    notebook = nbformat.read(course.root / "autograded" / student / assignment.name
+    notebook = nbformat.read(course.path("autograded", student, assignment.name)
                              / assignment.notebook, as_version=4)
     present = _grade_ids(notebook)
     try:  # a test cell it lacks was put back by nbgrader (OverwriteCells)
@@ -590,7 +598,7 @@ def classes(root, names, known, students=()):
     `students` named (each for every one of `names` it has a folder of), else every entry with
     a folder of it; an entry with none, once, under the first (it gets a line saying what is
     missing). Links are included, so that they are refused with a line."""
-    submitted = Path(root) / "submitted"
+    submitted = Course(root).path("submitted")
     if students:  # each for every assignment it has a folder of; one with none under the first
         found = {name: [s for s in students if os.path.lexists(submitted / s / name)]
                  for name in names}

@@ -20,9 +20,10 @@ import nbformat
 import numpy as np
 
 from course import roles, untrusted
+from course.sandbox import SETTINGS
 
 ATOL, RTOL = 1e-4, 1e-3  # see hidden_checks.py for why
-OUTPUT_BYTES = 2**26  # the outputs of one graded function (about 20 kB when correct)
+OUTPUT_BYTES = SETTINGS.output_bytes  # course.sandbox.Settings says what
 ROLES_SOURCE = Path(roles.__file__).read_text()  # the checks' weights by role, for the kernel
 KEY = "course_hidden"  # metadata of the cells this module adds: the graded function's name
 

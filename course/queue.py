@@ -54,7 +54,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from pathlib import Path, PurePosixPath
 
 from course import grade, sandbox
@@ -104,8 +104,18 @@ def shown(url):
 @dataclass(frozen=True)
 class Delivery:
     """How long things may take; each overridable by COURSE_QUEUE_<NAME> (seconds)."""
-    time_limit: int = grade.SUBMISSION_SECONDS + 300  # a task, then its process is killed
-    visibility: int = grade.SUBMISSION_SECONDS + 900  # unacknowledged: back to the queue
+    time_limit: int = field(default=grade.SUBMISSION_SECONDS + 300, metadata={
+        "help": "wall time of one task (a submission's grading and its packing), then its "
+                "process is killed; above submission_seconds, which stops the grading first"})
+    visibility: int = field(default=grade.SUBMISSION_SECONDS + 900, metadata={
+        "help": "a task not acknowledged after this long (its worker's machine gone) goes back "
+                "to the queue for another worker"})
+
+    def described(self):
+        """A line per setting, as Settings.described."""
+        return [f"{each.name} = {getattr(self, each.name)!r} "
+                f"(COURSE_QUEUE_{each.name.upper()}): {each.metadata['help']}"
+                for each in fields(self)]
 
     @property
     def wait(self):
@@ -225,7 +235,7 @@ def grade_submission(assignment, student, files, digest):
     if problem:
         return {"record": SubmissionResult(student, assignment, NOT_GRADED, problem).to_json(),
                 "autograded": {}, "log": "", "worker": _me()}
-    unpack(files, root / "submitted" / student / assignment)
+    unpack(files, course.path("submitted", student, assignment))
     grader = grade.Grader(course, found, 1)
     try:
         record = grader.run([student])[student]  # stops its grading process, however it ends
@@ -234,7 +244,7 @@ def grade_submission(assignment, student, files, digest):
     finally:
         shutil.rmtree(grader.scratch, ignore_errors=True)
     log = grader.logs / f"{student}.log"
-    autograded = root / "autograded" / student / assignment
+    autograded = course.path("autograded", student, assignment)
     return {"record": dataclasses.replace(record, processes_left=len(left)).to_json(),
             "autograded": pack(autograded) if record.graded else {},
             "log": log.read_text() if log.exists() else "", "worker": _me()}
@@ -247,7 +257,7 @@ def _me():
 def own_gradebook(root):
     """The worker copy's gradebook, a file of its own: the central one is the coordinator's."""
     os.environ.pop("COURSE_DB_URL", None)  # nbgrader_config.py would take it
-    url = grade.gradebook_url(root)
+    url = grade.Course(root).db_url
     if url != f"sqlite:///{Path(root) / 'gradebook.db'}":
         raise QueueError(f"{root}'s gradebook is {shown(url)}, not its own gradebook.db. Fix: "
                          "a worker's copy keeps its own (`python -m course.queue copy`).")
@@ -318,7 +328,7 @@ class QueueGrader:
         """One submission graded on the queue and written here: its SubmissionResult (without
         scores: the batch reads them from the gradebook)."""
         start = time.perf_counter()
-        problem = grade.check_submission(self.assignment, student, self.course.root)
+        problem = grade.check_submission(self.assignment, student, self.course)
         record = SubmissionResult(student, self.assignment.name, NOT_GRADED, problem)
         if problem is None:
             result = self.send(student)
@@ -345,7 +355,7 @@ class QueueGrader:
 
     def send(self, student):
         """The worker's result for one submission, or a record saying why there is none."""
-        files = pack(self.course.root / "submitted" / student / self.assignment.name)
+        files = pack(self.course.path("submitted", student, self.assignment.name))
         try:
             sent = self.app.send_task(TASK, queue=queue_name(), args=[
                 self.assignment.name, student, files, self.grading])
@@ -370,7 +380,7 @@ class QueueGrader:
         from course.preprocessors import KeepHandGrades
 
         name = self.assignment.name
-        folder = self.course.root / "autograded" / student / name
+        folder = self.course.path("autograded", student, name)
         with self.lock:  # one writer of the gradebook at a time
             unpack(result["autograded"], folder)
             path = folder / self.assignment.notebook

@@ -44,7 +44,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from jupyter_client.kernelspec import KernelSpec
@@ -55,31 +55,54 @@ CODE = Path(__file__).resolve().parents[1]  # where the `course` package is
 ROOT = CODE  # the default course folder
 
 
+def setting(default, help):
+    """A field of Settings: its default and what it bounds (`Settings.described`)."""
+    return field(default=default, metadata={"help": help})
+
+
 @dataclass(frozen=True)
 class Settings:
-    """The numbers that bound a boundary; each overridable by an environment variable
-    COURSE_SANDBOX_<NAME> (e.g. COURSE_SANDBOX_MEMORY_GIB=4)."""
-    memory_gib: float = 8  # address space of each process: an allocation past it is a MemoryError
-    cpu_seconds: int = 30 * 60  # CPU time of each process: a backstop (a notebook takes ~30 s)
-    processes: int = 512  # processes and threads of the user id: TensorFlow starts about 60
-    file_gib: float = 1  # largest file it may write
-    scratch_gib: float = 1  # each of HOME, /tmp and new files in its folder (tmpfs, in memory)
-    open_files: int = 4096
-    first_uid: int = 3_000_000  # user ids first_uid .. first_uid + identities - 1: no login users
-    identities: int = 1024  # boundaries that can run at once on one machine
-    state: str = "/var/tmp/course-sandbox"  # root-only: lock files and each boundary's scratch
-    # threads of each kernel's thread pools (TensorFlow's, oneDNN's, OpenMP's); 0: all cores.
-    # course.grade sets it to cores / jobs, so that --jobs N on N cores does not oversubscribe
-    threads: int = 0
+    """The numbers that bound grading: each submission's boundary, and its grading as a whole.
+    Each is overridable by an environment variable COURSE_SANDBOX_<NAME> (e.g.
+    COURSE_SANDBOX_MEMORY_GIB=4); `python -m course.sandbox check` prints them all."""
+    memory_gib: float = setting(8, "address space of each process: an allocation past it is a "
+                                "MemoryError")
+    cpu_seconds: int = setting(30 * 60, "CPU time of each process, a backstop (a notebook's "
+                               "grading takes about 30 s)")
+    submission_seconds: int = setting(30 * 60, "wall time of one submission's whole grading "
+                                      "(nbgrader's autograde, on top of its per-cell timeout): "
+                                      "then its grading process is killed and it is not graded")
+    processes: int = setting(512, "processes and threads of the user id (TensorFlow starts "
+                             "about 60)")
+    file_gib: float = setting(1, "the largest file it may write")
+    scratch_gib: float = setting(1, "each of HOME, /tmp and new files in its folder (tmpfs, in "
+                                 "memory)")
+    open_files: int = setting(4096, "open files of each process")
+    output_bytes: int = setting(2**26, "what the hidden tests may publish for one graded "
+                                "function (about 20 kB when correct)")
+    first_uid: int = setting(3_000_000, "the first of the boundaries' user ids (no login user "
+                             "may have one)")
+    identities: int = setting(1024, "boundaries that can run at once on one machine")
+    state: str = setting("/var/tmp/course-sandbox", "root-only folder: lock files and each "
+                         "boundary's scratch")
+    threads: int = setting(0, "threads of each kernel's thread pools (TensorFlow's, oneDNN's, "
+                           "OpenMP's), 0 for all cores; course.grade sets cores / jobs, so "
+                           "that --jobs N on N cores does not oversubscribe")
 
     @classmethod
     def from_environment(cls):
-        fields = {}
-        for name, field in cls.__dataclass_fields__.items():
-            value = os.environ.get(f"COURSE_SANDBOX_{name.upper()}")
+        found = {}
+        for each in fields(cls):
+            value = os.environ.get(f"COURSE_SANDBOX_{each.name.upper()}")
             if value is not None:
-                fields[name] = type(field.default)(value)
-        return cls(**fields)
+                found[each.name] = type(each.default)(value)
+        return cls(**found)
+
+    def described(self):
+        """A line per setting: its name, value, variable and what it bounds."""
+        return [f"{each.name} = {getattr(self, each.name)!r} "
+                f"(COURSE_SANDBOX_{each.name.upper()}): {each.metadata['help']}"
+                for each in fields(self)]
 
 
 SETTINGS = Settings.from_environment()
@@ -697,6 +720,25 @@ async def _run_in_kernel(course, code, timeout):
     return "".join(output)
 
 
+def limits(course=ROOT):
+    """Lines on every limit of grading: the Settings, nbgrader's per-cell timeout as the
+    course's nbgrader_config.py sets it, and the task queue's (course.queue.Delivery)."""
+    from nbgrader.preprocessors import Execute
+    from traitlets.config.loader import PyFileConfigLoader
+
+    from course.queue import Delivery
+
+    config = (PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
+              if (Path(course) / "nbgrader_config.py").exists() else {})
+    timeout = next((config[name]["timeout"] for name in ("ExecuteWithHiddenTests", "Execute")
+                    if name in config and "timeout" in config[name]),
+                   Execute.class_traits()["timeout"].default_value)
+    return [*SETTINGS.described(),
+            f"cell timeout = {timeout!r} (nbgrader_config.py's Execute.timeout): wall time of "
+            "one cell of a submission (nbgrader's; None: no limit)",
+            *Delivery.from_environment().described()]
+
+
 def check(course=ROOT, timeout=120):
     """[(ok, line)]: the machine can run boundaries; a grading kernel starts in one with the
     grader's interpreter; every package the notebooks need imports in it; the data folder is
@@ -706,7 +748,8 @@ def check(course=ROOT, timeout=120):
     problem = unavailable()
     if problem:
         return [(False, f"sandbox: {problem}")]
-    lines = [(True, f"sandbox: ok: {describe()}")]
+    lines = [(True, f"sandbox: ok: {describe()}"),
+             *((True, f"limit: {line}") for line in limits(course))]
     code = (f"PACKAGES = {CHECK_PACKAGES!r}\n"
             f"DATASETS = {str(Path(course) / 'datasets')!r}\n{CHECK_CODE}")
     try:

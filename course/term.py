@@ -188,7 +188,7 @@ def extend(term, assignment, student, days, hours):
     state = "on time" if late == 0 else f"{_hours(datetime.timedelta(seconds=late))} late"
     print(f"{line}; submitted {timestamp:%Y-%m-%d %H:%M:%S}: {state}, late penalty "
           f"{before or 0:g} -> {penalty or 0:g}")
-    if (course.root / "autograded" / student / assignment).is_dir():
+    if course.path("autograded", student, assignment).is_dir():
         term.nbgrader("generate_feedback", assignment, f"--student={student}", "--force")
         print(f"{student}: feedback made again")
 
@@ -228,7 +228,7 @@ def feedback(term, assignment, students, release):
         term.nbgrader("generate_feedback", assignment, *only, "--force")
         if release:
             term.nbgrader("release_feedback", assignment, *only)
-    made = sorted(p.parent.name for p in (course.root / "autograded").glob(f"*/{assignment}")
+    made = sorted(p.parent.name for p in course.path("autograded").glob(f"*/{assignment}")
                   if not students or p.parent.name in students)  # generate_feedback's input
     print(f"{assignment}: feedback made again for {len(made)} students"
           + (" and released" if release else "") + ", late penalties computed with the "

@@ -3,6 +3,7 @@ its Python environment under /tmp (which every sandbox covers with a memory file
 own), a home folder with spaces in its path, a virtual environment reached through a symbolic
 link, the data folder outside the course (SIGNS_DATA_DIR). And a grader that cannot run a
 kernel says so and exits 2, instead of grading every submission 0."""
+import dataclasses
 import os
 import shutil
 import subprocess
@@ -111,8 +112,15 @@ def test_the_sandbox_check_passes_here_and_reads_every_data_entry():
     run = subprocess.run([sys.executable, "-m", "course.sandbox", "check"], cwd=ROOT,
                          capture_output=True, text=True)
     assert run.returncode == 0, run.stderr[-2000:]
-    lines = run.stdout.splitlines()
+    limits = [line for line in run.stdout.splitlines() if line.startswith("limit: ")]
+    lines = [line for line in run.stdout.splitlines() if not line.startswith("limit: ")]
     assert [line.split(":")[0] for line in lines] == ["sandbox", "kernel", "packages", "data"]
+    # every limit of grading with its value and what sets it: the settings, nbgrader's, the queue's
+    assert len(limits) == len(dataclasses.fields(sandbox.Settings)) + 3
+    for shown in ("submission_seconds = 1800 (COURSE_SANDBOX_SUBMISSION_SECONDS): wall time",
+                  "cell timeout = 120 (nbgrader_config.py's Execute.timeout)",
+                  "time_limit = 2100 (COURSE_QUEUE_TIME_LIMIT)"):
+        assert any(line.startswith(f"limit: {shown}") for line in limits), (shown, limits)
     assert f"kernel: ok: {sys.executable} as user id " in lines[1]
     for name in ("train_signs.h5", "test_signs.h5", "example_hand.jpg",
                  "sign-language-digits-6to9", "resnet50.h5"):
