@@ -71,6 +71,22 @@ def producer(tensor):
     return operation, operation._inbound_nodes[node_index]
 
 
+def layer_of(tensor):
+    """The operation (layer) that produced a symbolic tensor."""
+    return producer(tensor)[0]
+
+
+def input_of(layer):
+    """The input tensor of a layer called once (a list of them for a merge)."""
+    inputs = [t for t in layer._inbound_nodes[0].input_tensors if t is not None]
+    return inputs[0] if len(inputs) == 1 else inputs
+
+
+def pinned(node):
+    """Whether a call (a graph node) fixes training=True/False in the graph."""
+    return node.arguments.kwargs.get("training") is not None
+
+
 def chain_back(tensor, stop):
     """Walk back from `tensor` through one-input operations until `stop` or a merge.
 
@@ -96,8 +112,7 @@ def describe(steps):
 
 def pinned_training(steps):
     """Names of BatchNormalization layers called with training=True/False fixed in the graph."""
-    return [op.name for op, node in steps
-            if kind(op) == "bn" and node.arguments.kwargs.get("training") is not None]
+    return [op.name for op, node in steps if kind(op) == "bn" and pinned(node)]
 
 
 def trace_block(block, input_shape, *args, **kwargs):

@@ -13,24 +13,10 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
-from test_utils import PASS, fail, first_line, kind, names_errors, producer, replaced_globals
+from test_utils import (PASS, fail, first_line, input_of, kind, layer_of, names_errors, pinned,
+                        replaced_globals)
 
 EPSILON = 1.001e-5
-
-
-def _source(tensor):
-    """The layer that produced a symbolic tensor."""
-    return producer(tensor)[0]
-
-
-def _input_of(layer):
-    """The one input tensor of a layer called once."""
-    inputs = [t for t in layer._inbound_nodes[0].input_tensors if t is not None]
-    return inputs[0] if len(inputs) == 1 else inputs
-
-
-def _pinned(layer):
-    return layer._inbound_nodes[0].arguments.kwargs.get("training") is not None
 
 
 # --- preact_block ------------------------------------------------------------------------------
@@ -86,17 +72,17 @@ def preact_block_test(preact_block):
                 if not math.isclose(layer.epsilon, EPSILON, rel_tol=1e-6):
                     fail(where, f"{layer.name} has epsilon={layer.epsilon}; every "
                                 "BatchNormalization has epsilon=1.001e-5.")
-                if _pinned(layer):
+                if pinned(layer._inbound_nodes[0]):
                     fail(where, f"{layer.name} is called with training fixed; leave training "
                                 "out so that fit, evaluate and predict decide the mode.")
         preact_bn = _expect_layer(where, found, "preact_bn", layers.BatchNormalization,
                                   "BatchNorm of the block's input")
-        if _input_of(preact_bn) is not inputs:
+        if input_of(preact_bn) is not inputs:
             fail(where, "NAME_preact_bn must normalize the block's input X itself.")
         preact_relu = _expect_layer(where, found, "preact_relu", layers.Layer,
                                     "ReLU after NAME_preact_bn")
         _expect_relu(where, preact_relu)
-        if _source(_input_of(preact_relu)) is not preact_bn:
+        if layer_of(input_of(preact_relu)) is not preact_bn:
             fail(where, "NAME_preact_relu must take NAME_preact_bn's output.")
         chain = [("1_conv", layers.Conv2D, "first 1×1 convolution"),
                  ("1_bn", layers.BatchNormalization, "after NAME_1_conv"),
@@ -111,7 +97,7 @@ def preact_block_test(preact_block):
             layer = _expect_layer(where, found, suffix, cls, what)
             if suffix.endswith("relu"):
                 _expect_relu(where, layer)
-            if _source(_input_of(layer)) is not previous:
+            if layer_of(input_of(layer)) is not previous:
                 fail(where, f"NAME_{suffix} must take NAME_{previous.name.removeprefix('NAME_')}"
                             f"'s output (main path: preact → 1_conv → 1_bn → 1_relu → 2_pad → "
                             "2_conv → 2_bn → 2_relu → 3_conv).")
@@ -122,26 +108,26 @@ def preact_block_test(preact_block):
         if tuple(map(tuple, found["2_pad"].padding)) != ((1, 1), (1, 1)):
             fail(where, f"NAME_2_pad pads {found['2_pad'].padding}; expected ZeroPadding2D(1).")
         out = _expect_layer(where, found, "out", layers.Add, "the addition")
-        if _source(output) is not out:
+        if layer_of(output) is not out:
             fail(where, f"the block must end with NAME_out, the addition; found "
-                        f"{_source(output).name} after it (no ReLU after the addition in V2).")
+                        f"{layer_of(output).name} after it (no ReLU after the addition in V2).")
         merged = list(out._inbound_nodes[0].input_tensors)
-        main = [t for t in merged if _source(t) is found["3_conv"]]
+        main = [t for t in merged if layer_of(t) is found["3_conv"]]
         if len(merged) != 2 or len(main) != 1:
             fail(where, "NAME_out must add two tensors: the shortcut and the main path "
                         "(NAME_3_conv's output).")
         shortcut = next(t for t in merged if t is not main[0])
         if conv_shortcut:
             conv = _expect_layer(where, found, "0_conv", layers.Conv2D, "the shortcut convolution")
-            if _source(shortcut) is not conv:
+            if layer_of(shortcut) is not conv:
                 fail(where, f"{case}: the shortcut must be NAME_0_conv's output.")
-            if _source(_input_of(conv)) is not preact_relu:
+            if layer_of(input_of(conv)) is not preact_relu:
                 fail(where, f"{case}: NAME_0_conv must take the pre-activation (NAME_preact_relu's "
                             "output), not X.")
             _check_conv(where, conv, "0_conv", 4 * filters, 1, stride, True)
         elif stride > 1:
-            pool = _source(shortcut)
-            if not (isinstance(pool, layers.MaxPooling2D) and _input_of(pool) is inputs
+            pool = layer_of(shortcut)
+            if not (isinstance(pool, layers.MaxPooling2D) and input_of(pool) is inputs
                     and tuple(pool.pool_size) == (1, 1)
                     and tuple(pool.strides) == (stride, stride)):
                 fail(where, f"{case}: the shortcut must be MaxPooling2D(1, strides={stride}) of "
@@ -260,9 +246,9 @@ def ResNet50V2_test(ResNet50V2):
         layer = names.get(name)
         if not isinstance(layer, cls):
             fail(where, f"the stem needs a {cls.__name__} named {name}.")
-        if _input_of(layer) is not previous:
+        if input_of(layer) is not previous:
             fail(where, f"{name} must take the output of "
-                        f"{'the input' if previous is model.inputs[0] else _source(previous).name}"
+                        f"{'the input' if previous is model.inputs[0] else layer_of(previous).name}"
                         " (stem: conv1_pad → conv1_conv → pool1_pad → pool1_pool).")
         previous = layer.output
     conv = names["conv1_conv"]
@@ -279,12 +265,13 @@ def ResNet50V2_test(ResNet50V2):
         fail(where, "the first block must take pool1_pool's output.")
     post_bn, post_relu = names.get("post_bn"), names.get("post_relu")
     if (not isinstance(post_bn, layers.BatchNormalization)
-            or _input_of(post_bn) is not blocks[-1][7]):
+            or input_of(post_bn) is not blocks[-1][7]):
         fail(where, "post_bn, a BatchNormalization, must take the last block's output.")
-    if not math.isclose(post_bn.epsilon, EPSILON, rel_tol=1e-6) or _pinned(post_bn):
+    if (not math.isclose(post_bn.epsilon, EPSILON, rel_tol=1e-6)
+            or pinned(post_bn._inbound_nodes[0])):
         fail(where, "post_bn has epsilon=1.001e-5 and no fixed training argument.")
     if (post_relu is None or kind(post_relu) != "relu"
-            or _source(_input_of(post_relu)) is not post_bn):
+            or layer_of(input_of(post_relu)) is not post_bn):
         fail(where, "post_relu, a ReLU Activation, must take post_bn's output.")
     if len(heads) != 1 or heads[0][2] is not post_relu.output or heads[0][1] != classes:
         fail(where, f"call gap_head(X, classes) once, on post_relu's output (classes={classes}).")
