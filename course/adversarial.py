@@ -25,7 +25,7 @@ from course import catalog
 from course.notebook import IMPORTS, solution_sources
 from course.submissions import with_answers
 
-ALL = None  # Attack.zero for submissions that must not be graded
+UNGRADED = "ungraded"  # Attack.zero: the submission must not be graded at all
 ANY = "any"  # Attack.zero where the attack's own outcome is its business (only others' count)
 AIMED = "aimed"  # Attack.zero: the function the attack aims at scores 0, the others full marks
 EVERY = "every"  # Attack.zero: every graded function scores 0 (no answers of its own)
@@ -67,8 +67,8 @@ class Attack:
         `Link`, `HardLink` or `Fifo`).
     aim: index into the assignment's graded functions of the one it aims at (modulo their
         number).
-    zero: AIMED, EVERY, [] (its own answers keep every point), ALL (must not be graded at all),
-        or ANY (only its effect on others counts).
+    zero: what it must score: AIMED, EVERY, [] (its own answers keep every point), UNGRADED
+        (must not be graded at all), or ANY (only its effect on others counts).
     expect: (cell or None, text): the grading results must hold a finding for this student, of
         that cell, whose message contains `text`; None: no particular finding. Both may hold
         {function}, {notebook}, {stem} and {assignment}.
@@ -657,13 +657,13 @@ ATTACKS = [
     Attack("adversarial-fake-pass-message",
            "a wrong {function} whose cell prints the tests' 'All tests passed!'",
            fake_pass_message, AIMED, ("{function}_tests", "AssertionError"), aim=3),
-    Attack("adversarial-corrupt-json", "the notebook file cut in half", corrupt_json, ALL,
+    Attack("adversarial-corrupt-json", "the notebook file cut in half", corrupt_json, UNGRADED,
            (None, "submitted/adversarial-corrupt-json/{assignment}/{notebook} is not a "
             "valid notebook"), **FILES),
     Attack("adversarial-not-a-notebook", "valid JSON that is not a notebook", not_a_notebook,
-           ALL, (None, "is not a valid notebook"), **FILES),
+           UNGRADED, (None, "is not a valid notebook"), **FILES),
     Attack("adversarial-renamed-notebook", "the notebook saved as a copy (-Copy1.ipynb)",
-           renamed_notebook, ALL,
+           renamed_notebook, UNGRADED,
            (None, "no {notebook} in submitted/adversarial-renamed-notebook/{assignment}/ "
             "(found: {stem}-Copy1.ipynb)"), **FILES),
     # taking answers it did not write: every cell must score 0
@@ -679,16 +679,17 @@ ATTACKS = [
            "no answers; finds classmates in the grader's command lines (/proc) and submitted/, "
            "and runs their answer cells", steals_classmates, EVERY, None, **FILES),
     Attack("adversarial-symlinked-notebook", "the notebook is a link to the instructor's",
-           symlinked_notebook, ALL, (None, "{notebook} (a symbolic link)"), **FILES),
+           symlinked_notebook, UNGRADED, (None, "{notebook} (a symbolic link)"), **FILES),
     Attack("adversarial-links-beside", "links to the solution, the references and hidden/ "
-           "beside the notebook", links_beside, ALL, (None, "(a symbolic link)"), **FILES),
+           "beside the notebook", links_beside, UNGRADED, (None, "(a symbolic link)"), **FILES),
     Attack("adversarial-hard-link", "a hard link to the instructor notebook beside the notebook",
-           hard_link, ALL, (None, "solution.ipynb (a hard link)"), **FILES),
+           hard_link, UNGRADED, (None, "solution.ipynb (a hard link)"), **FILES),
     # on the machine and the grader, whatever the assignment: audited once
     Attack("adversarial-huge-allocation", "an answer cell allocates memory until refused",
            huge_allocation, AIMED, ("{function}", "MemoryError"), aim=5, unsafe=False, **ONCE),
-    Attack("adversarial-kills-kernel", "an added cell kills its own kernel", killed_kernel, ALL,
-           (None, "nbgrader autograde failed: DeadKernelError: Kernel died"), aim=3, **ONCE),
+    Attack("adversarial-kills-kernel", "an added cell kills its own kernel", killed_kernel,
+           UNGRADED, (None, "nbgrader autograde failed: DeadKernelError: Kernel died"), aim=3,
+           **ONCE),
     Attack("adversarial-network", "no answers; downloads them from a server on the grading "
            "machine's loopback", over_network, EVERY, None, **ONCE),
     Attack("adversarial-tmp-1-plant", "correct answers, which it leaves in /tmp, /dev/shm and "
@@ -717,17 +718,17 @@ ATTACKS = [
            "refused", fork_bomb, [],
            ("a cell the student added", "Resource temporarily unavailable"), aim=-1,
            unsafe=False, **ONCE),
-    Attack("adversarial-named-pipe", "a named pipe beside the notebook", named_pipe, ALL,
+    Attack("adversarial-named-pipe", "a named pipe beside the notebook", named_pipe, UNGRADED,
            (None, "pipe (not a regular file)"), **ONCE),
     Attack("adversarial-linked-folder", "the assignment folder is a link to a classmate's",
-           linked_folder, ALL, (None, "{assignment} (a symbolic link)"), **ONCE),
+           linked_folder, UNGRADED, (None, "{assignment} (a symbolic link)"), **ONCE),
     Attack("adversarial-forged-messages", "correct answers, and an added cell raising an "
            "exception whose class name and message hold report lines", forged_messages, [],
            ("a cell the student added", "FORGED"), aim=3, **ONCE),
     Attack("adversarial-forged-file-name", "the notebook's file name holds a newline and a "
-           "report line", forged_file_name, ALL, (None, "FORGED"), **ONCE),
+           "report line", forged_file_name, UNGRADED, (None, "FORGED"), **ONCE),
     Attack(FORGED_ID, "a student id (folder name) with a newline and a report line",
-           forged_student_id, ALL, (None, "is not a safe name"), **ONCE),
+           forged_student_id, UNGRADED, (None, "is not a safe name"), **ONCE),
     # not an attack: an id in other scripts (nbgrader and JupyterHub accept it) is graded
     Attack("adversarial-ünïcødé-名前", "correct answers under a student id with accented "
            "and CJK letters", forged_student_id, [], None, **ONCE),

@@ -32,7 +32,8 @@ from pathlib import Path
 import nbformat
 
 from course import catalog, grade
-from course.adversarial import ANY, ATTACKS, FORGED, Fifo, HardLink, Link, attacks_for
+from course.adversarial import (ANY, ATTACKS, FORGED, UNGRADED, Fifo, HardLink, Link,
+                                attacks_for)
 from course.assignments import ROOT, SUFFIX, AssignmentError, assignments, find
 from course.demo import copy_course
 from course.hidden import HiddenTests
@@ -268,7 +269,7 @@ def check(assignment, expected, records, found):
         zero = want["zero"]
         if zero == ANY:
             right = True
-        elif zero is None:
+        elif zero == UNGRADED:
             right = not graded
         else:
             right = graded and all(scores[c] == (0 if c in zero else full[c]) for c in functions)
@@ -300,7 +301,8 @@ def check(assignment, expected, records, found):
             got = ", ".join(f"{c} {scores[c]:g}" for c in functions if scores[c] is not None)
             ok = right and not missing
             rows.append({**row, "kind": "attack", "name": grade.escape(student),
-                         "cell": {None: "not graded", ANY: "any"}.get(zero) if zero in (None, ANY)
+                         "cell": {UNGRADED: "not graded", ANY: "any"}.get(zero)
+                         if zero in (UNGRADED, ANY)
                          else " ".join(zero),
                          "ok": ok,
                          "detail": attack.why if ok else
@@ -316,7 +318,7 @@ def batch_row(batches, expected):
     """The row on what grading left: course files, gradebook, processes, the report's lines."""
     batch = batches[-1]["results"].batch
     graded = sum(1 for wants in expected.values() for want in wants.values()
-                 if want["zero"] not in (None, ANY))
+                 if want["zero"] not in (UNGRADED, ANY))
     forged = [line for b in batches for line in b["report"] if line.startswith(FORGED)]
     done = [(b["results"].batch, b["results"].findings, b["report"]) for b in batches]
     problems = [

@@ -28,12 +28,13 @@ class CatalogError(ValueError):
     pass
 
 
-class Mistake:
-    """A text edit of one answer cell: a mistake, or a correct variant (`correct`)."""
+class Edit:
+    """A text edit of one answer cell: a mistake (it loses the cell's points), or a correct
+    answer written differently (Variant: it keeps them)."""
+    correct = False
 
-    def __init__(self, student, cell, edits, why, correct=False, says=None):
-        self.student, self.cell, self.edits, self.why = student, cell, edits, why
-        self.correct, self.says = correct, says
+    def __init__(self, student, cell, edits, why, says=None):
+        self.student, self.cell, self.edits, self.why, self.says = student, cell, edits, why, says
 
     @property
     def loses(self):
@@ -41,7 +42,12 @@ class Mistake:
         return None if self.correct else f"{self.cell}{SUFFIX}"
 
     def __repr__(self):
-        return f"Mistake({self.student!r}, {self.cell!r})"
+        return f"{type(self).__name__}({self.student!r}, {self.cell!r})"
+
+
+class Variant(Edit):
+    """A correct answer written differently: it keeps every point of its cell."""
+    correct = True
 
 
 class Catalog:
@@ -104,8 +110,8 @@ def of(assignment):
                 raise CatalogError(f"{file}: {kind} entry {name!r} edits {cell!r}, which is not "
                                    f"a graded function of {assignment.name} "
                                    f"({', '.join(assignment.functions)}). Fix: name one of them.")
-            entries[kind].append(Mistake(name, cell, edits, why, correct=kind == "VARIANTS",
-                                         says=says[0] if says else None))
+            made = Variant if kind == "VARIANTS" else Edit
+            entries[kind].append(made(name, cell, edits, why, says=says[0] if says else None))
     names = [m.student for kind in REQUIRED for m in entries[kind]]
     repeated = sorted({name for name in names if names.count(name) > 1})
     lacking = [f for f in assignment.functions if f not in {m.cell for m in entries["SAMPLES"]}]
