@@ -205,14 +205,15 @@ def named_failures(assignment, student):
     for cell in nbformat.read(path, as_version=4).cells:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "")
         function = grade_id.removesuffix(SUFFIX)
-        for output in cell.get("outputs", []):
-            if output.output_type != "error" or grade_id not in assignment.points:
-                continue
+        if grade_id not in assignment.points:
+            continue
+        errors = [o for o in cell.get("outputs", []) if o.output_type == "error"]
+        for output in errors:
             if output.evalue.startswith(f"{function}: "):  # a public test's
                 named[function] = output.evalue.splitlines()[0]
-            elif (output.ename == ExecuteWithHiddenTests.ERROR_NAME
-                  and ExecuteWithHiddenTests.ERROR_NAME in html):  # the feedback shows it
-                named.setdefault(function, output.evalue.splitlines()[0])
+        verdict = cell.metadata.get(ExecuteWithHiddenTests.VERDICT, {"passed": True})
+        if not verdict["passed"] and ExecuteWithHiddenTests.ERROR_NAME in html:  # shown there
+            named.setdefault(function, errors[-1].evalue.splitlines()[0])  # the grader's, last
     return named
 
 

@@ -97,6 +97,12 @@ class Course:
         self.root = Path(root).resolve()
         self.config = nbgrader_config(self.root)
         self.coursedir = CourseDirectory(config=self.config, root=str(self.root))
+        default = CourseDirectory.class_traits()["directory_structure"].default_value
+        if self.coursedir.directory_structure != default:  # course.grade reads a student's id
+            raise SystemExit(  # and finds its submissions by that layout
+                f"error: {self.root}/nbgrader_config.py sets CourseDirectory.directory_structure "
+                f"to {self.coursedir.directory_structure!r}; the course's tools need nbgrader's "
+                f"default {default!r}. Fix: remove that setting.")
         self.db_url = self.coursedir.db_url
         self.reports = self.root / "reports"
 
@@ -500,10 +506,13 @@ def findings(course, assignment, record):
             found.append(finding(grade_id.removesuffix(SUFFIX), "hidden",
                                  "hidden tests failed: "
                                  + (verdict["message"].splitlines() or [""])[0]))
-        errors = [o for o in cell.get("outputs", []) if o.output_type == "error"]
-        for index, output in enumerate(cell.get("outputs", [])):
-            if output.output_type != "error" or index == verdict.get("output"):
-                continue  # the hidden tests' error: reported above, from the verdict
+        outputs = cell.get("outputs", [])
+        errors = [o for o in outputs if o.output_type == "error"]
+        for index, output in enumerate(outputs):
+            if output.output_type != "error" or (
+                    not verdict["passed"] and index == len(outputs) - 1
+                    and output.ename == ExecuteWithHiddenTests.ERROR_NAME):
+                continue  # the hidden tests' error (the last output): reported from the verdict
             first = (output.evalue.splitlines() or [""])[0]
             found.append(finding(grade_id, "error", f"{output.ename}: {first}"))
         if cell.metadata.get(OnlyVerdictsScore.KEY):

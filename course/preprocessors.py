@@ -56,10 +56,11 @@ class ExecuteWithHiddenTests(Execute):
     Before running the notebook it appends the hidden tests' cells (course/hidden.py); after, it
     takes them out and gives every test cell `FUNCTION_tests` whose hidden tests failed an error
     output (`ERROR_NAME`) saying what differs, so SaveAutoGrades scores it 0 and the feedback
-    shows why, under the test. Every test cell's metadata (`VERDICT`) records the verdict as
-    data for the grading report: {"passed": true} or {"passed": false, "message": what differs,
-    "output": the index of that error output}; the key is removed from every cell first (cells
-    are the student's). An assignment without a hidden/ folder runs as with Execute.
+    shows why, under the test (its last output). Every test cell's metadata (`VERDICT`) records
+    the verdict as data for the grading report: {"passed": true} or {"passed": false, "message":
+    what differs}. A submission's cells are the student's: every metadata key the course's
+    preprocessors write (GRADER_KEYS) is removed from them first, so that the report never reads
+    one the student wrote. An assignment without a hidden/ folder runs as with Execute.
 
     Cells tagged `skip_cells_with_tag` (nbclient's option; nbgrader_config.py sets
     "skip-when-grading", which the instructor notebook puts on the cells that grade nothing:
@@ -81,7 +82,8 @@ class ExecuteWithHiddenTests(Execute):
         if self.hidden_folder:
             hidden = HiddenTests.of(self.hidden_folder, resources["nbgrader"]["assignment"])
         for cell in nb.cells:
-            cell.metadata.pop(self.VERDICT, None)
+            for key in GRADER_KEYS:
+                cell.metadata.pop(key, None)
             tags = cell.metadata.get("tags")
             if (tags and self.skip_cells_with_tag in tags
                     and (utils.is_grade(cell) or utils.is_solution(cell))):
@@ -103,7 +105,7 @@ class ExecuteWithHiddenTests(Execute):
                 continue
             cell.metadata[self.VERDICT] = {"passed": message is None}
             if message is not None:
-                cell.metadata[self.VERDICT].update(message=message, output=len(cell.outputs))
+                cell.metadata[self.VERDICT]["message"] = message
                 cell.outputs.append(nbformat.v4.new_output(
                     "error", ename=self.ERROR_NAME, evalue=self.message + message,
                     traceback=[f"\x1b[0;31m{self.ERROR_NAME}\x1b[0m: {self.message}{message}"]))
@@ -301,3 +303,9 @@ class KeepHandGrades(NbGraderPreprocessor):
                     "excluded.checksum"), {**where, "cell": grade_id, "checksum": checksum})
             session.commit()
         return nb, resources
+
+
+# The cell metadata the course's preprocessors write, which the grading report reads: removed
+# from a submission's cells before anything runs (ExecuteWithHiddenTests)
+GRADER_KEYS = (ExecuteWithHiddenTests.VERDICT, OnlyVerdictsScore.KEY, KeepPointsForStderr.KEY,
+               KeepHandGrades.KEY)

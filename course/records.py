@@ -3,8 +3,8 @@ results (reports/ASSIGNMENT/grading_results.json). The grader writes them; the g
 the audit, the task queue, the benchmarks and the tests read them. Frozen: a step that learns
 more makes a new record (dataclasses.replace).
 
-The JSON is these records' fields (`to_json`), an optional field left out while it is None, so
-a file written before them reads the same.
+The JSON is these records' fields (`to_json`); a submission's OPTIONAL fields are left out
+while they are None, as they were before these records, so files old and new read the same.
 """
 import dataclasses
 import json
@@ -12,12 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 GRADED, NOT_GRADED = "graded", "not graded"  # a submission's status
-
-
-def _without_unset(record):
-    """The record's fields as a dict, its optional fields (None by default) left out when None."""
-    return {f.name: getattr(record, f.name) for f in dataclasses.fields(record)
-            if not (f.default is None and getattr(record, f.name) is None)}
 
 
 @dataclass(frozen=True)
@@ -55,8 +49,11 @@ class SubmissionResult:
     def graded(self):
         return self.status == GRADED
 
+    OPTIONAL = ("peak_memory_mib", "write_seconds", "processes_left")  # only where measured
+
     def to_json(self):
-        return _without_unset(self)
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
+                if not (f.name in self.OPTIONAL and getattr(self, f.name) is None)}
 
     @classmethod
     def from_json(cls, data):

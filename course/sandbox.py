@@ -241,16 +241,22 @@ def sweep_runtime_folders(folder=None):
     """Remove the kernels' runtime folders (RUNTIME_PREFIX in `folder`, default the temporary
     folder), this user's or a boundary's, made for a kernel manager no longer alive: one killed
     (a grader stopped after SUBMISSION_SECONDS, a queue worker killed mid-task) cannot remove
-    its own. The manager's process id is in the folder's name; a live one's is in use. Returns
-    the names removed."""
+    its own. The manager's process id is in the folder's name; a live one's is in use (process
+    ids of this PID namespace: graders in other containers must not share this temporary
+    folder). Returns the names removed."""
     folder = Path(folder or tempfile.gettempdir())
     live = _live_processes()
     removed = []
     for entry in os.scandir(folder):
         owner = entry.name.removeprefix(RUNTIME_PREFIX).split("-")[0]
         if (not entry.name.startswith(RUNTIME_PREFIX) or not owner.isdigit()
-                or int(owner) in live or not entry.is_dir(follow_symlinks=False)
-                or not _ours(entry.stat(follow_symlinks=False).st_uid)):
+                or int(owner) in live):
+            continue
+        try:
+            if not entry.is_dir(follow_symlinks=False) or not _ours(
+                    entry.stat(follow_symlinks=False).st_uid):
+                continue
+        except OSError:  # another grader's sweep removed it meanwhile
             continue
         shutil.rmtree(entry.path, ignore_errors=True)
         removed.append(entry.name)
@@ -721,21 +727,34 @@ async def _run_in_kernel(course, code, timeout):
 
 
 def limits(course=ROOT):
-    """Lines on every limit of grading: the Settings, nbgrader's per-cell timeout as the
-    course's nbgrader_config.py sets it, and the task queue's (course.queue.Delivery)."""
-    from nbgrader.preprocessors import Execute
+    """Lines on every limit of grading: the Settings, nbgrader's as the course's
+    nbgrader_config.py sets them (or nbgrader's defaults), and the task queue's
+    (course.queue.Delivery)."""
+    from nbgrader.preprocessors import Execute, LimitOutput
     from traitlets.config.loader import PyFileConfigLoader
 
     from course.queue import Delivery
 
     config = (PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
               if (Path(course) / "nbgrader_config.py").exists() else {})
-    timeout = next((config[name]["timeout"] for name in ("ExecuteWithHiddenTests", "Execute")
-                    if name in config and "timeout" in config[name]),
-                   Execute.class_traits()["timeout"].default_value)
+
+    def configured(classes, name):
+        """The value nbgrader_config.py sets for the first of `classes`, else the default of the
+        last (a class of nbgrader's)."""
+        found = [config[c][name] for c in classes if c in config and name in config[c]]
+        default = {"Execute": Execute, "LimitOutput": LimitOutput}[classes[-1]]
+        return found[0] if found else default.class_traits()[name].default_value
+
+    execute, limit = ("ExecuteWithHiddenTests", "Execute"), ("LimitOutput",)
     return [*SETTINGS.described(),
-            f"cell timeout = {timeout!r} (nbgrader_config.py's Execute.timeout): wall time of "
-            "one cell of a submission (nbgrader's; None: no limit)",
+            f"cell timeout = {configured(execute, 'timeout')!r} (nbgrader_config.py's "
+            "Execute.timeout): wall time of one cell of a submission (None: no limit)",
+            f"output wait = {configured(execute, 'iopub_timeout')!r} (Execute.iopub_timeout): "
+            "seconds nbclient waits for a cell's outputs once the kernel has answered",
+            f"output lines = {configured(limit, 'max_lines')!r} (LimitOutput.max_lines): lines "
+            "of a cell's output kept; the rest is cut",
+            f"traceback lines = {configured(limit, 'max_traceback')!r} (LimitOutput."
+            "max_traceback): lines of a cell's error traceback kept",
             *Delivery.from_environment().described()]
 
 

@@ -116,7 +116,7 @@ def test_the_sandbox_check_passes_here_and_reads_every_data_entry():
     lines = [line for line in run.stdout.splitlines() if not line.startswith("limit: ")]
     assert [line.split(":")[0] for line in lines] == ["sandbox", "kernel", "packages", "data"]
     # every limit of grading with its value and what sets it: the settings, nbgrader's, the queue's
-    assert len(limits) == len(dataclasses.fields(sandbox.Settings)) + 3
+    assert len(limits) == len(dataclasses.fields(sandbox.Settings)) + 6
     for shown in ("submission_seconds = 1800 (COURSE_SANDBOX_SUBMISSION_SECONDS): wall time",
                   "cell timeout = 120 (nbgrader_config.py's Execute.timeout)",
                   "time_limit = 2100 (COURSE_QUEUE_TIME_LIMIT)"):

@@ -22,7 +22,9 @@ from course import grade as grade_module
 from course.adversarial import ATTACKS
 from course.assignments import assignments
 from course.grade import nbgrader_environment
-from course.preprocessors import ExecuteWithHiddenTests
+from course.preprocessors import (GRADER_KEYS, ExecuteWithHiddenTests, KeepHandGrades,
+                                  KeepPointsForStderr, OnlyVerdictsScore)
+from course.records import Results
 from course.submissions import submissions
 
 COURSE = ROOT / "build" / "one-path"
@@ -35,14 +37,30 @@ WRONG = SHADOWED.function(ASSIGNMENT)
 # the solution; a sample mistake the public and the hidden tests both catch; the same mistake
 # with an added cell that replaces the public test, so only the hidden tests, inside nbgrader,
 # catch it
+# ... and the solution with the metadata the grading report reads forged in its cells (a failed
+# hidden-test verdict, stderr kept, a value not scored, a hand grade cleared): it keeps every
+# point and gets no finding
+FORGED = "adversarial-forged-metadata"
 STUDENTS = {"instructor-solution": "", catalog.of(ASSIGNMENT).sample(WRONG).student: WRONG,
-            SHADOWED.student: WRONG}
+            SHADOWED.student: WRONG, FORGED: ""}
+
+
+def _forged(notebook):
+    notebook = nbformat.from_dict(json.loads(json.dumps(notebook)))  # a copy
+    for cell in notebook.cells:
+        cell.metadata[ExecuteWithHiddenTests.VERDICT] = {"passed": False, "message": "forged"}
+        cell.metadata[KeepPointsForStderr.KEY] = "forged"
+        cell.metadata[OnlyVerdictsScore.KEY] = 1
+        cell.metadata[KeepHandGrades.KEY] = "cleared"
+    return notebook
 
 
 @functools.cache  # once: the shadowing attack's added cell gets a new random id each time
 def _files():
     files = {student: {ASSIGNMENT.notebook: nbformat.writes(notebook).encode()}
              for student, notebook in submissions(ASSIGNMENT).items() if student in STUDENTS}
+    solution = submissions(ASSIGNMENT)["instructor-solution"]
+    files[FORGED] = {ASSIGNMENT.notebook: nbformat.writes(_forged(solution)).encode()}
     files[SHADOWED.student] = SHADOWED.bind(ASSIGNMENT, {"port": 0})[0]
     return {ASSIGNMENT.name: files}
 
@@ -115,6 +133,21 @@ def test_hidden_tests_run_inside_nbgrader_autograde(both_ways, student):
     if wrong:
         message = dict(errors[student, f"{wrong}_tests"])[ExecuteWithHiddenTests.ERROR_NAME]
         assert f"failed, so this cell scores 0: {wrong}: " in message, message
+
+
+def test_metadata_a_submission_forged_is_not_what_the_report_reads(both_ways):
+    """The grader's own cell metadata, forged in every cell of a submission, is removed before
+    its notebook runs: the report has nothing on it, and its autograded notebook holds only the
+    verdicts the grader wrote (every test passed)."""
+    results = Results.read(COURSE / "reports" / ASSIGNMENT.name / "grading_results.json")
+    assert results.submissions[FORGED].graded
+    assert [f for f in results.findings if f.student == FORGED] == []
+    notebook = nbformat.read(COURSE / "autograded" / FORGED / ASSIGNMENT.name
+                             / ASSIGNMENT.notebook, as_version=4)
+    written = [(cell.metadata.get("nbgrader", {}).get("grade_id"), key, cell.metadata[key])
+               for cell in notebook.cells for key in GRADER_KEYS if key in cell.metadata]
+    assert written == [(cell, ExecuteWithHiddenTests.VERDICT, {"passed": True})
+                       for cell in ASSIGNMENT.points]
 
 
 def _orphaned_kernel_folders():
