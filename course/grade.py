@@ -229,7 +229,8 @@ def check_submission(assignment, student, root):
         return (f"the student id {escape(ascii(student))} is not a safe name (letters and digits "
                 "of any script, and . _ @ + -, at most 64, starting with a letter or digit). "
                 "Fix: rename the folder in submitted/.")
-    course = root if isinstance(root, Course) else Course(root)
+    # a folder, or a Course (of this module, or of __main__ when run as python -m course.grade)
+    course = Course(root) if isinstance(root, (str, os.PathLike)) else root
     unsafe = unsafe_files(course.path("submitted", student), course.root)
     if unsafe:
         return (f"{', '.join(escape(path, 120) for path in unsafe[:5])}"
