@@ -342,7 +342,9 @@ class Grader:
         self.logs = self.reports / "logs"
         self.logs.mkdir(parents=True, exist_ok=True)
         self.lock = threading.Lock()
-        self.scratch = Path(tempfile.mkdtemp(prefix="course-grading-"))  # root only (0700)
+        # root only (0700); named by this process, so that a sweep can tell it was left when
+        # this process was killed (sandbox.sweep_runtime_folders)
+        self.scratch = Path(tempfile.mkdtemp(prefix=f"{sandbox.GRADING_PREFIX}{os.getpid()}-"))
         self.boundaries = self.scratch / "boundaries.jsonl"  # the kernels' boundaries report here
         self.digest = course.files_digest()
         self.workers = []

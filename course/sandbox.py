@@ -113,6 +113,7 @@ ETC = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "fonts", "alter
        "mime.types", "nsswitch.conf")
 HOME = "/home/student"
 RUNTIME_PREFIX = "course-kernel-"  # a kernel's runtime folder: course-kernel-MANAGER_PID-...
+GRADING_PREFIX = "course-grading-"  # a batch's scratch (grade.Grader): course-grading-PID-...
 RECORD = "COURSE_SANDBOX_RECORD"  # env: a file to which kernel launchers append one JSON line each
 
 
@@ -238,19 +239,20 @@ def _ours(uid):
 
 
 def sweep_runtime_folders(folder=None):
-    """Remove the kernels' runtime folders (RUNTIME_PREFIX in `folder`, default the temporary
-    folder), this user's or a boundary's, made for a kernel manager no longer alive: one killed
-    (a grader stopped after SUBMISSION_SECONDS, a queue worker killed mid-task) cannot remove
-    its own. The manager's process id is in the folder's name; a live one's is in use (process
-    ids of this PID namespace: graders in other containers must not share this temporary
-    folder). Returns the names removed."""
+    """Remove the kernels' runtime folders and the batches' scratch folders (RUNTIME_PREFIX,
+    GRADING_PREFIX in `folder`, default the temporary folder), this user's or a boundary's,
+    made for a process no longer alive: one killed (a grader stopped after SUBMISSION_SECONDS,
+    a queue worker killed mid-task) cannot remove its own. The process id is in the folder's
+    name; a live one's is in use (process ids of this PID namespace: graders in other
+    containers must not share this temporary folder). Returns the names removed."""
     folder = Path(folder or tempfile.gettempdir())
     live = _live_processes()
     removed = []
     for entry in os.scandir(folder):
-        owner = entry.name.removeprefix(RUNTIME_PREFIX).split("-")[0]
-        if (not entry.name.startswith(RUNTIME_PREFIX) or not owner.isdigit()
-                or int(owner) in live):
+        prefix = next((p for p in (RUNTIME_PREFIX, GRADING_PREFIX)
+                       if entry.name.startswith(p)), None)
+        owner = entry.name.removeprefix(prefix or "").split("-")[0]
+        if prefix is None or not owner.isdigit() or int(owner) in live:
             continue
         try:
             if not entry.is_dir(follow_symlinks=False) or not _ours(

@@ -305,10 +305,13 @@ def test_a_killed_kernel_managers_runtime_folder_is_swept_and_a_live_ones_kept(t
     dead = subprocess.Popen(["true"])
     dead.wait()  # its process id names no live process now
     killed = tmp_path / f"{sandbox.RUNTIME_PREFIX}{dead.pid}-abc"
+    scratch = tmp_path / f"{sandbox.GRADING_PREFIX}{dead.pid}-jkl"  # a killed grader's batch
     alive = tmp_path / f"{sandbox.RUNTIME_PREFIX}{os.getpid()}-def"
+    busy = tmp_path / f"{sandbox.GRADING_PREFIX}{os.getpid()}-mno"
     other = tmp_path / f"{sandbox.RUNTIME_PREFIX}x-ghi"  # not named by a process: not ours
-    for folder in (killed, alive, other):
+    for folder in (killed, scratch, alive, busy, other):
         folder.mkdir()
         (folder / "kernel.json").write_text("{}")
-    assert sandbox.sweep_runtime_folders(tmp_path) == [killed.name]
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([alive.name, other.name])
+    assert sorted(sandbox.sweep_runtime_folders(tmp_path)) == sorted([killed.name, scratch.name])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([alive.name, busy.name,
+                                                                 other.name])
