@@ -172,13 +172,19 @@ def test_limits_on_memory_cpu_files_and_processes(notebook_folder):
                       "RLIMIT_CORE": 0}
 
 
-def test_leftovers_of_a_killed_grader_are_killed_by_the_next_boundary(notebook_folder):
-    with sandbox.Boundary(notebook_folder) as box:
+def test_leftovers_of_a_killed_grader_are_killed_by_the_next_boundary(notebook_folder, tmp_path):
+    # one user id of its own (the range's last, in a state folder of its own): graders running
+    # beside this test (make test runs two files at once) claim the range's first ids, so the
+    # next boundary here gets this one again whatever they do meanwhile
+    last = sandbox.SETTINGS.first_uid + sandbox.SETTINGS.identities - 1
+    settings = dataclasses.replace(sandbox.SETTINGS, first_uid=last, identities=1,
+                                   state=str(tmp_path / "state"))
+    with sandbox.Boundary(notebook_folder, settings=settings) as box:
         uid = box.uid
     stray = subprocess.Popen(["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
                               "sleep", "600"])
     time.sleep(0.2)
-    with sandbox.Boundary(notebook_folder) as box:
+    with sandbox.Boundary(notebook_folder, settings=settings) as box:
         assert box.uid == uid
     assert stray.wait(timeout=5) == -9
 
