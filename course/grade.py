@@ -114,15 +114,17 @@ class Course:
 
     def files_digest(self):
         """{path: SHA-256} of the files that grading must not change."""
-        digests = {}
-        for name in PROTECTED:
-            path = self.root / name
-            files = [path] if path.is_file() else sorted(
-                p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
-            for file in files:
-                digests[str(file.relative_to(self.root))] = hashlib.sha256(
-                    file.read_bytes()).hexdigest()
-        return digests
+        return {str(file.relative_to(self.root)): hashlib.sha256(file.read_bytes()).hexdigest()
+                for name in PROTECTED for file in files_under(self.root / name)}
+
+
+def files_under(path):
+    """The file `path`, or the files under the folder `path` (sorted, no __pycache__); none if
+    it is missing."""
+    path = Path(path)
+    if path.is_file():
+        return [path]
+    return sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
 
 
 def nbgrader_config(root):

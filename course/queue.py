@@ -54,7 +54,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from course import grade, sandbox
@@ -112,10 +112,7 @@ class Delivery:
                 "to the queue for another worker"})
 
     def described(self):
-        """A line per setting, as Settings.described."""
-        return [f"{each.name} = {getattr(self, each.name)!r} "
-                f"(COURSE_QUEUE_{each.name.upper()}): {each.metadata['help']}"
-                for each in fields(self)]
+        return sandbox.described(self, "COURSE_QUEUE_")
 
     @property
     def wait(self):
@@ -173,9 +170,7 @@ def grading_digest(root, assignment):
     digest = hashlib.sha256()
     for path in (root / "source" / assignment, root / "hidden" / assignment, root / "course",
                  root / "nbgrader_config.py"):
-        files = [path] if path.is_file() else sorted(
-            p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
-        for file in files:
+        for file in grade.files_under(path):
             digest.update(str(file.relative_to(root)).encode() + b"\0" + file.read_bytes())
     return digest.hexdigest()
 
@@ -307,7 +302,6 @@ class QueueGrader:
 
     def __init__(self, course, assignment, jobs, broker):
         from nbgrader.apps import NbGraderAPI
-        from nbgrader.coursedir import CourseDirectory
 
         self.course, self.assignment, self.jobs = course, assignment, jobs
         self.app = make_app(broker)
@@ -320,8 +314,7 @@ class QueueGrader:
         self.scratch = Path(tempfile.mkdtemp(prefix="course-queue-"))
         self.lock = threading.Lock()
         self.left, self.recorded = 0, {}
-        self.config = grade.nbgrader_config(course.root)
-        self.coursedir = CourseDirectory(config=self.config)
+        self.config, self.coursedir = course.config, course.coursedir  # nbgrader's, of the course
         self.api = NbGraderAPI(coursedir=self.coursedir, config=self.config)
 
     def grade(self, student):

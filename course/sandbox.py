@@ -99,10 +99,14 @@ class Settings:
         return cls(**found)
 
     def described(self):
-        """A line per setting: its name, value, variable and what it bounds."""
-        return [f"{each.name} = {getattr(self, each.name)!r} "
-                f"(COURSE_SANDBOX_{each.name.upper()}): {each.metadata['help']}"
-                for each in fields(self)]
+        return described(self, "COURSE_SANDBOX_")
+
+
+def described(settings, prefix):
+    """A line per field of the dataclass `settings`: its name, value, the environment variable
+    (`prefix` + NAME) that overrides it and what it bounds (the field's help)."""
+    return [f"{each.name} = {getattr(settings, each.name)!r} ({prefix}{each.name.upper()}): "
+            f"{each.metadata['help']}" for each in fields(settings)]
 
 
 SETTINGS = Settings.from_environment()
@@ -733,12 +737,11 @@ def limits(course=ROOT):
     nbgrader_config.py sets them (or nbgrader's defaults), and the task queue's
     (course.queue.Delivery)."""
     from nbgrader.preprocessors import Execute, LimitOutput
-    from traitlets.config.loader import PyFileConfigLoader
 
+    from course.grade import nbgrader_config
     from course.queue import Delivery
 
-    config = (PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
-              if (Path(course) / "nbgrader_config.py").exists() else {})
+    config = nbgrader_config(course)
 
     def configured(classes, name):
         """The value nbgrader_config.py sets for the first of `classes`, else the default of the
