@@ -151,6 +151,11 @@ def unavailable():
         return f"bubblewrap could not start ({error}). Fix: see docs/grading.md, 'The sandbox'."
     if check.returncode != 0 or check.stdout.strip() != str(box.uid):
         reason = (check.stderr.strip().splitlines() or ["no output"])[-1]
+        if any(sign in reason.lower() for sign in ("fork", "resource temporarily")):
+            # its user id or control group at its limit of processes
+            return (f"a sandbox could not start its processes ({reason}) with "
+                    f"{box.settings.processes} processes and threads allowed. Fix: raise "
+                    "COURSE_SANDBOX_PROCESSES (docs/grading.md, 'The sandbox').")
         return (f"bubblewrap could not start a sandbox ({reason}). Fix: run on a kernel with "
                 "namespaces enabled (docs/grading.md, 'The sandbox').")
     return None

@@ -69,15 +69,19 @@ def test_a_course_and_its_environment_under_tmp_grade_the_solution_and_a_broken_
                   str(target), str(VENV.resolve())]
         _full_marks(folder, _grade(folder, target / "bin" / "python", inside))
 
-        # the same grader with kernels that cannot start (4 processes for TensorFlow's threads)
+        # the same grader with kernels that cannot start: 12 open files are enough for the
+        # sandbox's own check (sh), not for a kernel's sockets. (A limit on processes is not
+        # a sure way: the boundary just ended may still be counted while its threads exit, and
+        # the check's sh could not fork, as it happened on one CI run.)
         broken = _grade(folder, target / "bin" / "python", inside,
-                        {"COURSE_SANDBOX_PROCESSES": "4"})
+                        {"COURSE_SANDBOX_OPEN_FILES": "12"})
         assert broken.returncode == 2
         errors = [line for line in broken.stderr.splitlines() if line.startswith("error:")]
         assert len(errors) == 1
         assert errors[0].startswith("error: the grader cannot run a submission: kernel: a grading "
                                     f"kernel with {target / 'bin' / 'python'} did not run")
         assert "Kernel died before replying to kernel_info" in errors[0]
+        assert "Too many open files" in errors[0]
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
@@ -106,6 +110,19 @@ def test_the_sandbox_check_starts_a_real_kernel_and_names_what_is_broken(environ
     assert run.returncode == 2
     assert "kernel: ok: " in run.stdout
     assert [e for e in run.stderr.splitlines() if e.startswith("error:")][0].startswith(line)
+
+
+def test_a_sandbox_without_processes_to_start_names_the_limit_to_raise():
+    # bubblewrap, its init and the check's shell and `id` are 4 processes: 3 cannot start them
+    run = subprocess.run([sys.executable, "-m", "course.sandbox", "check"], cwd=ROOT,
+                         capture_output=True, text=True,
+                         env={**os.environ, "COURSE_SANDBOX_PROCESSES": "3"})
+    assert run.returncode == 2
+    errors = [e for e in run.stderr.splitlines() if e.startswith("error:")]
+    assert len(errors) == 1 and "kernel:" not in run.stdout
+    assert errors[0].startswith("error: sandbox: a sandbox could not start its processes (")
+    assert errors[0].endswith("with 3 processes and threads allowed. Fix: raise "
+                              "COURSE_SANDBOX_PROCESSES (docs/grading.md, 'The sandbox').")
 
 
 def test_the_sandbox_check_passes_here_and_reads_every_data_entry():
