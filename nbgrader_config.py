@@ -34,7 +34,8 @@ c.OverwriteCells.add_missing_cells = True
 import sys  # noqa: E402
 
 sys.path.insert(0, c.CourseDirectory.root)
-from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
+from nbconvert.preprocessors import (ClearMetadataPreprocessor,  # noqa: E402
+                                     CoalesceStreamsPreprocessor)
 from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata,  # noqa: E402
                                     IgnorePattern, LimitOutput, SaveAutoGrades)
 
@@ -50,10 +51,14 @@ c.SandboxKernelManager.course = c.CourseDirectory.root
 # Late submissions lose 10% of their score per started day (course/late.py).
 c.AssignLatePenalties.plugin_class = "course.late.LatePenalty"
 # A regrade keeps the hand grades of answers that did not change (course/preprocessors.py).
+# Consecutive prints of a cell become one output (nbconvert's CoalesceStreamsPreprocessor):
+# how the kernel happened to cut its output into messages no longer shows in the notebook, its
+# feedback page or the lines LimitOutput keeps (it counts each message's last newline as a line).
 c.Autograde.autograde_preprocessors = [
-    ReleaseFilesOnly, ExecuteWithHiddenTests, IgnorePattern, ClearMetadataPreprocessor,
-    LimitOutput, OnlyVerdictsScore, KeepPointsForStderr, SaveAutoGrades, KeepHandGrades,
-    AssignLatePenalties, CheckCellMetadata]
+    ReleaseFilesOnly, ExecuteWithHiddenTests, CoalesceStreamsPreprocessor, IgnorePattern,
+    ClearMetadataPreprocessor, LimitOutput, OnlyVerdictsScore, KeepPointsForStderr,
+    SaveAutoGrades, KeepHandGrades, AssignLatePenalties, CheckCellMetadata]
+c.CoalesceStreamsPreprocessor.enabled = True  # nbconvert's are off until enabled
 
 # What a student wrote reaches the reader's browser as text, not markup: the feedback page and
 # formgrader's page of an autograded notebook (its `formgrade` template, made by an HTMLExporter

@@ -158,6 +158,33 @@ def test_a_passing_grade_cell_that_warned_keeps_its_points_and_is_reported():
     assert determine_grade(failed) == (0, 3) and KeepPointsForStderr.KEY not in failed.metadata
 
 
+def test_a_cells_prints_are_one_output_however_the_kernel_cut_them():
+    """The kernel sends a cell's prints in as many messages as its flushes happened to make (a
+    queue worker's run and a local one of the same solution once differed by one such cut).
+    Autograde, with the course's config, joins consecutive prints before LimitOutput, so the
+    notebook, its feedback page and the lines LimitOutput keeps do not depend on the cuts
+    (LimitOutput counts each message's last newline as a line: cut per line, it kept half)."""
+    from nbconvert.exporters import NotebookExporter
+
+    config = grade.nbgrader_config(grade.ROOT)
+    names = [pp.__name__ for pp in config.Autograde.autograde_preprocessors]
+    after = names.index("ExecuteWithHiddenTests") + 1
+    assert names.index("CoalesceStreamsPreprocessor") == after < names.index("LimitOutput")
+    exporter = NotebookExporter(config=config)
+    for pp in config.Autograde.autograde_preprocessors[after:names.index("LimitOutput") + 1]:
+        exporter.register_preprocessor(pp)  # as nbgrader's Autograde registers them
+    chunks = ["All tests passed!", "\n", *(f"line {n}\n" for n in range(1500))]
+    cell = _grade_cell([{"output_type": "stream", "name": "stdout", "text": chunk}
+                        for chunk in chunks])
+    notebook, _ = exporter.from_notebook_node(nbformat.v4.new_notebook(cells=[cell]))
+    outputs = nbformat.reads(notebook, as_version=4).cells[0].outputs
+    assert len(outputs) == 1 and outputs[0].name == "stdout"
+    kept = outputs[0].text.splitlines()
+    assert len(kept) == 1000  # nbgrader's max_lines
+    assert kept[:2] == ["All tests passed!", "line 0"]
+    assert kept[-2:] == ["line 997", "... Output truncated ..."]
+
+
 def test_a_test_cell_that_gives_a_value_scores_by_its_errors_alone():
     """nbgrader reads a grade cell's first execute_result as its score, before the hidden
     tests' error after it: OnlyVerdictsScore turns it into display data."""
