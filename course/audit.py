@@ -211,9 +211,9 @@ def named_failures(assignment, student):
         for output in errors:
             if output.evalue.startswith(f"{function}: "):  # a public test's
                 named[function] = output.evalue.splitlines()[0]
-        verdict = cell.metadata.get(ExecuteWithHiddenTests.VERDICT, {"passed": True})
-        if not verdict["passed"] and ExecuteWithHiddenTests.ERROR_NAME in html:  # shown there
-            named.setdefault(function, errors[-1].evalue.splitlines()[0])  # the grader's, last
+        hidden = ExecuteWithHiddenTests.error_of(cell)
+        if hidden is not None and ExecuteWithHiddenTests.ERROR_NAME in html:  # shown there
+            named.setdefault(function, hidden.evalue.splitlines()[0])
     return named
 
 
@@ -253,7 +253,7 @@ def hidden_failures(assignment, student):
         return set()
     return {cell.metadata.get("nbgrader", {}).get("grade_id", "").removesuffix(SUFFIX)
             for cell in nbformat.read(path, as_version=4).cells
-            if not cell.metadata.get(ExecuteWithHiddenTests.VERDICT, {"passed": True})["passed"]}
+            if not ExecuteWithHiddenTests.verdict_of(cell)["passed"]}
 
 
 def check(assignment, expected, records, found):

@@ -506,18 +506,16 @@ def findings(course, assignment, record):
     for cell in notebook.cells:
         meta = cell.metadata.get("nbgrader", {})
         grade_id = meta.get("grade_id", "a cell the student added")
-        verdict = cell.metadata.get(ExecuteWithHiddenTests.VERDICT) or {"passed": True}
+        verdict = ExecuteWithHiddenTests.verdict_of(cell)
         if not verdict["passed"]:
             found.append(finding(grade_id.removesuffix(SUFFIX), "hidden",
                                  "hidden tests failed: "
                                  + (verdict["message"].splitlines() or [""])[0]))
-        outputs = cell.get("outputs", [])
-        errors = [o for o in outputs if o.output_type == "error"]
-        for index, output in enumerate(outputs):
-            if output.output_type != "error" or (
-                    not verdict["passed"] and index == len(outputs) - 1
-                    and output.ename == ExecuteWithHiddenTests.ERROR_NAME):
-                continue  # the hidden tests' error (the last output): reported from the verdict
+        hidden = ExecuteWithHiddenTests.error_of(cell)  # reported above, from the verdict
+        errors = [o for o in cell.get("outputs", []) if o.output_type == "error"]
+        for output in errors:
+            if output is hidden:
+                continue
             first = (output.evalue.splitlines() or [""])[0]
             found.append(finding(grade_id, "error", f"{output.ename}: {first}"))
         if cell.metadata.get(OnlyVerdictsScore.KEY):

@@ -77,6 +77,21 @@ class ExecuteWithHiddenTests(Execute):
                       help="The start of the error under a test cell whose hidden tests "
                            "failed.").tag(config=True)
 
+    @classmethod
+    def verdict_of(cls, cell):
+        """The verdict this preprocessor wrote on `cell`; {"passed": True} where it wrote none."""
+        return cell.metadata.get(cls.VERDICT) or {"passed": True}
+
+    @classmethod
+    def error_of(cls, cell):
+        """The error output this preprocessor put under `cell` for failed hidden tests (its last
+        output), or None."""
+        outputs = cell.get("outputs", [])
+        if (not cls.verdict_of(cell)["passed"] and outputs
+                and outputs[-1].output_type == "error" and outputs[-1].ename == cls.ERROR_NAME):
+            return outputs[-1]
+        return None
+
     def preprocess(self, nb, resources=None, km=None):
         hidden = None
         if self.hidden_folder:
