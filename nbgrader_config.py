@@ -78,6 +78,9 @@ c.SanitizeHTML.tags = sorted({*ALLOWED_TAGS, "img", "p", "br", "pre", "code", "t
 c.SanitizeHTML.attributes = {**ALLOWED_ATTRIBUTES, "img": ["src", "alt", "width", "height",
                                                            "style"]}
 c.HTMLExporter.preprocessors = [SanitizeHTML]
+# ... and the markdown as rendered is cleaned again: markdown makes links of its own
+# ([notes](javascript:...)), which no cleaning of the source sees (course/feedback.py)
+c.HTMLExporter.filters = {"markdown2html": "course.feedback.markdown2html"}
 # ... and without TensorFlow's loading messages (course/preprocessors.py, DropLibraryLogs)
 from course.preprocessors import DropLibraryLogs  # noqa: E402
 

@@ -77,15 +77,17 @@ class Attack:
     unsafe: also graded by `--unsafe-no-sandbox` (False where it would harm the machine or
         whatever else runs on it: without the sandbox it runs as root).
     every_assignment: built for every assignment audited, else for the first only.
-    unrendered: texts that must appear neither in its feedback page nor in formgrader's page
-        of its autograded notebook (markup that would run in the reader's browser).
+    unrendered: a marker that no live markup of its feedback page or of formgrader's page of
+        its autograded notebook may carry (a script, an event handler, a script URL: what would
+        run in the reader's browser), or None.
+    shown: texts its feedback page must hold (so a page must have been made).
     """
 
     def __init__(self, student, why, build, zero, expect, aim=0, later=False, unsafe=True,
-                 every_assignment=True, unrendered=()):
+                 every_assignment=True, unrendered=None, shown=()):
         self.student, self.why, self.build, self.zero = student, why, build, zero
         self.expect, self.aim, self.later, self.unsafe = expect, aim, later, unsafe
-        self.every_assignment, self.unrendered = every_assignment, unrendered
+        self.every_assignment, self.unrendered, self.shown = every_assignment, unrendered, shown
 
     def function(self, assignment):
         return assignment.functions[self.aim % len(assignment.functions)]
@@ -221,23 +223,91 @@ def shadowing_module(t):
             "public_tests/__init__.py": SHADOWING_MODULE.encode()}
 
 
-MARKUP = ('<img src="x" onerror="document.title=\'FORGED-XSS\'">'
-          "<script>document.title='FORGED-XSS'</script>")
-UNRENDERED = ('<img src="x" onerror=', "<script>document.title")  # live tags, not text
+XSS = "FORGED-XSS"  # what each script of the markup attack would write: none may be live
+MARKUP = (f'<img src="x" onerror="document.title=\'{XSS}\'">'
+          f"<script>document.title='{XSS}'</script>")
+# links markdown makes itself, which no cleaning of the markdown's source as HTML sees
+SCRIPT = f"document.title='{XSS}'"
+LINKS = (f"[my notes](javascript:{SCRIPT}), [here][r], [there][e], [tab](java\tscript:{SCRIPT}), "
+         f"<javascript:{SCRIPT}>, [vb](vbscript:{SCRIPT}), "
+         "[page](data:text/html;base64,PHNjcmlwdD5kb2N1bWVudC50aXRsZT0nRk9SR0VELVhTUyc8L3NjcmlwdD4=)"
+         f", ![plot](javascript:{SCRIPT})\n\n"
+         f"[r]: JaVaScRiPt:{SCRIPT}\n[e]: &#106;avascript:{SCRIPT}\n")
 
 
 def markup(t):
-    """Correct answers, a markdown cell (what a written answer is) and a cell whose output is
-    HTML, both holding a script and an image whose onerror runs one: in the feedback page and
-    in formgrader's page of the notebook, they must arrive as text."""
+    """Correct answers, a markdown cell (what a written answer is) and a cell whose outputs are
+    HTML and markdown, holding a script, an image whose onerror runs one, and links and images
+    whose URL is a script (inline, by reference, in other cases, encoded): in the feedback page
+    and in formgrader's page of the notebook, none may be live."""
     notebook = _with_added_cell(t.notebook(), IMPORTS, (
-        "from IPython.display import HTML, display\n\n"
-        f"display(HTML({MARKUP!r}))\n"))
+        "from IPython.display import HTML, Markdown, display\n\n"
+        f"display(HTML({MARKUP!r}))\ndisplay(Markdown({LINKS!r}))\n"))
     index = next(i for i, cell in enumerate(notebook.cells)
                  if cell.metadata.get("nbgrader", {}).get("grade_id") == IMPORTS)
     notebook.cells.insert(index + 1, nbformat.v4.new_markdown_cell(
-        f"My answer: the shortcut carries the gradient. {MARKUP}"))
+        f"My answer: the shortcut carries the gradient. {MARKUP}\n\n{LINKS}"))
     return t.files(notebook)
+
+
+MISSING = "missing attachment: curves.png"  # how the page shows the missing picture
+
+
+def missing_attachment(t):
+    """Correct answers, and a written answer (the assignment's first, else a markdown cell of
+    its own) showing a pasted image whose attachment is not there: what copying a cell's text
+    into another leaves. nbconvert stops the whole page on it (InvalidNotebook)."""
+    notebook = t.notebook()
+    text = "My training curves:\n\n![curves](attachment:curves.png)\n"
+    answer = next((cell for cell in notebook.cells if cell.cell_type == "markdown"
+                   and cell.metadata.get("nbgrader", {}).get("grade_id") in t.assignment.manual),
+                  None)
+    if answer is None:
+        index = next(i for i, cell in enumerate(notebook.cells)
+                     if cell.metadata.get("nbgrader", {}).get("grade_id") == IMPORTS)
+        notebook.cells.insert(index + 1, nbformat.v4.new_markdown_cell(text))
+    else:
+        answer.source = text
+    return t.files(notebook)
+
+
+DESCRIPTORS = '''import os
+import stat
+
+found = []
+for name in os.listdir("/proc/self/fd"):
+    try:
+        target, kind = os.readlink(f"/proc/self/fd/{name}"), os.fstat(int(name)).st_mode
+    except OSError:  # the listing's own descriptor, closed
+        continue
+    inside = target.startswith(("/tmp/", "/home/student/", "/dev/", os.getcwd() + "/"))
+    if stat.S_ISREG(kind) and not inside:  # a file of the grading machine's
+        found.append(f"{name} -> {target}")
+        try:
+            os.write(int(name), b"\\nFORGED: a line written through an inherited descriptor\\n")
+        except OSError:
+            pass
+raise RuntimeError(f"descriptors to files outside the sandbox: {', '.join(found) or 'none'}")
+'''
+
+
+def inherited_descriptors(t):
+    """Correct answers, and a cell that lists its kernel's descriptors (/proc/self/fd) and
+    writes a report line into every one that is a file outside its sandbox: the grader's log,
+    which ipykernel's saved copy of stdout and stderr pointed at."""
+    return t.files(_with_added_cell(t.notebook(), t.function, DESCRIPTORS))
+
+
+HUGE = ("from IPython.display import display\n\n"
+        "for _ in range(8):  # 48 MiB each: 384 MiB of display data\n"
+        "    display({'text/plain': 'x' * 48 * 2**20}, raw=True)\n"
+        "print('y' * 48 * 2**20)\n")
+
+
+def huge_output(t):
+    """Correct answers, and a cell that displays 8 outputs of 48 MiB and prints 48 MiB more:
+    without a bound, a 400 MB autograded notebook and feedback page, and the grader's memory."""
+    return t.files(_with_added_cell(t.notebook(), t.function, HUGE))
 
 
 def monkeypatched_numpy(t):
@@ -640,7 +710,11 @@ ATTACKS = [
            (None, "public_tests beside the notebook: not used in grading"), aim=3),
     Attack("adversarial-markup",
            "correct answers, and a markdown cell and an HTML output holding a script and an "
-           "image whose onerror runs one", markup, [], None, unrendered=UNRENDERED, **ONCE),
+           "image whose onerror runs one, and links and images whose URL is a script",
+           markup, [], None, unrendered=XSS, **ONCE),
+    Attack("adversarial-missing-attachment", "correct answers, and a written answer showing a "
+           "pasted image whose attachment is missing", missing_attachment, [], None,
+           shown=(MISSING,), **ONCE),
     Attack("adversarial-monkeypatched-numpy",
            "a wrong {function}, and np.allclose, np.testing.assert_allclose and "
            "tf.debugging.assert_near replaced to always pass",
@@ -718,6 +792,14 @@ ATTACKS = [
            "refused", fork_bomb, [],
            ("a cell the student added", "Resource temporarily unavailable"), aim=-1,
            unsafe=False, **ONCE),
+    Attack("adversarial-inherited-descriptors", "correct answers, and a cell that writes a "
+           "report line into every descriptor of its kernel that is a file outside its sandbox",
+           inherited_descriptors, [],
+           ("a cell the student added", "descriptors to files outside the sandbox: none"),
+           aim=-1, **ONCE),
+    Attack("adversarial-huge-output", "correct answers, and a cell that displays 8 outputs of "
+           "48 MiB and prints 48 MiB more", huge_output, [],
+           ("a cell the student added", "were not kept"), aim=-1, **ONCE),
     Attack("adversarial-named-pipe", "a named pipe beside the notebook", named_pipe, UNGRADED,
            (None, "pipe (not a regular file)"), **ONCE),
     Attack("adversarial-linked-folder", "the assignment folder is a link to a classmate's",

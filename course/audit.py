@@ -18,10 +18,13 @@ import argparse
 import csv
 import dataclasses
 import functools
+import html
+import html.parser
 import http.server
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -236,12 +239,55 @@ def formgrader_page(course, student, assignment):
     return HTMLExporter(config=config).from_filename(str(path), resources=resources)[0]
 
 
-def rendered(assignment, student, texts):
-    """Which of `texts` the student's feedback page or formgrader's page holds: [(page, text)]."""
+class LiveMarkup(html.parser.HTMLParser):
+    """What of a page would run `marker`'s script in a browser: a script element holding it, an
+    event handler attribute holding it, or a URL attribute whose scheme runs a script
+    (javascript:, vbscript:, data:text/html) and that holds it. The parser decodes entities in
+    attributes as a browser does; a URL is read as a browser does, without the whitespace and
+    control characters it skips. (A script URL is live whatever it holds: the course's pages
+    have none of their own.)"""
+    SCHEMES = ("javascript:", "vbscript:", "data:text/html")
+
+    def __init__(self, marker):
+        super().__init__(convert_charrefs=True)
+        self.marker, self.live, self._script = marker, [], False
+
+    def handle_starttag(self, tag, attrs):
+        for name, value in attrs:
+            value = value or ""
+            url = re.sub(r"[\x00-\x20\x7f-\xa0]+", "", value).lower()
+            if (name.startswith("on") and self.marker in value) or url.startswith(self.SCHEMES):
+                self.live.append(f"<{tag} {name}={value[:60]!r}>")
+        self._script = tag == "script"
+
+    def handle_endtag(self, tag):
+        self._script = False
+
+    def handle_data(self, data):
+        if self._script and self.marker in data:
+            self.live.append(f"<script>{data.strip()[:60]}")
+
+    @classmethod
+    def of(cls, page, marker):
+        parser = cls(marker)
+        parser.feed(page)
+        parser.close()
+        return parser.live
+
+
+def pages(assignment, student):
+    """{"feedback": the student's feedback page ("" if none), "formgrader": formgrader's page
+    of the student's autograded notebook}."""
     feedback = _audited("feedback", student, assignment) / f"{assignment.stem}.html"
-    pages = {"feedback": feedback.read_text() if feedback.exists() else "",
-             "formgrader": formgrader_page(AUDIT, student, assignment)}
-    return [(page, text) for page, html in pages.items() for text in texts if text in html]
+    return {"feedback": feedback.read_text() if feedback.exists() else "",
+            "formgrader": formgrader_page(AUDIT, student, assignment)}
+
+
+def rendered(assignment, student, marker):
+    """What of the student's feedback page or formgrader's page would run `marker`'s script:
+    [(page, live markup)]."""
+    return [(page, live) for page, html_page in pages(assignment, student).items()
+            for live in LiveMarkup.of(html_page, marker)]
 
 
 def hidden_failures(assignment, student):
@@ -297,8 +343,11 @@ def check(assignment, expected, records, found):
                 for f in found)
             live = rendered(assignment, student, attack.attack.unrendered) if (
                 graded and attack.attack.unrendered) else []
+            feedback = pages(assignment, student)["feedback"] if attack.attack.shown else ""
             missing = "" if reported else f"no finding {attack.expect!r}; "
             missing += "".join(f"{text!r} live in the {page} page; " for page, text in live)
+            missing += "".join(f"{text!r} not in its feedback page; "
+                               for text in attack.attack.shown if text not in feedback)
             got = ", ".join(f"{c} {scores[c]:g}" for c in functions if scores[c] is not None)
             ok = right and not missing
             rows.append({**row, "kind": "attack", "name": grade.escape(student),

@@ -1,4 +1,18 @@
-"""The feedback page without anything fetched from the network.
+"""The pages a student's markdown reaches (the feedback page, formgrader's page of a
+submission): made safe after rendering, and without anything fetched from the network.
+
+SanitizeHTML (nbgrader_config.py) cleans a markdown cell's *source* as HTML, but markdown makes
+links of its own: `[notes](javascript:...)`, a reference `[r]: JaVaScRiPt:...`, an autolink, a
+`text/markdown` output. nbconvert builds its markdown renderer with
+`allow_harmful_protocols=True`, so each would be a live `<a href="javascript:...">` one click of a
+teaching assistant away from running on the grader's Jupyter server. `markdown2html`, the
+markdown filter of both pages (nbgrader_config.py sets it for every HTMLExporter, formgrader's
+included), renders with mistune's own URL check on and then cleans the *rendered* HTML with
+bleach (`clean`): the tags a rendered notebook uses, no event handler, links to http, https,
+mailto and the page's own anchors only, images from those or from `data:image/...`. A pasted
+image whose attachment is missing (what copying a cell's text leaves) is drawn as a missing
+image, with its alt text; nbconvert would stop the whole page (`InvalidNotebook: missing
+attachment`), and with it the feedback and formgrader's view of the answer.
 
 nbgrader's feedback template loads MathJax from a CDN (`{{ mathjax() }}`, nbconvert's macro),
 so a page opened offline, or on a hub that blocks outside scripts, shows the notebooks' LaTeX as
@@ -11,7 +25,11 @@ before nbconvert's own by its template name). What cannot be converted stays as 
 import html
 from pathlib import Path
 
+import re
+
 import bleach
+from bleach import ALLOWED_ATTRIBUTES, ALLOWED_TAGS
+from bleach.css_sanitizer import CSSSanitizer
 from jinja2 import pass_context
 from latex2mathml.converter import convert
 from nbconvert.exporters import HTMLExporter
@@ -29,6 +47,37 @@ MATHML_ATTRIBUTES = ["xmlns", "display", "stretchy", "fence", "separator", "math
                      "accentunder", "movablelimits", "minsize", "maxsize", "notation", "form"]
 
 
+# What nbconvert's markdown renderer and its code highlighting write, besides bleach's safe tags
+PAGE_TAGS = sorted({*ALLOWED_TAGS, *MATHML_TAGS, "p", "br", "hr", "pre", "code", "div", "span",
+                    "h1", "h2", "h3", "h4", "h5", "h6", "img", "table", "thead", "tbody", "tr",
+                    "th", "td", "del", "sub", "sup", "dl", "dt", "dd", "input"})
+PAGE_ATTRIBUTES = {**ALLOWED_ATTRIBUTES, "*": ["class", "id", "title"],
+                   "img": ["src", "alt", "width", "height", "style"], "th": ["align"],
+                   "td": ["align"], "input": ["type", "checked", "disabled"],
+                   **{tag: MATHML_ATTRIBUTES for tag in MATHML_TAGS}}
+PAGE_PROTOCOLS = ["http", "https", "mailto", "data"]
+PAGE_CSS = CSSSanitizer(allowed_css_properties=["width", "height", "max-width"])  # images' size
+IMAGE_DATA = re.compile(r"data:image/(png|jpeg|gif|webp|svg\+xml)[;,]")
+
+
+def _allowed(tag, name, value):
+    """bleach's attribute filter: the attributes of PAGE_ATTRIBUTES, and a `data:` URL only as
+    an image's source, of an image type (an `<img>` runs no script, whatever its type)."""
+    if name not in (PAGE_ATTRIBUTES.get(tag, []) + PAGE_ATTRIBUTES["*"]):
+        return False
+    if name in ("href", "src"):
+        uri = re.sub(r"[`\x00-\x20\x7f-\xa0\s]+", "", html.unescape(value)).lower()
+        return not uri.startswith("data:") or (
+            (tag, name) == ("img", "src") and IMAGE_DATA.match(uri) is not None)
+    return True
+
+
+def clean(rendered):
+    """Rendered HTML of a student's markdown, safe to show: nothing in it runs a script."""
+    return bleach.clean(rendered, tags=PAGE_TAGS, attributes=_allowed,
+                        protocols=PAGE_PROTOCOLS, css_sanitizer=PAGE_CSS, strip=False)
+
+
 def mathml(tex, display):
     """`tex` as a MathML element (display "inline" or "block"), or None where latex2mathml cannot
     read it. The markdown was sanitized before (SanitizeHTML escapes `<` as `&lt;`), so the TeX
@@ -41,7 +90,18 @@ def mathml(tex, display):
 
 
 class MathMLRenderer(IPythonRenderer):
-    """nbconvert's markdown renderer, with formulas as MathML instead of TeX for MathJax."""
+    """nbconvert's markdown renderer, with formulas as MathML instead of TeX for MathJax,
+    mistune's check of link protocols on, and a missing attachment drawn as a missing image."""
+
+    def __init__(self, **options):
+        super().__init__(**{**options, "allow_harmful_protocols": False})
+
+    def image(self, text, url, title=None):
+        name = url.removeprefix("attachment:")
+        if url.startswith("attachment:") and name not in self.attachments:
+            alt = f"{text} (missing attachment: {name})" if text else f"missing attachment: {name}"
+            return f'<img alt="{html.escape(alt)}" />'
+        return super().image(text, url, title)
 
     def block_math(self, body):
         return mathml(body, "block") or super().block_math(body)
@@ -54,18 +114,22 @@ class MathMLRenderer(IPythonRenderer):
         return mathml(tex, "block") or super().latex_environment(name, body)
 
 
-class FeedbackExporter(HTMLExporter):
-    """HTMLExporter for feedback pages: MathML, and no MathJax script."""
+@pass_context  # as HTMLExporter's own: the filter reads the cell from the template's context
+def markdown2html(context, source):
+    """The markdown filter of the course's pages: `source` as MathML-drawn, cleaned HTML.
+    nbconvert's own filter with its defaults (no embedded images, "¶" anchors)."""
+    cell = context.get("cell", {})
+    renderer = MathMLRenderer(escape=False, attachments=cell.get("attachments", {}))
+    return clean(MarkdownWithMath(renderer=renderer).render(source))
 
-    @pass_context  # as HTMLExporter's own: the filter reads the cell from the template's context
-    def markdown2html(self, context, source):
-        cell = context.get("cell", {})
-        renderer = MathMLRenderer(
-            escape=False, attachments=cell.get("attachments", {}), embed_images=self.embed_images,
-            path=context.get("resources", {}).get("metadata", {}).get("path", ""),
-            anchor_link_text=self.anchor_link_text,
-            exclude_anchor_links=self.exclude_anchor_links, **self.lexer_options)
-        return MarkdownWithMath(renderer=renderer).render(source)
+
+class FeedbackExporter(HTMLExporter):
+    """HTMLExporter for feedback pages: MathML, links that run nothing, and no MathJax
+    script."""
+
+    def default_filters(self):
+        yield from super().default_filters()
+        yield ("markdown2html", markdown2html)
 
     @default("template_paths")
     def _template_paths(self, prune=True, root_dirs=None):

@@ -307,7 +307,8 @@ class Worker:
             self.stop()
             return Autograded(success=False, error="the grading process died")
         answer = json.loads(line)
-        return Autograded(success=answer["success"], error=answer["error"])
+        return Autograded(success=answer["success"], error=answer["error"],
+                          feedback_error=answer.get("feedback_error"))
 
     def stop(self):
         if self.process is not None:
@@ -365,6 +366,7 @@ class Grader:
         from the gradebook)."""
         start = time.perf_counter()
         status, problem = NOT_GRADED, check_submission(self.assignment, student, self.course)
+        feedback = None
         if problem is None:
             result = self.worker().autograde(student)
             log = self.logs / f"{student}.log"
@@ -373,10 +375,14 @@ class Grader:
             elif not result.success:
                 problem = (f"nbgrader autograde failed: {last_error(log)}; see "
                            f"{log.relative_to(self.course.root)}")
-            else:
+            else:  # its grades are in the gradebook, whatever became of its feedback
                 status = GRADED
+                if result.feedback_error:
+                    feedback = (f"nbgrader generate_feedback failed: {result.feedback_error}; "
+                                f"see {log.relative_to(self.course.root)}")
         return SubmissionResult(student, self.assignment.name, status, problem,
-                                seconds=round(time.perf_counter() - start, 2))
+                                seconds=round(time.perf_counter() - start, 2),
+                                feedback_problem=feedback)
 
     def kernel_boundaries(self):
         """What the sandboxed kernels' launchers recorded: [{folder, uid, exit, killed}]."""
@@ -522,6 +528,11 @@ def findings(course, assignment, record):
             found.append(finding(grade_id, "result", "the test cell's code gave a value (Out:), "
                                  "which nbgrader would have read as the cell's score; it was "
                                  "shown, not scored"))
+        cut = cell.metadata.get(ExecuteWithHiddenTests.OUTPUT_CUT)
+        if cut:
+            found.append(finding(grade_id, "output", f"{cut['outputs']} outputs of "
+                                 f"{cut['characters']:,} characters in all were not kept (past "
+                                 "the grader's limit on a cell's or a notebook's output)"))
         if cell.metadata.get(KeepHandGrades.KEY) == "cleared":
             found.append(finding(grade_id, "hand grade", "the answer changed since it was graded "
                                  "by hand: that grade and its comment were removed; grade it "
@@ -538,6 +549,10 @@ def findings(course, assignment, record):
     if record.killed:
         found.append(finding(None, "processes", f"{record.killed} processes it left running "
                              "were killed when its grading ended"))
+    if record.feedback_problem:
+        found.append(finding(None, "feedback", "graded (its scores are in the gradebook), but "
+                             f"no feedback page was made: {record.feedback_problem}. Fix: "
+                             "`python -m course.term feedback` once the cause is fixed"))
     return found
 
 

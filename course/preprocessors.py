@@ -1,5 +1,6 @@
 """nbgrader preprocessors of this course (listed in nbgrader_config.py)."""
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -12,10 +13,10 @@ from nbgrader.api import Gradebook
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
-from traitlets import List, Unicode
+from traitlets import Integer, List, Unicode
 
 from course.assignments import SUFFIX
-from course.hidden import HiddenTests
+from course.hidden import OUTPUT_BYTES, HiddenTests
 
 
 class KeepPointsForStderr(NbGraderPreprocessor):
@@ -66,9 +67,29 @@ class ExecuteWithHiddenTests(Execute):
     "skip-when-grading", which the instructor notebook puts on the cells that grade nothing:
     demos, training, plots) are not run. Tags in a submission are the student's, so the tag is
     removed from test and answer cells first: those always run.
+
+    What the kernel sends is kept up to `max_cell_output_characters` per cell and
+    `max_notebook_output_characters` per notebook, counted as each message arrives (nbgrader's
+    LimitOutput counts stream lines only, after the whole notebook is in memory: eight
+    `display()` calls of 48 MiB made a 400 MB autograded notebook and feedback page). Past
+    them a message is dropped, not kept; the cell gets one line saying so and its metadata
+    (`OUTPUT_CUT`) what was cut, for the grading report. An error is always kept, its text cut
+    to `max_error_characters` (it is the cell's verdict); the hidden tests' own cells have a budget
+    of their own (what they may publish, course.sandbox.Settings.output_bytes).
     """
     ERROR_NAME = "HiddenTestFailure"
     VERDICT = "course_hidden_verdict"
+    OUTPUT_CUT = "course_output_cut"
+    _first_hidden, _kept, _cut = 0, None, None  # set for each notebook (preprocess)
+    max_cell_output_characters = Integer(
+        2**20, help="Characters of output kept for one cell of a submission (display data, "
+        "prints, results); what follows is dropped as it arrives.").tag(config=True)
+    max_notebook_output_characters = Integer(
+        2**23, help="Characters of output kept for a whole submission: a message that would "
+        "pass it is dropped as it arrives.").tag(config=True)
+    max_error_characters = Integer(
+        2**14, help="Characters kept of an error's message and of each of its traceback "
+        "lines (an error is never dropped: it decides the cell's score).").tag(config=True)
     hidden_folder = Unicode("", help="The folder holding ASSIGNMENT/hidden_checks.py and "
                             "ASSIGNMENT/references.npz for each assignment with hidden "
                             "tests.").tag(config=True)
@@ -103,15 +124,18 @@ class ExecuteWithHiddenTests(Execute):
             if (tags and self.skip_cells_with_tag in tags
                     and (utils.is_grade(cell) or utils.is_solution(cell))):
                 cell.metadata.tags = [tag for tag in tags if tag != self.skip_cells_with_tag]
-        if hidden is None:
-            return super().preprocess(nb, resources, km)
-        added = hidden.cells()
+        added = hidden.cells() if hidden is not None else []
+        self._first_hidden, self._kept, self._cut = len(nb.cells), {}, {}
         nb.cells.extend(added)
         try:
             nb, resources = super().preprocess(nb, resources, km)
         finally:
             ran = nb.cells[len(nb.cells) - len(added):]
             del nb.cells[len(nb.cells) - len(added):]
+            for index, cut in self._cut.items():
+                nb.cells[index].metadata[self.OUTPUT_CUT] = cut
+        if hidden is None:
+            return nb, resources
         tests = {cell.metadata.nbgrader["grade_id"]: cell for cell in nb.cells
                  if utils.is_grade(cell) and cell.cell_type == "code"}
         for function, message in hidden.verdicts(ran).items():
@@ -125,6 +149,40 @@ class ExecuteWithHiddenTests(Execute):
                     "error", ename=self.ERROR_NAME, evalue=self.message + message,
                     traceback=[f"\x1b[0;31m{self.ERROR_NAME}\x1b[0m: {self.message}{message}"]))
         return nb, resources
+
+    # --- what the kernel sends, bounded as it arrives ---------------------------------------
+    def process_message(self, msg, cell, cell_index):
+        kind = msg["msg_type"]
+        if kind in ("status", "execute_input", "clear_output"):
+            return super().process_message(msg, cell, cell_index)
+        content = msg["content"]
+        if kind == "error":  # always kept: the cell's verdict; its text cut
+            limit, lines = self.max_error_characters, content.get("traceback", [])
+            content["evalue"] = str(content.get("evalue", ""))[:limit]
+            if len(lines) > 100:  # its first and last frames (LimitOutput keeps 100 lines)
+                lines = lines[:50] + lines[-50:]
+            content["traceback"] = [str(line)[:limit] for line in lines]
+            return super().process_message(msg, cell, cell_index)
+        size = _characters(content)
+        hidden = cell_index >= self._first_hidden
+        cell_limit = 2 * OUTPUT_BYTES if hidden else self.max_cell_output_characters
+        kept = self._kept.get(cell_index, 0)
+        total = sum(n for i, n in self._kept.items() if i < self._first_hidden) + size
+        if kept + size <= cell_limit and (hidden or total <= self.max_notebook_output_characters):
+            self._kept[cell_index] = kept + size
+            return super().process_message(msg, cell, cell_index)
+        if hidden:
+            return None
+        cut = self._cut.setdefault(cell_index, {"outputs": 0, "characters": 0})
+        if not cut["outputs"]:
+            which, limit = (("this cell's", cell_limit) if kept + size > cell_limit
+                            else ("the notebook's", self.max_notebook_output_characters))
+            cell.outputs.append(nbformat.v4.new_output("stream", name="stdout", text=(
+                f"\n[the grader kept no more of this cell's output: past {which} limit of "
+                f"{limit:,} characters]\n")))
+        cut["outputs"] += 1
+        cut["characters"] += size
+        return None
 
 
 class OnlyVerdictsScore(NbGraderPreprocessor):
@@ -256,18 +314,29 @@ class KeepHandGrades(NbGraderPreprocessor):
     nbgrader's SaveAutoGrades marks every cell graded by hand as needing a grade again whenever
     the notebook is autograded again (a resubmission, a fixed test): with a class of hundreds,
     every written answer back in the queue. Here, for each cell graded by hand (a grade cell that
-    is also an answer: the written answers), its text is compared with
-    the text of the previous autograde, whose SHA-256 this preprocessor keeps in the gradebook's
-    database (table `course_answer_sources`): unchanged, the hand grade stays graded, score and
-    comment; changed, the hand grade and its comment are removed (they were given to another
-    answer) and the cell waits for a hand again; never seen before (a gradebook older than this
-    table), nbgrader's own behaviour: the grade kept, waiting for review. The cell's metadata
-    (`KEY`: "kept" or "cleared") tells the grading report. A hand override of an autograded test
-    cell is left to nbgrader (kept, flagged for review): its score depends on more than one
-    cell. Runs after SaveAutoGrades and before AssignLatePenalties, so the late penalty counts
-    the hand-graded points."""
+    is also an answer: the written answers), its text and pasted images are compared with those
+    of the previous autograde, whose SHA-256 (`checksum`) this preprocessor keeps in the
+    gradebook's database (table `course_answer_sources`): unchanged, the hand grade stays
+    graded, score and comment; changed, the hand grade and its comment are removed (they were
+    given to another answer) and the cell waits for a hand again; never seen before (a
+    gradebook older than this table), nbgrader's own behaviour: the grade kept, waiting for
+    review. The cell's metadata (`KEY`: "kept" or "cleared") tells the grading report. A hand
+    override of an autograded test cell is left to nbgrader (kept, flagged for review): its
+    score depends on more than one cell. Runs after SaveAutoGrades and before
+    AssignLatePenalties, so the late penalty counts the hand-graded points."""
     KEY = "course_hand_grade"
     TABLE = "course_answer_sources"
+
+    @staticmethod
+    def checksum(cell):
+        """SHA-256 of what a hand grade was given to: the answer's text and the images pasted
+        into it (its attachments: the same text with another plot is another answer). An
+        answer without attachments keeps the checksum of its text alone, as gradebooks made
+        before attachments counted hold it."""
+        answer = cell.source
+        if cell.get("attachments"):
+            answer += "\0" + json.dumps(cell.attachments, sort_keys=True)
+        return hashlib.sha256(answer.encode()).hexdigest()
 
     @classmethod
     def create_table(cls, session):
@@ -297,7 +366,7 @@ class KeepHandGrades(NbGraderPreprocessor):
                 grade_id = cell.metadata.nbgrader["grade_id"]
                 grade = gradebook.find_grade(grade_id, info["notebook"], info["assignment"],
                                              info["student"])
-                checksum = hashlib.sha256(cell.source.encode()).hexdigest()
+                checksum = self.checksum(cell)
                 before = session.execute(text(
                     f"SELECT checksum FROM {self.TABLE} WHERE assignment = :assignment AND "
                     "student = :student AND notebook = :notebook AND cell = :cell"),
@@ -322,5 +391,16 @@ class KeepHandGrades(NbGraderPreprocessor):
 
 # The cell metadata the course's preprocessors write, which the grading report reads: removed
 # from a submission's cells before anything runs (ExecuteWithHiddenTests)
-GRADER_KEYS = (ExecuteWithHiddenTests.VERDICT, OnlyVerdictsScore.KEY, KeepPointsForStderr.KEY,
-               KeepHandGrades.KEY)
+GRADER_KEYS = (ExecuteWithHiddenTests.VERDICT, ExecuteWithHiddenTests.OUTPUT_CUT,
+               OnlyVerdictsScore.KEY, KeepPointsForStderr.KEY, KeepHandGrades.KEY)
+
+
+def _characters(value):
+    """The characters of text in a message's content (its data, texts and metadata)."""
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, dict):
+        return sum(len(str(key)) + _characters(item) for key, item in value.items())
+    if isinstance(value, (list, tuple)):
+        return sum(_characters(item) for item in value)
+    return len(str(value))

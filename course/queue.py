@@ -329,15 +329,17 @@ class QueueGrader:
                                                  "assignment": self.assignment.name})
             record = dataclasses.replace(record, status=worker.status, problem=worker.problem,
                                          killed=worker.killed,
-                                         peak_memory_mib=worker.peak_memory_mib)
+                                         peak_memory_mib=worker.peak_memory_mib,
+                                         feedback_problem=worker.feedback_problem)
             with self.lock:
                 self.left += worker.processes_left or 0
             if record.graded:
                 try:
                     written = time.perf_counter()
-                    self.write(student, result)
+                    feedback = self.write(student, result)
                     record = dataclasses.replace(
-                        record, write_seconds=round(time.perf_counter() - written, 2))
+                        record, write_seconds=round(time.perf_counter() - written, 2),
+                        feedback_problem=feedback)
                 except Exception as error:  # noqa: BLE001 - one submission's, reported
                     record = dataclasses.replace(
                         record, status=NOT_GRADED,
@@ -365,7 +367,8 @@ class QueueGrader:
 
     def write(self, student, result):
         """The worker's autograded folder into this course, then the gradebook's grades and
-        comments and the feedback, as nbgrader's autograde and generate_feedback would."""
+        comments and the feedback, as nbgrader's autograde and generate_feedback would; why no
+        feedback page could be made, or None (the grades are written either way)."""
         import nbformat
         from nbgrader.api import Gradebook
         from nbgrader.preprocessors import AssignLatePenalties, SaveAutoGrades
@@ -390,11 +393,13 @@ class QueueGrader:
                 notebook, resources = step(config=self.config).preprocess(notebook, resources)
             nbformat.write(notebook, path)
             made = self.api.generate_feedback(name, student, force=True)
-            if not made.get("success"):
-                raise RuntimeError(f"generate_feedback failed: {made.get('error')}")
             self.recorded[student] = self.recorded.get(student, 0) + 1
         print(f"recorded {student}: {name} written into the course and the gradebook",
               flush=True)
+        if made.get("success"):
+            return None
+        error = (made.get("error") or "").strip().splitlines()
+        return f"nbgrader generate_feedback failed: {error[-1] if error else 'no error given'}"
 
     def run(self, students):
         return grade.graded_in_parallel(self.grade, self.assignment.name, students, self.jobs)

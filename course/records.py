@@ -17,10 +17,12 @@ GRADED, NOT_GRADED = "graded", "not graded"  # a submission's status
 @dataclass(frozen=True)
 class Autograded:
     """What one `nbgrader autograde` of a submission gave (course.worker's answer): it ran to
-    its end (`success`, else nbgrader's `error`), or ran over the grader's time (`timed_out`)."""
+    its end (`success`, else nbgrader's `error`), or ran over the grader's time (`timed_out`);
+    `feedback_error`: after a success, why `nbgrader generate_feedback` made no page."""
     success: bool
     error: str | None = None
     timed_out: bool = False
+    feedback_error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -32,7 +34,8 @@ class SubmissionResult:
     time; scores: {graded function or written answer: [score (None while a written answer
     waits for a hand grade), max score]}; peak_memory_mib: the most memory its kernel held;
     write_seconds: on a queue, the coordinator's time to write it into the course;
-    processes_left: on a queue worker, its sandbox's processes left after it.
+    processes_left: on a queue worker, its sandbox's processes left after it;
+    feedback_problem: graded, but its feedback page could not be made (why, with its log).
     """
     student: str
     assignment: str
@@ -44,12 +47,14 @@ class SubmissionResult:
     peak_memory_mib: int | None = None
     write_seconds: float | None = None
     processes_left: int | None = None
+    feedback_problem: str | None = None
 
     @property
     def graded(self):
         return self.status == GRADED
 
-    OPTIONAL = ("peak_memory_mib", "write_seconds", "processes_left")  # only where measured
+    OPTIONAL = ("peak_memory_mib", "write_seconds", "processes_left",  # only where measured
+                "feedback_problem")
 
     def to_json(self):
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
@@ -64,7 +69,7 @@ class SubmissionResult:
 class Finding:
     """Something the instructor should know about one submission; `cell` None for the whole
     submission. Kinds: not graded, files, test cell, error, result, hand grade, stderr, hidden,
-    processes."""
+    processes, output (cut), feedback (no page made)."""
     student: str
     cell: str | None
     kind: str

@@ -20,8 +20,11 @@ nbgrader_config.py, so every way of starting nbgrader uses it). Inside a boundar
   environment, the datasets (read-only), its working folder (the files there read-only, new
   files go to a private memory file system), a private HOME and /tmp (memory file systems of
   `Settings.scratch_gib` each: nothing it writes reaches the disk); and nothing of the course's
-  .git, source/,
-  hidden/, submitted/, autograded/ (other than its own folder's files) or feedback/;
+  .git, source/, hidden/, submitted/, autograded/ (other than its own folder's files) or
+  feedback/;
+- holds no descriptor of the grader's: its standard input is /dev/null and its standard output
+  and error a pipe that its launcher drains (`KernelOutput`), so nothing it prints, nor what it
+  writes to ipykernel's saved copies of them, reaches the grader's logs;
 - gets per-process limits on address space, CPU time and file size, and a limit on the number
   of processes and threads of its user id (`prlimit`); where the machine lets us create control
   groups (cgroup v1, or v2 with the controllers delegated), its processes are also one group
@@ -43,6 +46,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -625,6 +629,28 @@ class SandboxKernelManager(AsyncKernelManager):
         await self._async_cleanup_resources(restart=restart)
 
 
+class KernelOutput:
+    """The sandboxed kernel's standard output and error, a pipe read to its end by a thread of
+    the launcher, which keeps only the last `keep` bytes: what the kernel prints, however much,
+    reaches no file outside its sandbox (the launcher's own stderr is the grader's log) and no
+    more memory than that. `last_line()` is what a kernel that died said last."""
+
+    def __init__(self, pipe, keep=4096):
+        self.pipe, self.keep, self.tail = pipe, keep, b""
+        self.thread = threading.Thread(target=self._drain, daemon=True)
+        self.thread.start()
+
+    def _drain(self):
+        for chunk in iter(lambda: self.pipe.read1(1 << 16), b""):
+            self.tail = (self.tail + chunk)[-self.keep:]
+
+    def last_line(self, timeout=5.0):
+        """The last non-empty line read (escaped: one line, at most 300 characters), or ""."""
+        self.thread.join(timeout)  # the pipe closes when the boundary's last process ends
+        lines = [line for line in self.tail.decode(errors="replace").splitlines() if line.strip()]
+        return ascii(lines[-1].strip()[-300:])[1:-1] if lines else ""
+
+
 def kernel(course, connection_file, arguments=()):
     """Run an IPython kernel in a boundary, in this (the notebook's) working folder.
 
@@ -648,9 +674,15 @@ def kernel(course, connection_file, arguments=()):
         process = subprocess.Popen(box.command(
             [sys.executable, "-m", "ipykernel_launcher", "-f", copy,
              *dict.fromkeys(["--HistoryManager.hist_file=:memory:", *arguments])]),
-            env=box.environment())
+            env=box.environment(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT)
+        output = KernelOutput(process.stdout)
         signal.signal(signal.SIGTERM, lambda *_: process.kill())
         code = process.wait()
+    said = output.last_line()
+    if code != 0 and said:  # one line, for a grader to tell why a kernel died
+        print(f"course.sandbox: the sandboxed kernel exited with {code}; its last line: {said}",
+              file=sys.stderr, flush=True)
     if os.environ.get(RECORD):
         with open(os.environ[RECORD], "a") as handle:
             handle.write(json.dumps({"folder": str(box.folder), "uid": box.uid,
@@ -744,6 +776,7 @@ def limits(course=ROOT):
     from nbgrader.preprocessors import Execute, LimitOutput
 
     from course.grade import nbgrader_config
+    from course.preprocessors import ExecuteWithHiddenTests
     from course.queue import Delivery
 
     config = nbgrader_config(course)
@@ -752,10 +785,12 @@ def limits(course=ROOT):
         """The value nbgrader_config.py sets for the first of `classes`, else the default of the
         last (a class of nbgrader's)."""
         found = [config[c][name] for c in classes if c in config and name in config[c]]
-        default = {"Execute": Execute, "LimitOutput": LimitOutput}[classes[-1]]
+        default = {"Execute": Execute, "LimitOutput": LimitOutput,
+                   "ExecuteWithHiddenTests": ExecuteWithHiddenTests}[classes[-1]]
         return found[0] if found else default.class_traits()[name].default_value
 
     execute, limit = ("ExecuteWithHiddenTests", "Execute"), ("LimitOutput",)
+    ours = ("ExecuteWithHiddenTests",)
     return [*SETTINGS.described(),
             f"cell timeout = {configured(execute, 'timeout')!r} (nbgrader_config.py's "
             "Execute.timeout): wall time of one cell of a submission (None: no limit)",
@@ -765,6 +800,10 @@ def limits(course=ROOT):
             "of a cell's output kept; the rest is cut",
             f"traceback lines = {configured(limit, 'max_traceback')!r} (LimitOutput."
             "max_traceback): lines of a cell's error traceback kept",
+            *(f"{name.replace('_', ' ')} = {configured(ours, name)!r} (ExecuteWithHiddenTests."
+              f"{name}): " + ExecuteWithHiddenTests.class_traits()[name].help
+              for name in ("max_cell_output_characters", "max_notebook_output_characters",
+                           "max_error_characters")),
             *Delivery.from_environment().described()]
 
 

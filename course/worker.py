@@ -7,13 +7,21 @@ per job instead of once per submission.
 
 Reads student ids on stdin, one per line; for each, autogrades it and generates its feedback
 (`NbGraderAPI.generate_feedback`, so feedback is made in parallel too), writes nbgrader's log to
-LOGS/STUDENT.log, and writes one JSON line {"student", "success", "error"} to stdout.
+LOGS/STUDENT.log, and writes one JSON line {"student", "success", "error", "feedback_error"}
+to stdout: a submission whose feedback could not be made is graded all the same (its grades are
+in the gradebook), with the reason in "feedback_error".
 Everything else this process and its kernels print goes to stderr.
 """
 import json
 import os
 import sys
 from pathlib import Path
+
+
+def last_line(result):
+    """The last line of an NbGraderAPI result's error, or None."""
+    error = (result.get("error") or "").strip().splitlines()
+    return error[-1] if error else None
 
 
 def main(argv):
@@ -28,14 +36,16 @@ def main(argv):
     for line in sys.stdin:
         student = line.strip()
         result = api.autograde(assignment, student, force=True, create=True)
+        feedback = {"success": True}
         if result.get("success"):
             feedback = api.generate_feedback(assignment, student, force=True)
-            result = {**feedback, "log": result.get("log", "") + feedback.get("log", "")}
         (logs / f"{student}.log").write_text(
-            result.get("log", "") + (result.get("error") or ""))
-        error = (result.get("error") or "").strip().splitlines()
+            result.get("log", "") + (result.get("error") or "") + feedback.get("log", "")
+            + (feedback.get("error") or ""))
         results.write(json.dumps({"student": student, "success": bool(result.get("success")),
-                                  "error": error[-1] if error else None}) + "\n")
+                                  "error": last_line(result),
+                                  "feedback_error": None if feedback.get("success")
+                                  else last_line(feedback) or "no error given"}) + "\n")
         results.flush()
     return 0
 
