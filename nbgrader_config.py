@@ -98,3 +98,8 @@ c.GenerateFeedback.exporter_class = "course.feedback.FeedbackExporter"
 # a folder names are refused; the submission time is the exchange's change time, not the
 # student's timestamp.txt (course/exchange.py).
 c.ExchangeFactory.collect = "course.exchange.SafeCollect"
+
+# `nbgrader export` (formgrader, course.grade, course.term): grades.csv written by the csv
+# module, a name with a comma, quote or newline kept in its field, and a name a spreadsheet would
+# run as a formula (=, +, -, @ ...) starting with a quote (course/spreadsheet.py).
+c.ExportApp.plugin_class = "course.spreadsheet.CsvExport"

@@ -27,9 +27,11 @@ command is nbgrader's own step (its gradebook API, `nbgrader collect --update`, 
 - feedback: the feedback made again (after hand grading), with the late penalty computed again
   from the score with its hand-graded points (nbgrader_config.py does so whenever feedback is
   made); --release hands it to the students (`nbgrader release_feedback`).
-- export: nbgrader's CSV as `nbgrader export` writes it, or an LMS's gradebook import: one row per
-  student of the gradebook (the roster, and anyone who submitted), one column per assignment,
-  the score after the late penalty, 0 for work not handed in, every field quoted. Canvas: its
+- export: nbgrader's CSV as `nbgrader export` writes it (with the course's plugin, quoted where a
+  field needs it), or an LMS's gradebook import: one row per student of the gradebook (the
+  roster, and anyone who submitted), one column per assignment, the score after the late
+  penalty, 0 for work not handed in, every field quoted. In all of them a name (or email, id)
+  that a spreadsheet would run as a formula starts with a ' (course/spreadsheet.py). Canvas: its
   gradebook's columns (Student, ID, SIS User ID, SIS Login ID, Section), the roster's
   lms_user_id as SIS User ID; Moodle: First name, Last name, ID number (lms_user_id), Email
   address, to be mapped on "ID number" when importing.
@@ -50,11 +52,15 @@ from pathlib import Path
 import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 
+from course import spreadsheet
 from course.grade import (NBGRADER, Course, default_root, nbgrader_config, nbgrader_environment,
                           safe_id)
 
 ROSTER_COLUMNS = ("id", "first_name", "last_name", "email", "lms_user_id")
 FORMATS = ("nbgrader", "canvas", "moodle")
+# a score's decimals in the LMS files: more than an LMS keeps (Canvas and Moodle show 2), and
+# none of a float's noise (18.900000000000002, a score less its late penalty)
+DECIMALS = 6
 
 
 class TermError(Exception):
@@ -265,18 +271,22 @@ def gradebook_table(course):
 
 
 def lms_rows(kind, assignments, students):
-    """The header and rows of an LMS gradebook import file."""
+    """The header and rows of an LMS gradebook import file: names as text, scores as numbers
+    (course/spreadsheet.py writes them)."""
     names = [name for name, _ in assignments]
     if kind == "canvas":
         header = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", *names]
-        rows = [["Points Possible", "", "", "", "", *(f"{top:g}" for _, top in assignments)]]
-        rows += [[f"{s['last_name']}, {s['first_name']}".strip(", ") or s["id"], "",
-                  s["lms_user_id"], s["email"], "", *(f"{s['scores'][n]:g}" for n in names)]
+        tops = [round(top, DECIMALS) for _, top in assignments]
+        rows = [["Points Possible", "", "", "", "", *tops]]
+        # "Last, First" of the names it has (not stripped: " =1+1" must not lose its space)
+        rows += [[", ".join(n for n in (s["last_name"], s["first_name"]) if n) or s["id"], "",
+                  s["lms_user_id"], s["email"], "",
+                  *(round(s["scores"][n], DECIMALS) for n in names)]
                  for s in students]
     else:  # moodle
         header = ["First name", "Last name", "ID number", "Email address", *names]
         rows = [[s["first_name"], s["last_name"], s["lms_user_id"], s["email"],
-                 *(f"{s['scores'][n]:g}" for n in names)] for s in students]
+                 *(round(s["scores"][n], DECIMALS) for n in names)] for s in students]
     return header, rows
 
 
@@ -296,9 +306,9 @@ def export(term, kind, out):
     else:
         header, rows = lms_rows(kind, assignments, students)
         with open(partial, "w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle, quoting=csv.QUOTE_ALL)
-            writer.writerow(header)
-            writer.writerows(rows)
+            table = spreadsheet.writer(handle, quoting=csv.QUOTE_ALL)
+            table.writerow(header)
+            table.writerows(rows)
     partial.replace(out)  # never a half-written file under the final name
     print(f"{out}: {len(students)} students x {len(assignments)} assignments ({kind})")
     waiting = [f"{s['id']} ({', '.join(s['to_grade'])})" for s in students if s["to_grade"]]
