@@ -108,6 +108,18 @@ MISTAKES = _block_mistakes("identity_block") + [
     _mistake("identity-bn-epsilon-1e-5", "identity_block",
              [(BN.format(3), BN.format(3).replace("axis=3,", "axis=3, epsilon=1e-5,"))],
              "epsilon=1e-5 (PyTorch's default) instead of Keras' 1e-3"),
+    _mistake("identity-bn3-gamma-zeros", "identity_block",
+             [(BN.format(3),
+               BN.format(3).replace("axis=3,", 'axis=3, gamma_initializer="zeros",'))],
+             "gamma_initializer='zeros' on the last BatchNormalization (the zero-init trick of "
+             "torchvision's zero_init_residual): not Keras' defaults, which the specification "
+             "gives, so the student's training starts elsewhere; the hidden tests' own weights "
+             "hide it"),
+    _mistake("identity-initializer-uncalled", "identity_block",
+             [('kernel_initializer=initializer(seed=0), name=layer_name(name, "2_conv")',
+               'kernel_initializer=initializer, name=layer_name(name, "2_conv")')],
+             "kernel_initializer=initializer, the class passed uncalled: Keras makes an unseeded "
+             "GlorotUniform, and the notebook's stated ranges no longer reproduce"),
 ] + _block_mistakes("convolutional_block") + [
     _mistake("conv-shortcut-no-stride", "convolutional_block",
              [("X_shortcut = Conv2D(F3, kernel_size=1, strides=s,",
@@ -124,6 +136,15 @@ MISTAKES = _block_mistakes("identity_block") + [
              [('BatchNormalization(axis=3, name=layer_name(name, "0_bn"))',
                'BatchNormalization(axis=3, momentum=0.9, name=layer_name(name, "0_bn"))')],
              "momentum=0.9 on the shortcut's BatchNormalization"),
+    _mistake("conv-bn3-gamma-zeros", "convolutional_block",
+             [(BN.format(3),
+               BN.format(3).replace("axis=3,", 'axis=3, gamma_initializer="zeros",'))],
+             "gamma_initializer='zeros' on the main path's last BatchNormalization (the "
+             "zero-init trick): not Keras' defaults, which the specification gives"),
+    _mistake("conv-initializer-uncalled", "convolutional_block",
+             [(CONV3, CONV3.replace("initializer(seed=0)", "initializer"))],
+             "kernel_initializer=initializer, the class passed uncalled, on the third "
+             "convolution: an unseeded GlorotUniform"),
 ] + [
     _mistake("resnet-stage4-five-blocks", "ResNet50", [("(256, 6, 2)", "(256, 5, 2)")],
              "stage conv4 with 5 blocks instead of 6"),
@@ -135,6 +156,16 @@ MISTAKES = _block_mistakes("identity_block") + [
              [('AveragePooling2D((2, 2), name="avg_pool")',
                'MaxPooling2D((2, 2), name="avg_pool")')],
              "max pooling in the head instead of average pooling"),
+    _mistake("resnet-avg-pool-stride-1", "ResNet50",
+             [('AveragePooling2D((2, 2), name="avg_pool")',
+               'AveragePooling2D((2, 2), strides=1, name="avg_pool")')],
+             "AveragePooling2D((2, 2), strides=1): the same network at 64×64 (a 2×2 map gives "
+             "1×1 either way), another one at 128×128 (3×3×2048 features instead of 2×2×2048)"),
+    _mistake("resnet-avg-pool-whole-map", "ResNet50",
+             [('AveragePooling2D((2, 2), name="avg_pool")',
+               'AveragePooling2D(X.shape[1:3], name="avg_pool")')],
+             "the pooling window sized to the whole last map (global pooling): (2, 2) at "
+             "64×64, but the specification keeps AveragePooling2D((2, 2)) at every size"),
     _mistake("resnet-identity-f-2", "ResNet50",
              [("identity_block(X, 3, filters,", "identity_block(X, 2, filters,")],
              "f=2 in the identity blocks"),
@@ -323,6 +354,28 @@ VARIANTS = [
        '            X = Activation("relu", name=layer_name(name, "2_relu"))(X)\n'),
       (CONV3 + BN3, "")],
      "components 2 and 3 in one loop over a table"),
+    ("variant-identity-defaults-spelled-out", "identity_block",
+     [(BN.format(2), BN.format(2).replace(
+         "axis=3,", 'axis=3, momentum=0.99, epsilon=1e-3, gamma_initializer="ones",\n'
+         '                           beta_initializer="zeros", moving_mean_initializer="zeros",\n'
+         '                           moving_variance_initializer="ones",')),
+      (BN.format(3), BN.format(3).replace(
+         "axis=3,", "axis=3, gamma_initializer=keras.initializers.Ones(),\n"
+         "                           beta_initializer=keras.initializers.Constant(0.0),")),
+      ('kernel_initializer=initializer(seed=0), name=layer_name(name, "2_conv")',
+       'kernel_initializer=initializer(0), name=layer_name(name, "2_conv")')],
+     "BatchNormalization's defaults written out (as strings, as initializer objects); the "
+     "seed passed by position"),
+    ("variant-conv-one-seeded-initializer", "convolutional_block",
+     [("    F1, F2, F3 = filters\n",
+       "    F1, F2, F3 = filters\n    seeded = initializer(seed=0)  # one object for all\n"),
+      ('kernel_initializer=initializer(seed=0), name=layer_name(name, "2_conv")',
+       'kernel_initializer=seeded, name=layer_name(name, "2_conv")'),
+      (CONV3, CONV3.replace("initializer(seed=0)", "seeded")),
+      ('                        kernel_initializer=initializer(seed=0),\n'
+       '                        name=layer_name(name, "0_conv"))',
+       '                        kernel_initializer=seeded, name=layer_name(name, "0_conv"))')],
+     "one seeded initializer object, initializer(seed=0), shared by the convolutions"),
     ("variant-conv-renamed-functional-add", "convolutional_block",
      [(ADD, "    X = keras.layers.add([X_shortcut, X])\n")],
      "keras.layers.add with the inputs in the other order"),
@@ -386,6 +439,14 @@ VARIANTS = [
        "def ResNet50(input_shape=(64, 64, 3), classes=6, block=identity_block):"),
       ("X = identity_block(X, 3, filters,", "X = block(X, 3, filters,")],
      "the identity block passed as a default argument"),
+    ("variant-resnet-avg-pool-keywords", "ResNet50",
+     [('AveragePooling2D((2, 2), name="avg_pool")',
+       'AveragePooling2D(pool_size=2, name="avg_pool")')],
+     "AveragePooling2D(pool_size=2): its strides default to the window"),
+    ("variant-resnet-avg-pool-strides-spelled-out", "ResNet50",
+     [('AveragePooling2D((2, 2), name="avg_pool")',
+       'AveragePooling2D((2, 2), strides=(2, 2), padding="valid", name="avg_pool")')],
+     "AveragePooling2D with its default strides and padding written out"),
     ("variant-bn-itertools", "bn_behaviour",
      [("    spread = max(float(np.max(np.abs(p - q))) for p in predictions for q in predictions)\n",
        "    stacked = np.stack(predictions)\n"

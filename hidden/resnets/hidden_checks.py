@@ -15,8 +15,14 @@ differently (ReLU layers, keras.ops.add, no conv bias, a loop: tests/test_checks
 references exactly on this machine; the headroom is for other CPUs, oneDNN kernels and summation
 orders (float32 epsilon 1.2e-7 times a few hundred accumulated terms is about 1e-5). The bundled
 block mistakes move outputs by 0.08 to 0.7 in the cases that expose them.
+
+What fixed weights cannot show is published as text, compared exactly: the initializers the
+specification gives (the convolutions' initializer(seed=0), BatchNormalization's defaults), and
+ResNet50's shapes at input sizes other than 64×64, where its head is another network if its
+pooling differs from AveragePooling2D((2, 2)).
 """
 import functools
+import numbers
 
 import keras
 import numpy as np
@@ -32,6 +38,9 @@ BLOCK_CASES = {
                             dict(shape=(3, 7, 7, 4), f=3, filters=[5, 3, 6], s=3)],
 }
 RESNET_CASE = dict(shape=(4, 64, 64, 3), classes=5)  # not 6: a hard-coded Dense(6) shows
+# Other input sizes, shapes only: at 64×64 the last map is 2×2 and any pooling window over it
+# gives 1×1; at 128×128 (4×4) strides=1 or a whole-map window shows, at 96×96 (3×3) padding="same"
+OTHER_SIZES = ((128, 128, 3), (96, 96, 3))
 
 
 roles = globals()["roles"]  # course/roles.py: course.untrusted.load_checks gives it to this module
@@ -57,9 +66,46 @@ def _modes(model, x):
             "moving statistics after a training call": _moving_statistics(model)}
 
 
+def _initializer(initializer):
+    """An initializer as the specification gives it, as text: a random one by its class and seed
+    ("GlorotUniform seed=0" for initializer(seed=0); the class passed uncalled is Keras'
+    unseeded one, seed=None), a constant one by its value ("ones", Ones() and Keras' default
+    gamma are all "constant 1")."""
+    config = initializer.get_config() if hasattr(initializer, "get_config") else {}  # a function
+    if "seed" in config:
+        seed = config["seed"]
+        return (f"{type(initializer).__name__} seed="
+                f"{int(seed) if isinstance(seed, numbers.Integral) else seed!r}")
+    values = np.unique(np.asarray(initializer((2,), dtype="float32")))
+    return f"constant {values[0]:g}" if values.size == 1 else type(initializer).__name__
+
+
+INITIALIZERS = {layers.Conv2D: ("kernel_initializer",),
+                layers.BatchNormalization: ("gamma_initializer", "beta_initializer",
+                                            "moving_mean_initializer",
+                                            "moving_variance_initializer")}
+
+
+def _initializers(block, case):
+    """The initializers of the block's named convolutions and BatchNormalization layers
+    ("b_3_bn gamma constant 1"): set_role_weights replaces the weights they draw, so the outputs
+    never show them, and the notebook's training results depend on them."""
+    inputs = keras.Input(case["shape"][1:])
+    kwargs = {"s": case["s"]} if "s" in case else {}
+    model = keras.Model(inputs, block(inputs, case["f"], list(case["filters"]), name="b",
+                                      **kwargs))
+    return np.array(sorted(
+        f"{layer.name} {attribute.removesuffix('_initializer')} "
+        f"{_initializer(getattr(layer, attribute))}"
+        for layer in model.layers for kind, attributes in INITIALIZERS.items()
+        if isinstance(layer, kind) for attribute in attributes))
+
+
 def block_outputs(name, block):
-    return {f"{name}/{i}/{mode}": value for i, case in enumerate(BLOCK_CASES[name])
-            for mode, value in _block_outputs(block, case).items()}
+    results = {f"{name}/{i}/{mode}": value for i, case in enumerate(BLOCK_CASES[name])
+               for mode, value in _block_outputs(block, case).items()}
+    results[f"{name}/initializers"] = _initializers(block, BLOCK_CASES[name][0])
+    return results
 
 
 def stand_in_blocks():
@@ -93,7 +139,41 @@ def resnet_outputs(ResNet50):
         raise AssertionError("ResNet50: the head's layers are not named avg_pool, flatten and "
                              "predictions, as the specification says.")
     x = np.random.default_rng(_seed("images")).uniform(0, 1, RESNET_CASE["shape"]).astype("float32")
-    return {f"ResNet50/{mode}": value for mode, value in _modes(model, x).items()}
+    results = {f"ResNet50/{mode}": value for mode, value in _modes(model, x).items()}
+    for shape in OTHER_SIZES:
+        results[f"ResNet50/input {shape[0]}x{shape[1]}/output shapes"] = _shapes(ResNet50, shape)
+    return results
+
+
+def shape_blocks():
+    """Stand-ins without weights that give each block's output shape, (ceil(H / s),
+    ceil(W / s), F3): a ResNet50 built on them in 0.03 s, against 0.5 s with convolutions."""
+    def shaped(X, filters, s):
+        X = layers.MaxPooling2D(1, strides=s)(X)
+        return keras.ops.repeat(X[..., :1], filters[2], axis=-1)
+
+    def convolutional_block(X, f, filters, s=2, training=None, initializer=None, name=None):
+        return shaped(X, filters, s)
+
+    def identity_block(X, f, filters, training=None, initializer=None, name=None):
+        return shaped(X, filters, 1)
+
+    return {"convolutional_block": convolutional_block, "identity_block": identity_block}
+
+
+def _shapes(ResNet50, input_shape):
+    """The shapes of ResNet50's input and head ("avg_pool (2, 2, 2048)") at `input_shape`."""
+    with _test_utils().replaced_globals(ResNet50, **shape_blocks()):
+        model = ResNet50(input_shape=input_shape, classes=RESNET_CASE["classes"])
+
+    def shape(name):
+        try:  # resnet_outputs checked that the names are there
+            return tuple(model.get_layer(name).output.shape[1:])
+        except (ValueError, AttributeError):  # not there, or a layer called twice
+            return "not found once"
+
+    return np.array([f"input {tuple(model.inputs[0].shape[1:])}"]
+                    + [f"{name} {shape(name)}" for name in ("avg_pool", "flatten", "predictions")])
 
 
 def _test_utils():
