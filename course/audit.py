@@ -276,18 +276,28 @@ class LiveMarkup(html.parser.HTMLParser):
 
 
 def pages(assignment, student):
-    """{"feedback": the student's feedback page ("" if none), "formgrader": formgrader's page
-    of the student's autograded notebook}."""
+    """{"feedback": the student's feedback page, "formgrader": formgrader's page of the
+    student's autograded notebook}, each its HTML or why it could not be had."""
     feedback = _audited("feedback", student, assignment) / f"{assignment.stem}.html"
-    return {"feedback": feedback.read_text() if feedback.exists() else "",
-            "formgrader": formgrader_page(AUDIT, student, assignment)}
+    try:
+        formgrader = formgrader_page(AUDIT, student, assignment)
+    except Exception as error:  # noqa: BLE001 - formgrader would fail too: reported
+        formgrader = f"could not be made ({type(error).__name__}: {error})"[:200]
+    return {"feedback": feedback.read_text() if feedback.exists() else "is missing",
+            "formgrader": formgrader}
 
 
-def rendered(assignment, student, marker):
-    """What of the student's feedback page or formgrader's page would run `marker`'s script:
-    [(page, live markup)]."""
-    return [(page, live) for page, html_page in pages(assignment, student).items()
-            for live in LiveMarkup.of(html_page, marker)]
+def _page_problems(assignment, student, attack):
+    """What the attack's pages show that they must not, or lack: one text each."""
+    made = pages(assignment, student)
+    problems = [f"its {page} page {html_page}" for page, html_page in made.items()
+                if not html_page.startswith("<")]
+    if attack.unrendered:
+        problems += [f"{live!r} live in the {page} page" for page, html_page in made.items()
+                     for live in LiveMarkup.of(html_page, attack.unrendered)]
+    problems += [f"{text!r} not in its feedback page" for text in attack.shown
+                 if text not in made["feedback"]]
+    return problems
 
 
 def hidden_failures(assignment, student):
@@ -341,13 +351,10 @@ def check(assignment, expected, records, found):
             reported = attack.expect is None or any(
                 f.student == student and cell in (None, f.cell) and text in f.message
                 for f in found)
-            live = rendered(assignment, student, attack.attack.unrendered) if (
-                graded and attack.attack.unrendered) else []
-            feedback = pages(assignment, student)["feedback"] if attack.attack.shown else ""
+            seen = graded and (attack.attack.unrendered or attack.attack.shown)
             missing = "" if reported else f"no finding {attack.expect!r}; "
-            missing += "".join(f"{text!r} live in the {page} page; " for page, text in live)
-            missing += "".join(f"{text!r} not in its feedback page; "
-                               for text in attack.attack.shown if text not in feedback)
+            missing += "".join(f"{problem}; " for problem in (
+                _page_problems(assignment, student, attack.attack) if seen else []))
             got = ", ".join(f"{c} {scores[c]:g}" for c in functions if scores[c] is not None)
             ok = right and not missing
             rows.append({**row, "kind": "attack", "name": grade.escape(student),

@@ -30,7 +30,6 @@ each grades in a sandbox on its own machine) and writes what they return here, w
 reports, lines and exit codes; this machine then runs no student code and needs no root.
 """
 import argparse
-import csv
 import dataclasses
 import hashlib
 import json
@@ -53,7 +52,7 @@ from pathlib import Path
 import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 
-from course import ROOT, sandbox
+from course import ROOT, sandbox, spreadsheet
 from course.assignments import SUFFIX, AssignmentError, assignments
 from course.preprocessors import (ExecuteWithHiddenTests, KeepHandGrades, KeepPointsForStderr,
                                  OnlyVerdictsScore, extra_paths, release_paths)
@@ -592,7 +591,7 @@ def _shown(score):
 def write_table(folder, assignment, records):
     cells = assignment.functions + list(assignment.manual)
     with open(folder / "grades_by_cell.csv", "w", newline="") as handle:
-        writer = csv.writer(handle)
+        writer = spreadsheet.writer(handle)
         writer.writerow(["student", *cells, "total", "max", "seconds", "status"])
         for student, record in records.items():
             per_cell = record.scores
