@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -280,6 +281,221 @@ def test_a_student_account_reads_nothing_of_the_course(hostile):
         assert run.returncode != 0 and "Permission denied" in run.stderr, (
             f"{path} is readable by the student account {HONEST}. Fix: `make protect`.")
     assert grade.readable_by_others(ROOT) == []
+
+
+# --- one student's folder never stops the class's collect (course/exchange.py) -----------------
+UNRULY = ROOT / "build" / "exchange-unruly"
+# collected in this order (by name): the classmate comes after both of the others
+OVERSIZED, SWAPPER, CLASSMATE = UNRULY_ACCOUNTS = [
+    "course-oversized", "course-swapper", "course-zz-classmate"]
+MAX_DIR_KB = 1000  # CourseDirectory.max_dir_size of these collects: a submission is ~160 kB
+ROUNDS = 3  # collects while the swapper swaps; the last one is formgrader's
+FORGED = "FORGED LOG LINE"
+OVERFLOWING = "99999999999999999999"  # a timestamp.txt that dateutil's parser overflows on
+SECRET = "ONLY ROOT MAY READ THIS"
+SWAP = """import os, sys
+entry, aside, target, stop = sys.argv[1:]
+while not os.path.exists(stop):
+    os.rename(entry, aside)
+    os.symlink(target, entry)
+    os.unlink(entry)
+    os.rename(aside, entry)
+"""
+FORMGRADER_COLLECT = """import json, sys
+from nbgrader.apps import NbGrader, NbGraderAPI
+app = NbGrader()
+app.load_config_file()
+app.config.Exchange.root = sys.argv[2]
+app.config.CourseDirectory.max_dir_size = int(sys.argv[3])
+print(json.dumps(NbGraderAPI(config=app.config).collect(sys.argv[1])))
+"""
+
+
+def _collect_unruly(exchange, *options, formgrader=False):
+    """(exit code, log) of one collect of the unruly class: `nbgrader collect`, or formgrader's
+    Collect button (nbgrader's API, with the course's config)."""
+    if formgrader:
+        run = subprocess.run([sys.executable, "-c", FORMGRADER_COLLECT, ASSIGNMENT.name, exchange,
+                              str(MAX_DIR_KB)], cwd=UNRULY, env=nbgrader_environment(),
+                             capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr[-2000:]
+        result = json.loads(run.stdout.strip().splitlines()[-1])
+        return (0 if result["success"] else 1), result.get("log", "") + result.get("error", "")
+    run = subprocess.run([sys.executable, "-m", "nbgrader", "collect", ASSIGNMENT.name, *options,
+                          f"--Exchange.root={exchange}",
+                          f"--CourseDirectory.max_dir_size={MAX_DIR_KB}"],
+                         cwd=UNRULY, env=nbgrader_environment(), capture_output=True, text=True)
+    return run.returncode, run.stderr
+
+
+def _unruly_state():
+    """What submitted/ holds: each student's collected notebook (None: nothing collected), the
+    entries beside each collected assignment, and any link or file holding the secret."""
+    submitted = UNRULY / "submitted"
+    notebooks = {user: (submitted / user / ASSIGNMENT.name / ASSIGNMENT.notebook).read_bytes()
+                 if (submitted / user / ASSIGNMENT.name / ASSIGNMENT.notebook).exists() else None
+                 for user in UNRULY_ACCOUNTS}
+    beside = sorted(path.name for user in UNRULY_ACCOUNTS if (submitted / user).is_dir()
+                    for path in (submitted / user).iterdir() if path.name != ASSIGNMENT.name)
+    read_through = [str(path) for path in submitted.rglob("*") if path.is_symlink()
+                    or (path.is_file() and SECRET.encode() in path.read_bytes())]
+    return {"notebooks": notebooks, "beside": beside, "read through": read_through,
+            "students": sorted(path.name for path in submitted.iterdir())}
+
+
+@pytest.fixture(scope="module")
+def unruly():
+    """Three students submit. One then writes a file over max_dir_size into their inbound
+    folder, a time that overflows dateutil's parser into its timestamp.txt, and makes a folder
+    whose name holds a forged log line; root collects. Then another swaps their inbound folder
+    for a link to a folder only root may read, and back, in a tight loop, while root collects
+    ROUNDS times (--update; the classmate's collected copy removed before each, so each
+    collects it again). The first student takes the big file out before the first round and
+    puts it back before the second."""
+    exchange = _accounts_and_exchange(UNRULY_ACCOUNTS, "the unruly collect test")
+    secret = Path(tempfile.mkdtemp(prefix="course-secret-"))  # 0o700: root's only
+    (secret / ASSIGNMENT.notebook).write_text(SECRET)
+    name = ASSIGNMENT.name
+    shutil.rmtree(UNRULY, ignore_errors=True)  # all that releasing and collecting need
+    shutil.copytree(ROOT / "course", UNRULY / "course",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "release" / name, UNRULY / "release" / name)
+    shutil.copy(ROOT / "nbgrader_config.py", UNRULY)
+    _nbgrader("release_assignment", name, cwd=UNRULY, exchange=exchange)
+    submitted, seen = {}, {"rounds": []}
+    for user in UNRULY_ACCOUNTS:
+        home = Path(f"/home/{user}")
+        shutil.copytree(UNRULY / "release" / name, home / name)  # what fetch_assignment gives
+        notebook = home / name / ASSIGNMENT.notebook
+        notebook.write_text(notebook.read_text().replace("YOUR ANSWER HERE", f"by {user}"))
+        subprocess.run(["chown", "-R", f"{user}:{user}", str(home / name)], check=True)
+        submitted[user] = notebook.read_bytes()
+    with ThreadPoolExecutor(len(UNRULY_ACCOUNTS)) as pool:  # the collect takes them by name
+        list(pool.map(lambda user: _nbgrader("submit", name, cwd=f"/home/{user}", user=user,
+                                             exchange=exchange), UNRULY_ACCOUNTS))
+    entry = {user: _inbound(exchange, user)[-1] for user in UNRULY_ACCOUNTS}
+    big = entry[OVERSIZED] / "weights.h5"
+    write_big = ["sh", "-c", f"head -c {2000 * MAX_DIR_KB} /dev/zero > '{big}'"]
+    _as(OVERSIZED, *write_big)
+    _as(OVERSIZED, "mkdir", str(entry[OVERSIZED].parent / f"{OVERSIZED}+{name}+x\n{FORGED}"))
+    _as(OVERSIZED, "sh", "-c", f"printf {OVERFLOWING} > '{entry[OVERSIZED] / 'timestamp.txt'}'")
+    seen["first"] = _collect_unruly(exchange)
+    seen["after first"] = _unruly_state()
+    stop = Path(f"/home/{SWAPPER}/stop")
+    aside = entry[SWAPPER].parent / f"{SWAPPER}-aside"  # not STUDENT+ASSIGNMENT+...: not listed
+    swapping = subprocess.Popen(["runuser", "-u", SWAPPER, "--", str(STUDENT_PYTHON), "-c", SWAP,
+                                 str(entry[SWAPPER]), str(aside), str(secret), str(stop)])
+    try:
+        for number in range(ROUNDS):
+            if number < 2:  # out before the first round, back before the second
+                _as(OVERSIZED, *(["rm", str(big)] if number == 0 else write_big))
+            shutil.rmtree(UNRULY / "submitted" / CLASSMATE, ignore_errors=True)
+            code, log = _collect_unruly(exchange, "--update", formgrader=number == ROUNDS - 1)
+            seen["rounds"].append({"code": code, "log": log, **_unruly_state()})
+    finally:
+        stop.touch()  # the loop ends with the folder back in its place
+        try:
+            swapping.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            swapping.kill()
+    seen["swapped back"] = entry[SWAPPER].is_dir() and not entry[SWAPPER].is_symlink()
+    yield {**seen, "submitted": submitted}
+    for user in UNRULY_ACCOUNTS:
+        subprocess.run(["userdel", "-r", user], capture_output=True)
+    shutil.rmtree(exchange, ignore_errors=True)
+    shutil.rmtree(secret, ignore_errors=True)
+
+
+def _refused(log, prefix):
+    return [line for line in log.splitlines() if f"Refused {prefix}" in line]
+
+
+def test_a_folder_over_max_dir_size_is_refused_in_one_line_and_the_class_collected(unruly):
+    code, log = unruly["first"]
+    assert code == 0, log[-3000:]
+    over = [line for line in _refused(log, f"{OVERSIZED}+") if "max_dir_size" in line]
+    assert len(over) == 1 and over[0].endswith("Nothing of it was collected."), log[-3000:]
+    state = unruly["after first"]
+    assert state["students"] == [SWAPPER, CLASSMATE]  # nothing of the refused one, not a folder
+    for user in (SWAPPER, CLASSMATE):  # the classmate is collected after the refused folder
+        assert state["notebooks"][user] == unruly["submitted"][user], log[-3000:]
+    assert state["beside"] == [] and state["read through"] == []
+
+
+def test_a_folder_name_with_a_forged_log_line_is_refused_on_one_escaped_line(unruly):
+    code, log = unruly["first"]
+    assert len(_refused(log, "")) == 2, log[-3000:]  # the big folder, this one
+    assert not any(line.startswith(FORGED) for line in log.splitlines()), log[-3000:]
+    assert f"Refused {OVERSIZED}+{ASSIGNMENT.name}+x\\n{FORGED}: its name is not" in log, log
+
+
+def test_a_student_swapping_their_folder_for_a_link_never_stops_the_collect(unruly):
+    assert len(unruly["rounds"]) == ROUNDS and unruly["swapped back"]
+    for number, seen in enumerate(unruly["rounds"]):
+        said = f"round {number}: {seen['log'][-3000:]}"
+        assert seen["code"] == 0, said
+        assert seen["notebooks"][CLASSMATE] == unruly["submitted"][CLASSMATE], said
+        assert len(_refused(seen["log"], f"{SWAPPER}+")) <= 1, said
+        assert seen["read through"] == [] and seen["beside"] == [], said
+        # collected before the swapping began, and kept or collected again: never half of it
+        assert seen["notebooks"][SWAPPER] == unruly["submitted"][SWAPPER], said
+
+
+def test_a_refused_resubmission_keeps_the_one_collected_before(unruly):
+    first, *later = unruly["rounds"]
+    assert first["notebooks"][OVERSIZED] == unruly["submitted"][OVERSIZED], first["log"][-3000:]
+    assert "timestamp.txt holds no valid time" in first["log"], first["log"][-3000:]
+    for seen in later:  # the big file back in: refused, the one collected before kept
+        over = [line for line in _refused(seen["log"], f"{OVERSIZED}+") if "max_dir_size" in line]
+        assert len(over) == 1, seen["log"][-3000:]
+        assert seen["notebooks"][OVERSIZED] == unruly["submitted"][OVERSIZED]
+
+
+@pytest.mark.parametrize("change", ["grows", "shrinks"])
+def test_a_file_that_changes_while_it_is_copied_is_refused_and_read_no_further(
+        tmp_path, monkeypatch, change):
+    """The copy reads each file to the size it was listed with (within max_dir_size): a file
+    written to after it was opened is refused, not read on past that size."""
+    from course import exchange
+
+    notebook = tmp_path / "inbound" / "sub" / ASSIGNMENT.notebook
+    notebook.parent.mkdir(parents=True)
+    notebook.write_bytes(b"x" * 3000)
+    opened = exchange._open_listed
+
+    def open_then_change(name, folder_fd, listed, what):
+        fd = opened(name, folder_fd, listed, what)
+        if name == ASSIGNMENT.notebook:  # as the student's own process would, meanwhile
+            with open(notebook, "ab" if change == "grows" else "r+b") as handle:
+                handle.write(b"y" * 5_000_000) if change == "grows" else handle.truncate(1000)
+        return fd
+
+    monkeypatch.setattr(exchange, "_open_listed", open_then_change)
+    with pytest.raises(exchange.RefusedEntry, match=f"sub/{ASSIGNMENT.notebook} changed while"):
+        exchange.copy_without_following(tmp_path / "inbound", tmp_path / "copy",
+                                         lambda relative, size: True, max_size=4000)
+    assert (tmp_path / "copy" / "sub" / ASSIGNMENT.notebook).stat().st_size <= 3000
+
+
+def test_a_folder_too_large_too_deep_or_with_a_forged_name_is_refused_unread(tmp_path):
+    from course.exchange import MAX_DEPTH, RefusedEntry, inspect
+
+    large = tmp_path / "large"
+    large.mkdir()
+    with open(large / "weights.h5", "wb") as handle:
+        handle.truncate(10**10)  # 10 GB, sparse: refused from its size, never read
+    with pytest.raises(RefusedEntry, match="more than the 100,000,000 bytes"):
+        inspect(large, max_size=100_000_000)
+    (large / "weights.h5").unlink()
+    deep = tmp_path / "deep"
+    os.makedirs(deep / os.path.join(*["d"] * MAX_DEPTH))
+    inspect(deep)  # as deep as allowed
+    os.mkdir(deep / os.path.join(*["d"] * (MAX_DEPTH + 1)))
+    with pytest.raises(RefusedEntry, match=f"is nested more than {MAX_DEPTH} folders deep"):
+        inspect(deep)
+    (large / f"x\n{FORGED}").symlink_to("/")  # what the watcher prints too: on one line
+    with pytest.raises(RefusedEntry, match=rf"^x\\n{FORGED} is a symbolic link$"):
+        inspect(large)
 
 
 # --- a term (course/term.py): roster, extension, resubmission, hand grades, the LMS ------------
