@@ -220,7 +220,11 @@ def test_two_machines_on_postgresql_give_the_scores_of_one_on_sqlite(both_ways, 
 
 # --- on a task queue: two Celery workers, each in a course copy of its own (course/queue.py) ----
 CENTRAL = ROOT / "build" / "queue-course"
-HOSTILE = ["adversarial-overwrites-files", "adversarial-leftover-processes"]
+# ... and what a submission could reach through a worker (issue 34): its log by an inherited
+# descriptor, the broker and the coordinator's memory by its output, the feedback step
+HOSTILE = ["adversarial-overwrites-files", "adversarial-leftover-processes",
+           "adversarial-inherited-descriptors", "adversarial-huge-output",
+           "adversarial-missing-attachment"]
 
 
 def _database(name):
@@ -289,6 +293,20 @@ def test_hostile_submissions_on_the_queue_harm_no_other_and_no_worker(queue):
                          .read_text())
     assert all(results["submissions"][s]["status"] == "graded" for s in HOSTILE)
     assert results["batch"]["processes_left"] == 0
+    found = {(f["student"], f["message"]) for f in results["findings"]}
+    assert ("adversarial-inherited-descriptors", "RuntimeError: descriptors to files outside "
+            "the sandbox: none") in found
+    assert any(student == "adversarial-huge-output" and "were not kept" in message
+               for student, message in found)
+    autograded = CENTRAL / "autograded" / "adversarial-huge-output" / ASSIGNMENT.name
+    assert (autograded / ASSIGNMENT.notebook).stat().st_size < 2**20  # 400 MB sent
+    feedback = (CENTRAL / "feedback" / "adversarial-missing-attachment" / ASSIGNMENT.name
+                / f"{ASSIGNMENT.stem}.html").read_text()
+    assert "missing attachment: curves.png" in feedback
+    assert not any(f["kind"] in ("feedback", "not graded") for f in results["findings"])
+    for copy in queue["workers"].copies:  # nothing written through a descriptor
+        for log in (copy / "reports").rglob("*.log"):
+            assert "FORGED" not in log.read_text(errors="replace"), log
     for copy, digest in zip(queue["workers"].copies, queue["digests"]):
         assert grade_module.Course(copy).files_digest() == digest, copy  # the workers' copies
 
