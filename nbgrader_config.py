@@ -81,14 +81,15 @@ c.HTMLExporter.preprocessors = [SanitizeHTML]
 # ... and the markdown as rendered is cleaned again: markdown makes links of its own
 # ([notes](javascript:...)), which no cleaning of the source sees (course/feedback.py)
 c.HTMLExporter.filters = {"markdown2html": "course.feedback.markdown2html"}
-# ... and without TensorFlow's loading messages (course/preprocessors.py, DropLibraryLogs)
-from course.preprocessors import DropLibraryLogs  # noqa: E402
+# ... without TensorFlow's loading messages and without the grader's paths in tracebacks
+# (course/preprocessors.py: DropLibraryLogs, HideServerPaths)
+from course.preprocessors import DropLibraryLogs, HideServerPaths  # noqa: E402
 
 # The late penalty is computed again when feedback is made, from the score as it is then: points
 # graded by hand after autograding lose the same share as the rest (nbgrader computes it in
 # autograde only, before any hand grade exists).
 c.GenerateFeedback.preprocessors = [AssignLatePenalties, GetGrades, CSSHTMLHeaderPreprocessor,
-                                    DropLibraryLogs, SanitizeHTML]
+                                    DropLibraryLogs, HideServerPaths, SanitizeHTML]
 # ... and nothing fetched from the network: formulas drawn as MathML when the page is made, no
 # MathJax script from a CDN (course/feedback.py)
 c.GenerateFeedback.exporter_class = "course.feedback.FeedbackExporter"

@@ -12,7 +12,10 @@ bleach (`clean`): the tags a rendered notebook uses, no event handler, links to 
 mailto and the page's own anchors only, images from those or from `data:image/...`. A pasted
 image whose attachment is missing (what copying a cell's text leaves) is drawn as a missing
 image, with its alt text; nbconvert would stop the whole page (`InvalidNotebook: missing
-attachment`), and with it the feedback and formgrader's view of the answer.
+attachment`), and with it the feedback and formgrader's view of the answer. The notebook's own
+diagrams (`images/*.png` beside it) are put inside the page, so that a feedback page released
+alone (nbgrader's release_feedback copies the HTML only) still shows them: only image files
+inside the notebook's folder, no link followed.
 
 nbgrader's feedback template loads MathJax from a CDN (`{{ mathjax() }}`, nbconvert's macro),
 so a page opened offline, or on a hub that blocks outside scripts, shows the notebooks' LaTeX as
@@ -22,7 +25,11 @@ markdown cells to MathML when the page is made (latex2mathml; browsers draw Math
 and replaces the MathJax macro with an empty one (templates/offline/mathjax.html.j2, found
 before nbconvert's own by its template name). What cannot be converted stays as its escaped TeX.
 """
+import base64
 import html
+import mimetypes
+import os
+import stat
 from pathlib import Path
 
 import re
@@ -93,8 +100,29 @@ class MathMLRenderer(IPythonRenderer):
     """nbconvert's markdown renderer, with formulas as MathML instead of TeX for MathJax,
     mistune's check of link protocols on, and a missing attachment drawn as a missing image."""
 
+    IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp", "image/svg+xml")
+
     def __init__(self, **options):
         super().__init__(**{**options, "allow_harmful_protocols": False})
+
+    def _src_to_base64(self, src):
+        """An image file inside the notebook's folder as a data URL, else None (left as it
+        is): its real path inside the folder's, a regular file, of an image type. nbconvert's
+        own check compares the paths as written, which a link inside the folder passes."""
+        base = os.path.realpath(self.path)
+        path = os.path.join(base, src)
+        kind = mimetypes.guess_type(path)[0]
+        if kind not in self.IMAGE_TYPES or os.path.commonpath(
+                [base, os.path.realpath(path)]) != base:
+            return None
+        try:
+            if not stat.S_ISREG(os.lstat(path).st_mode):
+                return None
+            with open(path, "rb") as handle:
+                data = handle.read()
+        except OSError:
+            return None
+        return f"data:{kind};base64,{base64.b64encode(data).decode('ascii')}"
 
     def image(self, text, url, title=None):
         name = url.removeprefix("attachment:")
@@ -116,10 +144,12 @@ class MathMLRenderer(IPythonRenderer):
 
 @pass_context  # as HTMLExporter's own: the filter reads the cell from the template's context
 def markdown2html(context, source):
-    """The markdown filter of the course's pages: `source` as MathML-drawn, cleaned HTML.
-    nbconvert's own filter with its defaults (no embedded images, "¶" anchors)."""
+    """The markdown filter of the course's pages: `source` as MathML-drawn, cleaned HTML, the
+    images beside the notebook inside it. nbconvert's own filter otherwise ("¶" anchors)."""
     cell = context.get("cell", {})
-    renderer = MathMLRenderer(escape=False, attachments=cell.get("attachments", {}))
+    path = context.get("resources", {}).get("metadata", {}).get("path", "")
+    renderer = MathMLRenderer(escape=False, attachments=cell.get("attachments", {}),
+                              embed_images=bool(path), path=path)
     return clean(MarkdownWithMath(renderer=renderer).render(source))
 
 

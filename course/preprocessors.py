@@ -5,6 +5,7 @@ import os
 import re
 import shutil
 import stat
+import sys
 from pathlib import Path
 
 import nbformat
@@ -241,6 +242,38 @@ class DropLibraryLogs(NbGraderPreprocessor):
                     continue
             kept.append(output)
         cell.outputs = kept
+        return cell, resources
+
+
+class HideServerPaths(NbGraderPreprocessor):
+    """The feedback page names the grader's files by what the student knows: in error
+    tracebacks and printed text, the notebook's folder on the grading machine
+    (`/srv/course/autograded/STUDENT/resnets/public_tests.py:42`) becomes the file's own name
+    (`public_tests.py:42`), and the grader's Python environment `<python>`. The autograded
+    notebook keeps them all (the grading report reads it); only the page changes."""
+
+    def preprocess(self, nb, resources):
+        folder = resources.get("metadata", {}).get("path")
+        found = [(os.path.realpath(sys.prefix), "<python>/"), (sys.prefix, "<python>/")]
+        if folder:  # the page is made from the autograded notebook in its folder
+            found += [(str(Path(folder).resolve()), ""), (os.path.abspath(folder), "")]
+        # the longest first: the notebook's folder before a Python environment around it
+        self.prefixes = sorted({(path + os.sep, shown) for path, shown in found},
+                               key=lambda pair: -len(pair[0]))
+        return super().preprocess(nb, resources)
+
+    def _hidden(self, text):
+        for prefix, shown in self.prefixes:
+            text = text.replace(prefix, shown)
+        return text
+
+    def preprocess_cell(self, cell, resources, index):
+        for output in cell.get("outputs", []):
+            if output.output_type == "error":
+                output.traceback = [self._hidden(line) for line in output.traceback]
+                output.evalue = self._hidden(output.evalue)
+            elif output.output_type == "stream":
+                output.text = self._hidden(output.text)
         return cell, resources
 
 

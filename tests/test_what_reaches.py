@@ -204,3 +204,68 @@ def test_a_cut_output_is_one_line_of_the_report(cut, monkeypatch):
     assert [grade.render(f) for f in found] == [
         "someone: a cell the student added: 8 outputs of 402,653,184 characters in all were not "
         "kept (past the grader's limit on a cell's or a notebook's output)"]
+
+
+def _feedback_from_file(path):
+    """The feedback page of the notebook file `path`, as GenerateFeedback's exporter makes it
+    with the course's page preprocessors (those that need no gradebook)."""
+    from nbgrader.converters import GenerateFeedback
+
+    from course.preprocessors import DropLibraryLogs, HideServerPaths
+
+    converter = GenerateFeedback(config=_course_config())
+    exporter = converter.exporter_class(parent=converter, config=converter.config)
+    for preprocessor in (DropLibraryLogs, HideServerPaths, SanitizeHTML):
+        assert preprocessor in converter.config.GenerateFeedback.preprocessors
+        exporter.register_preprocessor(preprocessor(config=converter.config), enabled=True)
+    return exporter.from_filename(str(path), resources={"nbgrader": {
+        "notebook": "n", "score": 0, "max_score": 1, "late_penalty": 0}})[0]
+
+
+def test_the_feedback_page_holds_the_diagrams_beside_the_notebook_and_nothing_else(tmp_path):
+    """release_feedback hands the student the HTML alone: a diagram beside the notebook is put
+    inside the page; a file outside its folder, a link, or a file that is not an image is not."""
+    import base64
+
+    folder = tmp_path / "autograded" / "someone" / "resnets"
+    (folder / "images").mkdir(parents=True)
+    diagram = b"\x89PNG\r\n\x1a\n" + b"diagram"
+    (folder / "images" / "residual_block.png").write_bytes(diagram)
+    (tmp_path / "secret.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"another student's")
+    (folder / "images" / "linked.png").symlink_to(tmp_path / "secret.png")
+    (folder / "notes.py").write_text("secret = 1\n")
+    markdown = ('<img src="images/residual_block.png" style="width:640px">\n\n'
+                "![outside](../../../secret.png) ![link](images/linked.png) "
+                "![code](notes.py)")
+    path = folder / "n.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(markdown)]),
+                   path)
+    html = _feedback_from_file(path)
+    inside = base64.b64encode(diagram).decode()
+    assert f'src="data:image/png;base64,{inside}" style="width:640px;"' in html
+    assert html.count("data:image/png;base64,") == 1  # the diagram alone
+    assert base64.b64encode(b"another student's").decode()[:12] not in html
+    assert 'src="../../../secret.png"' in html and 'src="images/linked.png"' in html
+    assert "c2VjcmV0ID0gMQ" not in html  # notes.py, base64
+
+
+def test_the_feedback_page_names_the_graders_files_by_what_the_student_knows(tmp_path):
+    import sys
+
+    folder = tmp_path / "autograded" / "someone" / "resnets"
+    folder.mkdir(parents=True)
+    keras = f"{sys.prefix}/lib/python3.11/site-packages/keras/src/layers/layer.py"
+    error = nbformat.v4.new_output("error", ename="AssertionError", evalue="identity_block: no",
+                                   traceback=[f"File \x1b[0;32m{folder}/public_tests.py:42\x1b[0m",
+                                              f"File {keras}:910, in __call__",
+                                              "AssertionError: identity_block: no"])
+    printed = nbformat.v4.new_output("stream", name="stdout", text=f"saved to {folder}/x.npy\n")
+    path = folder / "n.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "test()", outputs=[error, printed])]), path)
+    html = _feedback_from_file(path)
+    assert str(tmp_path) not in html and sys.prefix not in html
+    assert "public_tests.py:42" in html and "saved to x.npy" in html
+    assert "&lt;python&gt;/lib/python3.11/site-packages/keras/src/layers/layer.py:910" in html
+    autograded = nbformat.read(path, as_version=4)  # the notebook itself keeps them
+    assert str(folder) in autograded.cells[0].outputs[0].traceback[0]
