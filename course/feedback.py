@@ -154,8 +154,16 @@ def markdown2html(context, source):
 
 
 class FeedbackExporter(HTMLExporter):
-    """HTMLExporter for feedback pages: MathML, links that run nothing, and no MathJax
-    script."""
+    """HTMLExporter for feedback pages: MathML, links that run nothing, no MathJax script, and
+    each error leading with its one line (templates/course_feedback, nbgrader's `feedback`
+    template with the traceback folded below the message)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        # after the configuration, which GenerateFeedback fills with nbgrader's template
+        self.template_name = "course_feedback"
+        self.extra_template_basedirs = [str(TEMPLATES), *self.extra_template_basedirs]
+        self.template_paths = self._template_paths()
 
     def default_filters(self):
         yield from super().default_filters()
@@ -163,5 +171,7 @@ class FeedbackExporter(HTMLExporter):
 
     @default("template_paths")
     def _template_paths(self, prune=True, root_dirs=None):
-        # templates/offline first: its mathjax.html.j2 (an empty macro) wins over nbconvert's
-        return [str(TEMPLATES / "offline"), *super()._template_paths(prune, root_dirs)]
+        # templates/offline first: its mathjax.html.j2 (an empty macro) wins over nbconvert's;
+        # nbgrader's template folders last, for `{% extends 'feedback/index.html.j2' %}`
+        return [str(TEMPLATES / "offline"), *super()._template_paths(prune, root_dirs),
+                *self.extra_template_basedirs]

@@ -269,3 +269,23 @@ def test_the_feedback_page_names_the_graders_files_by_what_the_student_knows(tmp
     assert "&lt;python&gt;/lib/python3.11/site-packages/keras/src/layers/layer.py:910" in html
     autograded = nbformat.read(path, as_version=4)  # the notebook itself keeps them
     assert str(folder) in autograded.cells[0].outputs[0].traceback[0]
+
+
+def test_a_failed_cell_leads_with_its_message_and_folds_its_traceback(tmp_path):
+    folder = tmp_path / "autograded" / "someone" / "resnets"
+    folder.mkdir(parents=True)
+    error = nbformat.v4.new_output(
+        "error", ename="AssertionError", evalue="identity_block: the shortcut is not added",
+        traceback=[f"File \x1b[0;32m{folder}/public_tests.py:42\x1b[0m, in identity_block_test",
+                   "\x1b[0;31mAssertionError\x1b[0m: identity_block: the shortcut is not added"])
+    path = folder / "n.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "identity_block_test(identity_block)", outputs=[error])]), path)
+    html = _feedback_from_file(path)
+    message = ('<pre class="course-error-message"><strong>AssertionError</strong>: '
+               "identity_block: the shortcut is not added</pre>")
+    assert message in html
+    folded = html[html.index(message) + len(message):]
+    assert folded.lstrip().startswith('<details class="course-traceback">')
+    assert folded.index("public_tests.py:42") < folded.index("</details>")
+    assert "<script" not in html.split("<body", 1)[1]  # no script in the page's body
