@@ -133,9 +133,9 @@ def test_a_hand_grade_is_kept_for_the_same_answer_and_cleared_for_another_pictur
         gradebook.add_submission("a", "s")
         KeepHandGrades.create_table(gradebook.db)
 
-    def answer(image):
+    def answer(image, text="My curves:"):
         cell = nbformat.v4.new_markdown_cell(
-            "My curves:\n\n![curves](attachment:curves.png)",
+            f"{text}\n\n![curves](attachment:curves.png)",
             metadata={"nbgrader": {"grade": True, "solution": True, "grade_id": "q",
                                    "points": 3}})
         cell.attachments = {"curves.png": {"image/png": image}}
@@ -144,8 +144,8 @@ def test_a_hand_grade_is_kept_for_the_same_answer_and_cleared_for_another_pictur
     resources = {"nbgrader": {"assignment": "a", "student": "s", "notebook": "n",
                               "db_url": url}}
 
-    def regrade(image):
-        notebook, _ = KeepHandGrades().preprocess(answer(image), resources)
+    def regrade(image, text="My curves:"):
+        notebook, _ = KeepHandGrades().preprocess(answer(image, text), resources)
         return notebook.cells[0].metadata.get(KeepHandGrades.KEY)
 
     def grade_by_hand():
@@ -159,6 +159,9 @@ def test_a_hand_grade_is_kept_for_the_same_answer_and_cleared_for_another_pictur
     assert regrade("iVBORw0KGgoBBBBB") == "cleared"  # another plot under the same text
     with Gradebook(url) as gradebook:
         assert gradebook.find_grade("q", "n", "a", "s").manual_score is None
+    grade_by_hand()
+    assert regrade("iVBORw0KGgoBBBBB") == "kept"
+    assert regrade("iVBORw0KGgoBBBBB", "My curves, revised:") == "cleared"  # another text
     plain = nbformat.v4.new_markdown_cell("text")  # no attachments: the text's checksum alone
     assert KeepHandGrades.checksum(plain) == (
         "982d9e3eb996f559e633f4d194def3761d909f5a3b647d1a851fead67c32c9d1")
