@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 
+import nbformat
 import pytest
 
 from conftest import ROOT, full_marks, graded
@@ -92,3 +93,41 @@ def test_the_solutions_and_correct_variants_keep_full_marks_with_onednn_off(data
         notebook = (course / "autograded" / "instructor-solution" / assignment.name /
                     assignment.notebook).read_text()
         assert "oneDNN: TF_ENABLE_ONEDNN_OPTS=0 from your environment" in notebook  # its kernel's
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS, ids=lambda a: a.name)
+def test_the_imports_cell_shows_the_student_no_tensorflow_loading_lines(assignment):
+    """The release notebook's imports cell, run in a Jupyter kernel in the release folder as a
+    student's would be (TensorFlow's loading lines were three red lines under it)."""
+    from nbclient import NotebookClient
+
+    release = nbformat.read(assignment.release(), as_version=4)
+    imports = next(cell for cell in release.cells
+                   if cell.metadata.get("nbgrader", {}).get("grade_id") == "imports")
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(imports.source)])
+    NotebookClient(notebook, timeout=300, resources={"metadata": {
+        "path": str(assignment.release().parent)}}).execute()
+    outputs = notebook.cells[0].outputs
+    assert [o.get("name") for o in outputs if o.output_type == "stream"] == ["stdout"], outputs
+    assert "oneDNN:" in outputs[0].text and "Keras" in outputs[0].text
+
+
+def test_a_quiet_import_still_shows_what_is_not_a_loading_line(tmp_path):
+    """Lines written to file descriptor 2 while a module loads: TensorFlow's loading lines are
+    held back, anything else is shown."""
+    (tmp_path / "loud.py").write_text(
+        "import os\n"
+        "os.write(2, b'WARNING: All log messages before absl::InitializeLog() is called are "
+        "written to STDERR\\n')\n"
+        "os.write(2, b'I0000 00:00:1796627390.796379   26385 port.cc:153] oneDNN custom "
+        "operations are on.\\n')\n"
+        "os.write(2, b'E0000 00:00:1796627390.796811   26385 cuda_dnn.cc:8] a real error\\n')\n"
+        "os.write(2, b'my own warning\\n')\n")
+    code = ("import sys; sys.path[:0] = [sys.argv[1], sys.argv[2]]\n"
+            "import onednn\nonednn.import_quietly('loud')\nprint('done')\n")
+    run = subprocess.run([sys.executable, "-c", code, str(ROOT / "source" / "resnets"),
+                          str(tmp_path)], capture_output=True, text=True,
+                         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert run.returncode == 0 and run.stdout == "done\n", run.stderr
+    assert run.stderr.splitlines() == [
+        "E0000 00:00:1796627390.796811   26385 cuda_dnn.cc:8] a real error", "my own warning"]

@@ -8,11 +8,20 @@ against 18.6 with them, and 7.0 against 23.2 on another). Importing this module 
 TF_ENABLE_ONEDNN_OPTS=1 on such a CPU before TensorFlow reads it, and prints one line saying
 what was chosen. A TF_ENABLE_ONEDNN_OPTS that you set yourself always wins: 0 keeps them off.
 
+Imported by a notebook, it then imports TensorFlow without the lines TensorFlow's C++ runtime
+writes to stderr while it loads (absl's "All log messages before absl::InitializeLog()", the
+oneDNN notice, the CUDA probe of a machine without a GPU: TF_CPP_MIN_LOG_LEVEL does not silence
+them in TensorFlow 2.21), which would open every notebook in red; any other line it writes is
+shown. (The course's own processes load this file under another name, for the choice alone.)
+
 Nothing here is graded.
 """
+import importlib
 import os
 import platform
+import re
 import sys
+import tempfile
 
 VARIABLE = "TF_ENABLE_ONEDNN_OPTS"
 # /proc/cpuinfo's names of the features with which TensorFlow turns oneDNN on by itself
@@ -50,4 +59,32 @@ def choose(environ, machine, flags, tensorflow_loaded):
             "without AVX-512 VNNI, BF16 or AMX, and ResNet50 trains 2 to 3 times faster with it)")
 
 
+# TensorFlow's information and warning lines while it loads: absl's notice before its log is set
+# up, then its prefix (level, MMDD, hh:mm:seconds, thread, file:line)
+LOADING_LINES = (
+    re.compile(r"WARNING: All log messages before absl::InitializeLog\(\) is called are "
+               r"written to STDERR"),
+    re.compile(r"[IW]\d{4} \d\d:\d\d:\d+\.\d+ +\d+ [\w.-]+\.(cc|h):\d+\] .*"))
+
+
+def import_quietly(name):
+    """`import name`, with what is written to the process's stderr meanwhile (file descriptor
+    2, where C++ libraries write) held back, then shown but for TensorFlow's loading lines."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as held:
+        os.dup2(held.fileno(), 2)
+        try:
+            return importlib.import_module(name)
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            held.seek(0)
+            for line in held.read().decode(errors="replace").splitlines():
+                if line.strip() and not any(pattern.fullmatch(line) for pattern in LOADING_LINES):
+                    print(line, file=sys.stderr)
+
+
 NOTE = choose(os.environ, platform.machine(), cpu_flags(), "tensorflow" in sys.modules)
+if __name__ == "onednn":  # a notebook's `import onednn`, before it imports TensorFlow
+    import_quietly("tensorflow")
