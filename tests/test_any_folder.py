@@ -132,10 +132,12 @@ def test_the_sandbox_check_passes_here_and_reads_every_data_entry():
     limits = [line for line in run.stdout.splitlines() if line.startswith("limit: ")]
     lines = [line for line in run.stdout.splitlines() if not line.startswith("limit: ")]
     assert [line.split(":")[0] for line in lines] == ["sandbox", "kernel", "packages", "data"]
-    # every limit of grading with its value and what sets it: the settings, nbgrader's, the queue's
-    assert len(limits) == len(dataclasses.fields(sandbox.Settings)) + 6
+    # every limit of grading with its value and what sets it: the settings, nbgrader's (four of
+    # execution, three of output), the queue's two
+    assert len(limits) == len(dataclasses.fields(sandbox.Settings)) + 9
     for shown in ("submission_seconds = 1800 (COURSE_SANDBOX_SUBMISSION_SECONDS): wall time",
                   "cell timeout = 120 (nbgrader_config.py's Execute.timeout)",
+                  "max notebook output characters = 8388608 (ExecuteWithHiddenTests.",
                   "time_limit = 2100 (COURSE_QUEUE_TIME_LIMIT)"):
         assert any(line.startswith(f"limit: {shown}") for line in limits), (shown, limits)
     assert f"kernel: ok: {sys.executable} as user id " in lines[1]

@@ -21,11 +21,14 @@ def test_resnet_is_graded_on_its_own_code_with_a_wrong_block():
     HIDDEN_TESTS.check("ResNet50", wrong["ResNet50"])
 
 
-def _identity_variant(X, f, filters, training=None, initializer=None, name=None):
-    """Correct but written differently: ReLU layers, keras.ops.add, no conv bias, loop."""
+def _identity_variant(X, f, filters, training=None, initializer=keras.initializers.GlorotUniform,
+                      name=None):
+    """Correct but written differently: ReLU layers, keras.ops.add, no conv bias, loop, the
+    initializer class by its Keras 3 name."""
     shortcut = X
     for number, (width, size) in enumerate(zip(filters, (1, f, 1)), start=1):
         X = layers.Conv2D(width, size, padding="valid" if size == 1 else "same", use_bias=False,
+                          kernel_initializer=initializer(seed=0),
                           name=None if name is None else f"{name}_{number}_conv")(X)
         X = layers.BatchNormalization(
             axis=-1, name=None if name is None else f"{name}_{number}_bn")(X, training=training)
@@ -39,7 +42,8 @@ def test_correct_variant_passes_and_shows_the_tolerance_margin():
     HIDDEN_TESTS.check("identity_block", _identity_variant)
     with np.load(HIDDEN_TESTS.folder / "references.npz") as stored:
         outputs = HIDDEN_TESTS.checks.block_outputs("identity_block", _identity_variant)
-        worst = max(float(np.max(np.abs(outputs[k] - stored[k]))) for k in outputs)
+        worst = max(float(np.max(np.abs(outputs[k] - stored[k]))) for k in outputs
+                    if stored[k].dtype.kind == "f")  # the numbers, not the layers' text
     assert worst < ATOL / 10  # measured 0.0 here: the tolerance is headroom
 
 
