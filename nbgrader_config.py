@@ -45,6 +45,9 @@ from course.preprocessors import (ExecuteWithHiddenTests, KeepHandGrades,  # noq
 c.ExecuteWithHiddenTests.hidden_folder = os.path.join(c.CourseDirectory.root, "hidden")
 c.ReleaseFilesOnly.source_folder = os.path.join(c.CourseDirectory.root, "source")
 c.ExecuteWithHiddenTests.kernel_manager_class = "course.sandbox.SandboxKernelManager"
+# ... and where it cannot start (formgrader's Autograde pressed in a grader account), nbgrader
+# refuses before removing the graded copy (course/preprocessors.py: AutogradeExporter)
+c.Autograde.exporter_class = "course.preprocessors.AutogradeExporter"
 # cells that grade nothing (demos, training, plots) carry this tag and are not run when grading
 c.ExecuteWithHiddenTests.skip_cells_with_tag = "skip-when-grading"
 c.SandboxKernelManager.course = c.CourseDirectory.root

@@ -11,6 +11,7 @@ from pathlib import Path
 import nbformat
 from nbgrader import utils
 from nbgrader.api import Gradebook
+from nbconvert.exporters import NotebookExporter
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -245,18 +246,45 @@ class DropLibraryLogs(NbGraderPreprocessor):
         return cell, resources
 
 
+class AutogradeExporter(NotebookExporter):
+    """nbgrader autograde's exporter, made before nbgrader touches the autograded folder: where
+    the submission's kernel would run in the sandbox (the course's kernel manager) and the
+    sandbox cannot start here (not root, no bubblewrap), it refuses then, with one line and
+    nothing changed. Without it nbgrader removes `autograded/STUDENT/ASSIGNMENT` first and the
+    kernel's refusal comes after: formgrader's Autograde, pressed by a grader account, would
+    take the graded copy from Manual Grading."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from course import sandbox
+
+        manager = self.config.ExecuteWithHiddenTests.get("kernel_manager_class", "")
+        if "SandboxKernelManager" in str(manager):
+            problem = sandbox.unavailable()
+            if problem:
+                raise sandbox.SandboxError(
+                    f"cannot sandbox student code: {problem} Nothing was changed: the graded "
+                    "copy and its grades stay. Grade as root in the course folder (`make "
+                    "autograde`, or `python -m course.grade --assignment ASSIGNMENT STUDENT`).")
+
+
 class HideServerPaths(NbGraderPreprocessor):
     """The feedback page names the grader's files by what the student knows: in error
     tracebacks and printed text, the notebook's folder on the grading machine
     (`/srv/course/autograded/STUDENT/resnets/public_tests.py:42`) becomes the file's own name
-    (`public_tests.py:42`), and the grader's Python environment `<python>`. The autograded
-    notebook keeps them all (the grading report reads it); only the page changes."""
+    (`public_tests.py:42`), and the grader's Python environment `<python>`. A notebook graded
+    on a queue worker names the worker's copy of the course: any absolute path, without spaces,
+    that ends in the same `autograded/STUDENT/ASSIGNMENT/` is the notebook's folder too. The
+    autograded notebook keeps them all (the grading report reads it); only the page changes."""
 
     def preprocess(self, nb, resources):
         folder = resources.get("metadata", {}).get("path")
         found = [(os.path.realpath(sys.prefix), "<python>/"), (sys.prefix, "<python>/")]
+        self.elsewhere = None
         if folder:  # the page is made from the autograded notebook in its folder
             found += [(str(Path(folder).resolve()), ""), (os.path.abspath(folder), "")]
+            tail = "/".join(Path(folder).resolve().parts[-3:])
+            self.elsewhere = re.compile(r"/(?:[^/\s\x1b\"'<>]+/)*" + re.escape(tail + "/"))
         # the longest first: the notebook's folder before a Python environment around it
         self.prefixes = sorted({(path + os.sep, shown) for path, shown in found},
                                key=lambda pair: -len(pair[0]))
@@ -265,7 +293,7 @@ class HideServerPaths(NbGraderPreprocessor):
     def _hidden(self, text):
         for prefix, shown in self.prefixes:
             text = text.replace(prefix, shown)
-        return text
+        return self.elsewhere.sub("", text) if self.elsewhere else text
 
     def preprocess_cell(self, cell, resources, index):
         for output in cell.get("outputs", []):

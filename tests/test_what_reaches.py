@@ -262,13 +262,19 @@ def test_the_feedback_page_names_the_graders_files_by_what_the_student_knows(tmp
                                    traceback=[f"File \x1b[0;32m{folder}/public_tests.py:42\x1b[0m",
                                               f"File {keras}:910, in __call__",
                                               "AssertionError: identity_block: no"])
-    printed = nbformat.v4.new_output("stream", name="stdout", text=f"saved to {folder}/x.npy\n")
+    # graded on a queue worker: its copy of the course is named, the page is made centrally
+    printed = nbformat.v4.new_output("stream", name="stdout", text=(
+        f"saved to {folder}/x.npy\n"
+        "read /srv/worker-2/course/autograded/someone/resnets/test_utils.py:24\n"
+        "kept /srv/worker-2/course/autograded/another/resnets/x.npy 1/2\n"))
     path = folder / "n.ipynb"
     nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
         "test()", outputs=[error, printed])]), path)
     html = _feedback_from_file(path)
     assert str(tmp_path) not in html and sys.prefix not in html
     assert "public_tests.py:42" in html and "saved to x.npy" in html
+    assert "read test_utils.py:24" in html and "worker-2/course/autograded/someone" not in html
+    assert "kept /srv/worker-2/course/autograded/another/resnets/x.npy 1/2" in html
     assert "&lt;python&gt;/lib/python3.11/site-packages/keras/src/layers/layer.py:910" in html
     autograded = nbformat.read(path, as_version=4)  # the notebook itself keeps them
     assert str(folder) in autograded.cells[0].outputs[0].traceback[0]
@@ -292,3 +298,37 @@ def test_a_failed_cell_leads_with_its_message_and_folds_its_traceback(tmp_path):
     assert folded.lstrip().startswith('<details class="course-traceback">')
     assert folded.index("public_tests.py:42") < folded.index("</details>")
     assert "<script" not in html.split("<body", 1)[1]  # no script in the page's body
+
+
+def test_autograde_where_the_sandbox_cannot_start_changes_nothing(tmp_path, monkeypatch):
+    """formgrader's Autograde button (NbGraderAPI.autograde, with force) pressed in the grader
+    account, which cannot start the sandbox: one line, and the graded copy still there (nbgrader
+    removes it before running a kernel)."""
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+
+    from course import sandbox
+
+    config = _course_config()
+    config.CourseDirectory.root = str(tmp_path)
+    config.CourseDirectory.db_url = f"sqlite:///{tmp_path / 'gradebook.db'}"
+    for step in ("submitted", "autograded"):
+        folder = tmp_path / step / "someone" / "resnets"
+        folder.mkdir(parents=True)
+        nbformat.write(nbformat.v4.new_notebook(), folder / "Residual_Networks.ipynb")
+    graded = tmp_path / "autograded" / "someone" / "resnets" / "Residual_Networks.ipynb"
+    monkeypatch.setattr(sandbox, "unavailable", lambda: "the grader is not root.")
+    api = NbGraderAPI(CourseDirectory(config=config), config=config)
+    result = api.autograde("resnets", "someone")
+    assert not result["success"]
+    assert result["error"].strip().splitlines()[-1] == (
+        "course.sandbox.SandboxError: cannot sandbox student code: the grader is not root. "
+        "Nothing was changed: the graded copy and its grades stay. Grade as root in the course "
+        "folder (`make autograde`, or `python -m course.grade --assignment ASSIGNMENT "
+        "STUDENT`).")
+    assert graded.exists()
+    # nbgrader's own exporter, as before: the graded copy is removed before anything can fail
+    config.Autograde.exporter_class = "nbconvert.exporters.NotebookExporter"
+    result = NbGraderAPI(CourseDirectory(config=config), config=config).autograde(
+        "resnets", "someone")
+    assert not result["success"] and not graded.exists()
