@@ -513,6 +513,28 @@ ROSTER = [  # a name with a comma and a quote, to be quoted in the LMS files
 HAND = {"score": 1.5, "comment": "Clear, and with your own numbers."}
 
 
+def _png(shade):
+    """A small PNG image (base64) of one grey `shade`: a plot pasted into an answer."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("L", (4, 4), shade).save(buffer, format="PNG")
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _with_picture(notebook, answer, picture):
+    """`notebook` with a plot pasted into the written answer `answer` (an attachment, as
+    JupyterLab saves a pasted image)."""
+    cell = next(c for c in notebook.cells
+                if c.metadata.get("nbgrader", {}).get("grade_id") == answer)
+    cell.source += "\n\n![my plot](attachment:plot.png)"
+    cell.attachments = {"plot.png": {"image/png": picture}}
+    return notebook
+
+
 def _term(*args, exchange=None):
     return subprocess.run([sys.executable, "-m", "course.term",
                            *([f"--exchange={exchange}"] if exchange else []), *args],
@@ -531,9 +553,10 @@ def _submission(student):
 
 @pytest.fixture(scope="module")
 def semester(datasets_dir, tmp_path_factory):
-    """Three students on the roster: one hands in on time, is graded by hand, resubmits (one
-    function broken, one written answer rewritten) after the due date; one hands in late and gets
-    an extension; one never hands in. Everything through the course's commands."""
+    """Three students on the roster: one hands in on time (a plot pasted into each written
+    answer), is graded by hand, resubmits after the due date (one function broken, one written
+    answer with the same text and another plot); one hands in late and gets an extension; one
+    never hands in. Everything through the course's commands."""
     exchange = _accounts_and_exchange(TERM_STUDENTS, "the term test")
     demo.copy_course(SEMESTER, names=[WRITTEN.name])
     name, seen = WRITTEN.name, {}
@@ -546,6 +569,8 @@ def semester(datasets_dir, tmp_path_factory):
     _nbgrader("release_assignment", name, cwd=SEMESTER, exchange=exchange)
     code, written = solution_sources(WRITTEN.source()), written_answers(WRITTEN.source())
     solution = with_answers(WRITTEN, code | written)
+    for answer in (KEPT, CHANGED):
+        _with_picture(solution, answer, _png(64))
     for user in (ON_TIME, LATE):
         home = Path(f"/home/{user}")
         _nbgrader("fetch_assignment", name, cwd=home, user=user, exchange=exchange)
@@ -574,7 +599,8 @@ def semester(datasets_dir, tmp_path_factory):
         gradebook.db.commit()
     seen["first"] = _submission(ON_TIME)
     broken = catalog.apply(catalog.of(WRITTEN).samples[0], code)
-    again = with_answers(WRITTEN, broken | written | {CHANGED: written[CHANGED] + " Revised."})
+    again = _with_picture(_with_picture(with_answers(WRITTEN, broken | written), KEPT, _png(64)),
+                          CHANGED, _png(200))  # the same text, another plot
     home = Path(f"/home/{ON_TIME}")
     nbformat.write(again, home / name / WRITTEN.notebook)
     _nbgrader("submit", name, cwd=home, user=ON_TIME, exchange=exchange)
