@@ -5,6 +5,10 @@ c = get_config()  # noqa: F821 (provided by nbgrader)
 
 c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
 c.CourseDirectory.course_id = "resnets-course"
+# The exchange, named here and in the students' configuration (hub/students/nbgrader_config.py;
+# tests/test_hub.py holds them equal): nbgrader 0.9's default, made by `python -m course.hub
+# setup` (docs/instructor.md)
+c.Exchange.root = "/usr/local/share/nbgrader/exchange"
 # The gradebook: gradebook.db here, or a database that several grading machines share, e.g.
 # COURSE_DB_URL=postgresql://grader@db.example.edu/resnets (docs/grading.md).
 if os.environ.get("COURSE_DB_URL"):
