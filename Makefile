@@ -46,11 +46,12 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 
-## protect: the course folder closed to every other account of this machine (chmod 700): on a
-## hub where students have shell accounts, none of them reads source/, hidden/, .git, the
-## gradebook or a classmate's folder (course.grade warns when they can; docs/instructor.md)
+## protect: the course folder closed to every other account of this machine (chmod 700; to all
+## but its group where `python -m course.hub setup --grader` shared it, setgid): on a hub where
+## students have shell accounts, none of them reads source/, hidden/, .git, the gradebook or a
+## classmate's folder (course.grade warns when they can; docs/instructor.md)
 protect:
-	chmod 700 "$(CURDIR)"
+	@if [ -g "$(CURDIR)" ]; then chmod o-rwx "$(CURDIR)"; else chmod 700 "$(CURDIR)"; fi
 
 ## sandbox-tools: bubblewrap (and util-linux's setpriv and prlimit) for grading's per-submission
 ## sandbox (course/sandbox.py), from Debian's packages; needs root, as grading does

@@ -9,6 +9,17 @@ c.CourseDirectory.course_id = "resnets-course"
 # tests/test_hub.py holds them equal): nbgrader 0.9's default, made by `python -m course.hub
 # setup` (docs/instructor.md)
 c.Exchange.root = "/usr/local/share/nbgrader/exchange"
+# Root grades (the sandbox needs it); the grader account, which formgrader runs as on a hub,
+# collects, grades by hand and makes and releases feedback: each must be able to change what the
+# other wrote. nbgrader's groupshared mode writes its folders setgid and group-writable and its
+# files 664, and does not insist on owning the exchange's folders; umask 002 gives the same to
+# every other file an nbgrader process of this course writes (the gradebook, collected
+# submissions). Other accounts read as before (the grading sandbox reads each submission's files
+# as a user of its own): the course folder itself is closed to them (`make protect`).
+# `python -m course.hub setup --grader ACCOUNT` gives the course folder to that account's group
+# (docs/instructor.md, "A teaching team").
+c.CourseDirectory.groupshared = True
+os.umask(0o002)
 # The gradebook: gradebook.db here, or a database that several grading machines share, e.g.
 # COURSE_DB_URL=postgresql://grader@db.example.edu/resnets (docs/grading.md).
 if os.environ.get("COURSE_DB_URL"):
@@ -106,6 +117,10 @@ c.GenerateFeedback.exporter_class = "course.feedback.FeedbackExporter"
 # a folder names are refused; the submission time is the exchange's change time, not the
 # student's timestamp.txt (course/exchange.py).
 c.ExchangeFactory.collect = "course.exchange.SafeCollect"
+# ... and releasing only into the course's own folders there (groupshared, above, turns off
+# nbgrader's check of who owns them; course/exchange.py: CourseFolders)
+c.ExchangeFactory.release_assignment = "course.exchange.SafeReleaseAssignment"
+c.ExchangeFactory.release_feedback = "course.exchange.SafeReleaseFeedback"
 
 # `nbgrader export` (formgrader, course.grade, course.term): grades.csv written by the csv
 # module, a name with a comma, quote or newline kept in its field, and a name a spreadsheet would

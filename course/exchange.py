@@ -32,6 +32,7 @@ import contextlib
 import datetime
 import errno
 import fnmatch
+import grp
 import os
 import pwd
 import shutil
@@ -39,6 +40,8 @@ import stat
 import tempfile
 
 from nbgrader.exchange.default.collect import ExchangeCollect
+from nbgrader.exchange.default.release_assignment import ExchangeReleaseAssignment
+from nbgrader.exchange.default.release_feedback import ExchangeReleaseFeedback
 from nbgrader.utils import parse_utc
 from traitlets import Float, Integer
 
@@ -187,7 +190,7 @@ def copy_without_following(source, destination, keep, owner=None, max_size=None,
         latest = max(latest, listed.st_ctime)
         target = os.path.join(destination, relative) if relative else destination
         if stat.S_ISDIR(listed.st_mode):
-            os.mkdir(target, 0o755)
+            os.mkdir(target, 0o775)  # the teaching team's too (umask 002)
             continue
         shown = escape(relative, 200)
         fd = _open_listed(name, folder_fd, listed, shown)
@@ -221,7 +224,53 @@ def _utc(seconds):
     return datetime.datetime.fromtimestamp(seconds, datetime.UTC).replace(tzinfo=None)
 
 
-class SafeCollect(ExchangeCollect):
+def trusted_owner(uid, course_root):
+    """Whether a course's folder in the exchange owned by `uid` may be used: root's, this
+    account's, or the teaching team's (an account whose group is the course folder's, as
+    `python -m course.hub setup --grader` shares it)."""
+    if uid in (0, os.geteuid()):
+        return True
+    group = os.stat(course_root).st_gid
+    try:
+        account = pwd.getpwuid(uid)
+        members = grp.getgrgid(group).gr_mem
+    except KeyError:
+        return False
+    return group != 0 and (account.pw_gid == group or account.pw_name in members)
+
+
+class CourseFolders:
+    """The course's folders in the exchange (EXCHANGE/COURSE_ID, its inbound, outbound and
+    feedback) must be the course's: with `CourseDirectory.groupshared` nbgrader no longer
+    checks who owns them, and the exchange lets every account make entries, so a student could
+    make the course's folder first and then read every classmate's submission and change what
+    they fetch. A folder owned by another account, or a link, stops the step in one line."""
+
+    def check_course_folder(self, path):
+        try:
+            info = os.lstat(path)
+        except FileNotFoundError:
+            return
+        if not stat.S_ISDIR(info.st_mode) or not trusted_owner(info.st_uid, self.coursedir.root):
+            what = "a link" if stat.S_ISLNK(info.st_mode) else f"owned by {_user(info.st_uid)}"
+            self.fail(f"{escape(path)} is {what}, not the course's: whoever owns it reads every "
+                      "submission and changes what students fetch. Fix: remove it (as root), "
+                      "then `python -m course.hub setup` before releasing.")
+
+    def ensure_directory(self, path, mode):
+        self.check_course_folder(path)
+        super().ensure_directory(path, mode)
+
+
+class SafeReleaseAssignment(CourseFolders, ExchangeReleaseAssignment):
+    """nbgrader's release_assignment into the course's own folders only (CourseFolders)."""
+
+
+class SafeReleaseFeedback(CourseFolders, ExchangeReleaseFeedback):
+    """nbgrader's release_feedback into the course's own folders only (CourseFolders)."""
+
+
+class SafeCollect(CourseFolders, ExchangeCollect):
     __doc__ = __doc__
 
     timestamp_tolerance = Float(
@@ -281,6 +330,9 @@ class SafeCollect(ExchangeCollect):
                       reverse=True)
 
     def init_src(self):
+        course_path = os.path.join(self.root, self.coursedir.course_id)
+        for path in (course_path, os.path.join(course_path, "inbound")):
+            self.check_course_folder(path)
         super().init_src()  # each student's latest (before the due date), by our times
         for record in sorted(self.records_seen, key=lambda r: r["filename"]):
             if record.get("refused"):

@@ -1,6 +1,7 @@
 """The hub's server made ready for the course, in one command run as root in the course folder:
 
-    python -m course.hub setup --students-python PREFIX [--data DIR] [--close-homes]
+    python -m course.hub setup [--students-python PREFIX] [--grader ACCOUNT] [--data DIR]
+                               [--close-homes]
 
 - the exchange: the folder nbgrader_config.py names (`Exchange.root`; the students' configuration
   names the same), made and set to 1777: every account can make entries, only an entry's owner
@@ -11,6 +12,13 @@
   etc/jupyter (what their Assignments tab and Validate read; nothing in the machine's
   /etc/jupyter, which every Jupyter here reads), and course_validate.py into its site-packages
   (Validate without stopping their server);
+- the teaching team (--grader ACCOUNT: the account formgrader runs as, a hub service): the
+  course folder shared with that account's group (group-owned, setgid folders, group-writable;
+  the folder itself closed to every other account, as `make protect` leaves it) and the
+  course's folder in the exchange made for that group (before any student can make it), so
+  that what root writes (release, collect, grading, feedback) the grader account can change
+  from formgrader's buttons, and the reverse (nbgrader_config.py: `CourseDirectory.groupshared`
+  and umask 002 in every nbgrader process of the course);
 - the data (--data DIR): datasets/ copied there with its links followed, readable by every
   account and writable by root only; the hub gives it to every notebook as SIGNS_DATA_DIR
   (hub/jupyterhub_config.py);
@@ -22,7 +30,9 @@ Each step says what it did in one line; an error is one line naming the thing an
 exit code 2, and nothing after it is done.
 """
 import argparse
+import grp
 import os
+import pwd
 import re
 import shutil
 import stat
@@ -80,9 +90,39 @@ def install_students(prefix):
     placed = [(STUDENTS / name, etc / name) for name in STUDENT_CONFIGS]
     placed.append((STUDENTS / VALIDATE, packages / VALIDATE))
     for source, target in placed:
+        target.unlink(missing_ok=True)  # never written through: it may be a hard link
         shutil.copyfile(source, target)
         os.chmod(target, 0o644)
     return f"students' Python: {', '.join(str(target) for _, target in placed)}"
+
+
+def share_course(course, grader, exchange):
+    """The course folder and the course's folder in `exchange` shared with `grader`'s group."""
+    try:
+        group = pwd.getpwnam(grader).pw_gid
+    except KeyError:
+        raise SetupError(f"no account {grader!r} on this machine. Fix: make the grader account "
+                         f"first (`useradd -m -U {grader}`), then run this again.") from None
+    course = Path(course).resolve()
+    # the group may change everything; other accounts keep the bits they had inside (the
+    # grading sandbox reads the course's code and each submission's files as another user),
+    # and the course folder itself is closed to them: nothing inside is reachable
+    for path in [course, *course.rglob("*")]:
+        info = path.lstat()
+        os.lchown(path, -1, group)  # a link's own group; what it points at is not the course's
+        if stat.S_ISDIR(info.st_mode):
+            os.chmod(path, stat.S_IMODE(info.st_mode) | 0o2070)
+        elif stat.S_ISREG(info.st_mode):
+            os.chmod(path, stat.S_IMODE(info.st_mode) | 0o060)
+    os.chmod(course, 0o2770)
+    course_id = nbgrader_config(course).CourseDirectory.course_id
+    shared = Path(exchange) / course_id
+    shared.mkdir(exist_ok=True)
+    os.chown(shared, -1, group)
+    os.chmod(shared, 0o2775)  # nbgrader's own mode for it with groupshared; students list it
+    name = grp.getgrgid(group).gr_name
+    return (f"team: {course} and {shared} shared with group {name} ({grader}'s): "
+            "group-writable, setgid; the course folder closed to other accounts")
 
 
 def copy_data(course, folder):
@@ -122,11 +162,15 @@ def close_homes(login_defs, homes):
             f"{', '.join(closed) or 'none was open'}")
 
 
-def setup(course, students_python, data=None, homes=False, exchange=None,
+def setup(course, students_python=None, grader=None, data=None, homes=False, exchange=None,
           login_defs="/etc/login.defs", home_folder="/home"):
-    """Run each step; the lines they print."""
-    yield make_exchange(Path(exchange) if exchange else exchange_root(course))
-    yield install_students(students_python)
+    """Run each step asked for; the lines they print."""
+    exchange = Path(exchange) if exchange else exchange_root(course)
+    yield make_exchange(exchange)
+    if students_python:
+        yield install_students(students_python)
+    if grader:
+        yield share_course(course, grader, exchange)
     if data:
         yield copy_data(course, data)
     if homes:
@@ -139,8 +183,10 @@ def main(argv=None):
     parser.add_argument("--root", type=Path, default=None, help="the course folder")
     commands = parser.add_subparsers(dest="command", required=True)
     made = commands.add_parser("setup", help="exchange, students' Python, data, homes")
-    made.add_argument("--students-python", required=True, type=Path,
+    made.add_argument("--students-python", type=Path,
                       help="the students' environment (the folder holding bin/python3)")
+    made.add_argument("--grader", help="the account formgrader runs as: the course folder "
+                      "shared with its group")
     made.add_argument("--data", type=Path, help="copy datasets/ to this folder for everyone")
     made.add_argument("--close-homes", action="store_true",
                       help="HOME_MODE 0700 in /etc/login.defs and chmod 700 on /home/*")
@@ -150,8 +196,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     course = args.root or default_root()
     try:
-        for line in setup(course, args.students_python, args.data, args.close_homes,
-                          args.exchange, args.login_defs, args.home_folder):
+        for line in setup(course, args.students_python, args.grader, args.data,
+                          args.close_homes, args.exchange, args.login_defs, args.home_folder):
             print(line, flush=True)
     except PermissionError as error:
         print(f"error: {error}. Fix: run it as root, in the course folder.", file=sys.stderr)

@@ -774,3 +774,149 @@ def test_a_submission_over_the_daily_limit_is_left_to_the_final_grading(watched)
     assert [record["outcome"] for record in seen.values()] == [
         "graded", "over the limit of 1 a day: left to the final grading (the last submission "
         "counts)"]
+
+
+# --- a teaching team: root grades, the grader account presses formgrader's buttons -------------
+TEAM_STUDENT, GRADER = "course-team-student", "course-team-grader"
+GRADER_BUTTONS = """import json, sys
+from nbgrader.api import Gradebook
+from nbgrader.apps import NbGrader, NbGraderAPI
+assignment, notebook, student, answer, exchange = sys.argv[1:]
+app = NbGrader()
+app.load_config_file()
+app.config.Exchange.root = exchange
+api = NbGraderAPI(config=app.config)
+pressed = {"collect": api.collect(assignment)}
+with Gradebook(api.coursedir.db_url, api.coursedir.course_id) as gradebook:  # a hand grade saved
+    grade = gradebook.find_grade(answer, notebook, assignment, student)
+    grade.manual_score, grade.needs_manual_grade = 2.0, False
+    gradebook.db.commit()
+pressed["generate_feedback"] = api.generate_feedback(assignment, student)
+pressed["release_feedback"] = api.release_feedback(assignment, student)
+pressed["autograde"] = api.autograde(assignment, student)
+print(json.dumps({button: {"success": result["success"],
+                           "said": (result.get("log", "") + (result.get("error") or ""))[-1500:]}
+                  for button, result in pressed.items()}))
+"""
+
+
+@pytest.fixture(scope="module")
+def team(datasets_dir):
+    """The course as a hub runs it (docs/instructor.md, "A teaching team"): the course folder and
+    the exchange shared with the grader account by `python -m course.hub setup --grader`; root
+    releases, collects, grades and makes the feedback; the student submits again; then the
+    grader account, in a Python outside the course folder, presses formgrader's buttons through
+    nbgrader's API as formgrader does: Collect, a hand grade, Generate Feedback, Release Feedback,
+    Autograde."""
+    if os.geteuid() != 0 or sandbox.unavailable():
+        pytest.fail("the teaching-team test needs root (accounts, the grading sandbox): "
+                    f"{sandbox.unavailable() or 'not root'}. Fix: run the tests as root.")
+    for user, group in ((TEAM_STUDENT, []), (GRADER, ["-U"])):
+        subprocess.run(["userdel", "-r", user], capture_output=True)
+        subprocess.run(["useradd", "-m", *group, user], check=True)
+    parent = Path(tempfile.mkdtemp(prefix="course-team-"))  # the grader reaches it, others not
+    os.chmod(parent, 0o755)
+    course, exchange = parent / "course", parent / "exchange"
+    name = WRITTEN.name
+    try:
+        demo.copy_course(course, names=[name])
+        shared = subprocess.run([sys.executable, "-m", "course.hub", "--root", str(course),
+                                 "setup", "--exchange", str(exchange), "--grader", GRADER],
+                                cwd=course, capture_output=True, text=True)
+        assert shared.returncode == 0, shared.stderr
+        _nbgrader("release_assignment", name, cwd=course, exchange=exchange)
+        home = Path(f"/home/{TEAM_STUDENT}")
+        _nbgrader("fetch_assignment", name, cwd=home, user=TEAM_STUDENT, exchange=exchange)
+        solution = with_answers(WRITTEN, solution_sources(WRITTEN.source())
+                                | written_answers(WRITTEN.source()))
+        nbformat.write(solution, home / name / WRITTEN.notebook)
+        shutil.chown(home / name / WRITTEN.notebook, TEAM_STUDENT, TEAM_STUDENT)
+        _nbgrader("submit", name, cwd=home, user=TEAM_STUDENT, exchange=exchange)
+        _nbgrader("collect", name, cwd=course, exchange=exchange)
+        grading = subprocess.run([sys.executable, "-m", "course.grade", "--jobs", "1"],
+                                 cwd=course, capture_output=True, text=True)
+        assert grading.returncode == 0, grading.stdout[-2000:] + grading.stderr[-2000:]
+        made = subprocess.run([sys.executable, "-m", "course.term", f"--exchange={exchange}",
+                               "feedback", name, "--release"], cwd=course, capture_output=True,
+                              text=True, env=nbgrader_environment())
+        assert made.returncode == 0, made.stderr[-2000:]
+        graded = course / "autograded" / TEAM_STUDENT / name / WRITTEN.notebook
+        before = graded.read_bytes()
+        _nbgrader("submit", name, cwd=home, user=TEAM_STUDENT, exchange=exchange)  # again
+        pressed = subprocess.run(
+            ["runuser", "-u", GRADER, "--", "env", f"HOME=/home/{GRADER}", str(STUDENT_PYTHON),
+             "-c", GRADER_BUTTONS, name, WRITTEN.stem, TEAM_STUDENT, next(iter(WRITTEN.manual)),
+             str(exchange)], cwd=course, capture_output=True, text=True,
+            env=nbgrader_environment())
+        assert pressed.returncode == 0, pressed.stderr[-3000:]
+        _nbgrader("fetch_feedback", name, cwd=home, user=TEAM_STUDENT, exchange=exchange)
+        yield {"buttons": json.loads(pressed.stdout.strip().splitlines()[-1]),
+               "setup": shared.stdout, "graded": graded, "before": before,
+               "feedback": sorted((home / name / "feedback").rglob("*.html")),
+               "course": course, "exchange": exchange}
+    finally:
+        for user in (TEAM_STUDENT, GRADER):
+            subprocess.run(["userdel", "-r", user], capture_output=True)
+        shutil.rmtree(parent, ignore_errors=True)
+
+
+def test_the_grader_account_presses_every_formgrader_button_after_root(team):
+    buttons = team["buttons"]
+    for button in ("collect", "generate_feedback", "release_feedback"):
+        assert buttons[button]["success"], (button, buttons[button]["said"])
+    # the newer submission collected over root's copy; the student's fetched feedback has the
+    # hand grade (2 points) the grader account saved, released by the grader account
+    assert f"Updating submission: {TEAM_STUDENT} {WRITTEN.name}" in buttons["collect"]["said"]
+    # (root's release before it said 0.0: nothing was graded by hand then)
+    [page] = [path.read_text() for path in team["feedback"]]
+    answer = next(iter(WRITTEN.manual))
+    assert f'<a href="#{answer}">Written response</a> (Score: 2.0 /' in page
+
+
+def test_autograde_pressed_by_the_grader_account_refuses_and_keeps_the_graded_copy(team):
+    autograde = team["buttons"]["autograde"]
+    assert not autograde["success"]
+    assert "cannot sandbox student code: the grader is not root" in autograde["said"]
+    assert "Nothing was changed" in autograde["said"]
+    assert team["graded"].read_bytes() == team["before"]
+
+
+def test_the_shared_course_is_closed_to_other_accounts(team):
+    course = team["course"]
+    assert team["setup"].splitlines()[-1].startswith(f"team: {course.resolve()} and ")
+    assert oct(course.stat().st_mode & 0o7777) == "0o2770"
+    modes = {path: path.lstat().st_mode for path in course.rglob("*") if not path.is_symlink()}
+    assert all(mode & 0o2070 == 0o2070 for path, mode in modes.items() if path.is_dir()), [
+        str(path) for path, mode in modes.items() if path.is_dir() and mode & 0o2070 != 0o2070]
+    assert all(mode & 0o060 == 0o060 for mode in modes.values())
+    denied = subprocess.run(["runuser", "-u", TEAM_STUDENT, "--", "ls", str(course)],
+                            capture_output=True, text=True)
+    assert denied.returncode != 0 and "Permission denied" in denied.stderr
+
+
+def test_a_course_folder_a_student_made_first_in_the_exchange_is_refused_in_one_line(team):
+    """The exchange lets every account make entries: a student who makes the course's folder
+    before the instructor releases would own where every classmate submits. nbgrader's check of
+    the owner is off with groupshared; the course's release and collect refuse it."""
+    exchange = Path(tempfile.mkdtemp(prefix="course-squatted-"))
+    try:
+        os.chmod(exchange, 0o1777)
+        for folder in (COURSE_ID, f"{COURSE_ID}/inbound", f"{COURSE_ID}/outbound"):
+            subprocess.run(["runuser", "-u", TEAM_STUDENT, "--", "mkdir", "-m", "777",
+                            str(exchange / folder)], check=True)
+        said = {}
+        for step in ("release_assignment", "collect"):
+            run = subprocess.run([sys.executable, "-m", "nbgrader", step, WRITTEN.name,
+                                  f"--Exchange.root={exchange}"], cwd=team["course"],
+                                 env=nbgrader_environment(), capture_output=True, text=True)
+            said[step] = (run.returncode, [line.split("CRITICAL] ", 1)[1]
+                                           for line in run.stderr.splitlines()
+                                           if "CRITICAL" in line])
+        expected = (f"{exchange}/{COURSE_ID} is owned by {TEAM_STUDENT}, not the "
+                    "course's: whoever owns it reads every submission and changes what students "
+                    "fetch. Fix: remove it (as root), then `python -m course.hub setup` before "
+                    "releasing.")
+        assert said == {"release_assignment": (1, [expected]), "collect": (1, [expected])}
+        assert list((exchange / COURSE_ID / "outbound").iterdir()) == []  # nothing released
+    finally:
+        shutil.rmtree(exchange, ignore_errors=True)
