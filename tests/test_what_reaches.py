@@ -332,3 +332,21 @@ def test_autograde_where_the_sandbox_cannot_start_changes_nothing(tmp_path, monk
     result = NbGraderAPI(CourseDirectory(config=config), config=config).autograde(
         "resnets", "someone")
     assert not result["success"] and not graded.exists()
+
+
+def test_formgraders_page_loads_no_mathjax_from_a_cdn_with_the_hubs_jupyter_path(monkeypatch):
+    """The formgrader service's JUPYTER_PATH (hub/jupyterhub_config.py) puts the course's
+    mathjax macro before nbconvert's: no script from outside the hub, and the one MathJax call
+    formgrade.js makes is answered. Without it: MathJax from cdnjs."""
+    import re
+
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("$a^2$")])
+    scripts = re.compile(r"<script[^>]*\bsrc=\"([^\"]+)\"")
+    monkeypatch.delenv("JUPYTER_PATH", raising=False)
+    before = _pages(notebook)["formgrader"]
+    assert any("cdnjs.cloudflare.com/ajax/libs/mathjax" in src for src in scripts.findall(before))
+    monkeypatch.setenv("JUPYTER_PATH", str(grade.ROOT / "hub" / "formgrader"))
+    page = _pages(notebook)["formgrader"]
+    assert [src for src in scripts.findall(page) if "://" in src or src.startswith("//")] == []
+    assert "window.MathJax = {Hub: {Startup: {signal: {Interest:" in page
+    assert "<math" in page  # the formula, drawn as MathML when the page was made
