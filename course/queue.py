@@ -57,7 +57,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from course import grade, sandbox
+from course import grade, sandbox, status
 from course.assignments import assignments
 from course.records import NOT_GRADED, SubmissionResult
 
@@ -446,9 +446,12 @@ def watch(broker, assignment, root=None, exchange=None, per_day=None, release=Fa
     `per_day` in one day (UTC), an older one that a newer one supersedes in the same look, and
     any after the student's due date (their extension included) are left to the final grading
     (`nbgrader collect`, then `make autograde` or `course.grade --queue`: the last submission
-    counts, as always). What was seen and done is kept in reports/ASSIGNMENT/watched.json, so
-    a restarted watcher goes on where it stopped; a failure of the queue or the grader is not
-    kept, and is tried again at the next look."""
+    counts, as always). With `release`, the student's Fetch Feedback brings what became of each
+    submission (course/status.py): the feedback page with the graded attempts left today at its
+    top, or a page saying why it was not graded now and what happens to it. What was seen and
+    done is kept in reports/ASSIGNMENT/watched.json, so a restarted watcher goes on where it
+    stopped; a failure of the queue or the grader is not kept, and is tried again at the next
+    look."""
     from nbgrader.api import Gradebook, MissingEntry
 
     from course.exchange import RefusedEntry, inspect
@@ -481,14 +484,21 @@ def watch(broker, assignment, root=None, exchange=None, per_day=None, release=Fa
                     due = gradebook.find_assignment(assignment).duedate
             today = sum(1 for record in seen.values() if record["student"] == student
                         and record["outcome"] == "graded" and record["at"][:10] == f"{when:%F}")
-            keep = True
+            keep, told = True, None  # told: (title, explanation) of the student's page
             if newest[student] != entry.name:
                 outcome = "superseded by a later submission"
+                told = ("not graded: a later submission replaced it", "A later submission of "
+                        "yours arrived before this one was graded: that one is graded instead.")
             elif due is not None and when > due:
                 outcome = "after the due date: left to the final grading"
+                told = ("after your due date", f"It arrived after your due date "
+                        f"({due:%Y-%m-%d %H:%M} UTC): it is not graded now, and the final "
+                        "grading grades your last submission, with the course's late policy.")
             elif per_day and today >= per_day:
                 outcome = (f"over the limit of {per_day} a day: left to the final grading "
                            "(the last submission counts)")
+                told = ("not graded now: today's graded attempts are used", "It is kept: the "
+                        "final grading, after the due date, grades your last submission.")
             elif not grade.safe_id(student):
                 outcome = "not a safe student id: left to the final grading, which reports it"
             else:
@@ -504,12 +514,22 @@ def watch(broker, assignment, root=None, exchange=None, per_day=None, release=Fa
                         raise TermError(f"course.grade exited {code}; see reports/"
                                         f"{assignment}/grading_report.txt")
                     if release:
+                        _add_attempts(course, assignment, student, when,
+                                      status.attempts_left(per_day, today + 1))
                         term.nbgrader("release_feedback", assignment, f"--student={student}")
                     outcome = "graded" + (", feedback released" if release else "")
                 except (RefusedEntry, KeyError, OSError) as error:
                     outcome = f"refused: {error}"
+                    told = ("refused", f"It was refused: {error}. Nothing of it was graded: "
+                            "submit again from the Assignments tab.")
                 except TermError as error:
                     outcome = f"not graded: {error}"
+                    told = ("not graded: the grader failed", "The grader could not grade it "
+                            "(the course's staff see why in the grading report). Nothing is "
+                            "lost: the final grading grades your last submission.")
+            if release and keep and told:
+                outcome += _tell(course, inbound, entry, student, assignment, when, told,
+                                 status.attempts_left(per_day, today))
             print(f"{grade.escape(entry.name, 120)}: {outcome}", flush=True)
             if not keep:
                 continue
@@ -521,6 +541,25 @@ def watch(broker, assignment, root=None, exchange=None, per_day=None, release=Fa
         if once:
             return seen
         time.sleep(interval)
+
+
+def _add_attempts(course, assignment, student, when, attempts):
+    """The attempts line at the top of the student's feedback page(s), before release."""
+    for page in (course.root / "feedback" / student / assignment).glob("*.html"):
+        page.write_text(status.with_attempts(page.read_text(), when, attempts))
+
+
+def _tell(course, inbound, entry, student, assignment, when, told, attempts):
+    """Put the page saying what became of `entry` where its student's Fetch Feedback finds it;
+    what to add to the watcher's line."""
+    try:
+        secret = status.read_secret(entry, pwd.getpwnam(student).pw_uid)
+        stem = assignments(course.root)[assignment].stem
+        page = status.status_page(assignment, when, *told, attempts)
+        status.release(inbound.parent / "feedback", course.root, secret, [stem], page)
+    except (status.StatusError, KeyError, OSError) as error:
+        return f" (no page for the student: {grade.escape(error, 200)})"
+    return ", the student told why"
 
 
 def main(argv=None):

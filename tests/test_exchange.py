@@ -727,7 +727,8 @@ def watched(datasets_dir):
     exchange = _accounts_and_exchange([WATCHER], "the watch test")
     demo.copy_course(WATCHED, names=[ASSIGNMENT.name])
     name, home = ASSIGNMENT.name, Path(f"/home/{WATCHER}")
-    environment = {**nbgrader_environment(), "COURSE_QUEUE_NAME": "test-exchange-watch"}
+    environment = {**nbgrader_environment(),  # a queue of its own: another run may be on
+                   "COURSE_QUEUE_NAME": f"test-exchange-watch-{os.getpid()}"}
     workers = Workers(1, environment, "watch-worker", [name])
     looks = []
 
@@ -746,9 +747,10 @@ def watched(datasets_dir):
             shutil.chown(home / name / ASSIGNMENT.notebook, WATCHER, WATCHER)
             _nbgrader("submit", name, cwd=home, user=WATCHER, exchange=exchange)
             look()
-            if sample == "instructor-solution":
-                _nbgrader("fetch_feedback", name, cwd=home, user=WATCHER, exchange=exchange)
-        yield looks
+            _nbgrader("fetch_feedback", name, cwd=home, user=WATCHER, exchange=exchange)
+        # the student's pages, oldest submission first (fetch_feedback: feedback/TIMESTAMP/)
+        pages = [path.read_text() for path in sorted((home / name / "feedback").rglob("*.html"))]
+        yield looks, pages
     finally:
         workers.stop()
         subprocess.run(["userdel", "-r", WATCHER], capture_output=True)
@@ -756,18 +758,27 @@ def watched(datasets_dir):
 
 
 def test_a_submission_is_graded_on_the_queue_and_its_feedback_released_as_it_arrives(watched):
-    first = watched[0]
+    (first, _), (page, _) = watched
     assert first.returncode == 0, first.stdout[-2000:] + first.stderr[-2000:]
     assert f"{WATCHER}+{ASSIGNMENT.name}+" in first.stdout
     assert "graded, feedback released" in first.stdout, first.stdout
-    pages = list(Path(f"/home/{WATCHER}/{ASSIGNMENT.name}/feedback").rglob("*.html"))
-    assert len(pages) == 1 and f"Score: {TOTAL:.1f} / {MAXIMUM:.1f}" in pages[0].read_text()
+    assert f"Score: {TOTAL:.1f} / {MAXIMUM:.1f}" in page
+    # the line at the top of its page: graded on submission, the attempts left today
+    assert page.index('<p class="course-attempts"') < page.index("Score:")
+    assert ("Graded attempts left today (UTC): 0 of 1. The next one can be graded from 00:00 "
+            "UTC tomorrow.</p>") in page
 
 
 def test_a_submission_over_the_daily_limit_is_left_to_the_final_grading(watched):
-    second = watched[1]
+    (_, second), (_, page) = watched
     assert second.returncode == 0, second.stdout[-2000:] + second.stderr[-2000:]
-    assert "over the limit of 1 a day: left to the final grading" in second.stdout
+    assert ("over the limit of 1 a day: left to the final grading (the last submission "
+            "counts), the student told why") in second.stdout
+    # the student's Fetch Feedback brings a page saying so
+    assert (f"<h1>{ASSIGNMENT.name}: not graded now: today&#x27;s graded attempts are used</h1>"
+            in page)
+    assert "It is kept: the final grading, after the due date, grades your last submission." in page
+    assert "Score:" not in page
     with Gradebook(f"sqlite:///{WATCHED / 'gradebook.db'}") as gradebook:  # still the first
         assert gradebook.find_submission(ASSIGNMENT.name, WATCHER).score == TOTAL
     seen = json.loads((WATCHED / "reports" / ASSIGNMENT.name / "watched.json").read_text())
