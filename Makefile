@@ -15,7 +15,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 PRETRAINED := datasets/resnet50.h5
 ASSIGNMENTS := $(patsubst source/%/,%,$(wildcard source/*/))
 
-.PHONY: demo test lint install protect sandbox-tools data model pretrained release autograde grade-audit \
+.PHONY: demo test lint install protect sandbox-tools browser-tools data model pretrained release autograde grade-audit \
 	references figures clean
 
 ## demo: install, fetch data, generate the release, and grade the sample submissions in a copy of
@@ -39,7 +39,7 @@ test: install data model lint
 lint: install
 	$(BIN)/ruff check --quiet .
 
-install: $(VENV)/.installed sandbox-tools protect
+install: $(VENV)/.installed sandbox-tools browser-tools protect
 $(VENV)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
@@ -60,6 +60,20 @@ sandbox-tools:
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		apt-get update -qq && apt-get install -y -qq bubblewrap util-linux >/dev/null; \
 	else echo "note: bubblewrap is missing and this is not root: grading will refuse to run (docs/grading.md)"; fi
+
+## browser-tools: what the browser tests drive (tests/test_accessibility.py): Debian's chromium
+## and chromium-driver (Selenium is given both: nothing downloads a browser), npm's
+## configurable-http-proxy (JupyterHub's proxy) and axe-core, pinned, into node_modules/
+AXE_CORE := 4.14.1
+browser-tools:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null && command -v npm >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && apt-get install -y -qq chromium chromium-driver npm >/dev/null; \
+	else echo "note: chromium, chromium-driver or npm is missing and this is not root: the browser tests will fail"; fi
+	@if ! command -v configurable-http-proxy >/dev/null && command -v npm >/dev/null; then \
+		npm install --global --silent --no-audit --no-fund configurable-http-proxy@4.6.3; fi
+	@if [ ! -e node_modules/axe-core/axe.min.js ] && command -v npm >/dev/null; then \
+		npm install --silent --no-audit --no-fund --no-save --no-package-lock axe-core@$(AXE_CORE); fi
 
 data: install
 	$(BIN)/python -m course.data --source "$(SIGNS_SOURCE)" --digits-source "$(DIGITS_SOURCE)" \

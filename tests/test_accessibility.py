@@ -1,0 +1,123 @@
+"""The pages a student reads (the feedback page, the page saying why a submission was not
+graded) have no serious or critical accessibility violation, as axe-core finds them in a real
+browser (Debian's Chromium and chromedriver; axe-core from npm, installed by `make install`
+into node_modules/), and every figure has its text."""
+import datetime
+import json
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+from traitlets.config.loader import PyFileConfigLoader
+
+from course import grade, status
+
+ROOT = grade.ROOT
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    missing = [str(path) for path in (AXE, CHROMIUM, CHROMEDRIVER) if not path.exists()]
+    if missing:
+        pytest.fail(f"the accessibility check needs {', '.join(missing)}. Fix: `make install` "
+                    "(Debian's chromium and chromium-driver, axe-core from npm).")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,1000"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)),
+                              options=options)
+    driver.set_script_timeout(120)
+    yield driver
+    driver.quit()
+
+
+def _violations(browser, page):
+    """[(rule, impact, first element)] of axe-core's violations on the HTML file `page`."""
+    browser.get(page.as_uri())
+    browser.execute_script(AXE.read_text())
+    found = browser.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document, {resultTypes: ['violations']}).then(result => done("
+        "result.violations.map(v => [v.id, v.impact, v.nodes[0].html.slice(0, 120)])));")
+    return [tuple(violation) for violation in found]
+
+
+def _graded(notebook, failing):
+    """The solution notebook as autograding leaves it: every graded cell full marks but the
+    test cell `failing`, which holds a failed test's error."""
+    for cell in notebook.cells:
+        grading = cell.metadata.get("nbgrader", {})
+        if grading.get("grade"):
+            grading["score"] = 0.0 if grading["grade_id"] == failing else grading["points"]
+        if grading.get("grade_id") == failing:
+            cell.outputs = [nbformat.v4.new_output(
+                "error", ename="AssertionError",
+                evalue="identity_block: the shortcut is not added: the output equals the main "
+                "path's for every input",
+                traceback=["\x1b[0;31mAssertionError\x1b[0m: identity_block: the shortcut is "
+                           "not added"])]
+    return notebook
+
+
+def _feedback_page(folder):
+    """The resnets feedback page as generate_feedback makes it, from a graded copy in `folder`
+    (its diagrams beside it), with the course's exporter and page preprocessors."""
+    from nbgrader.converters import GenerateFeedback
+
+    from course.preprocessors import DropLibraryLogs, HideServerPaths
+
+    assignment = grade.assignments(ROOT)["resnets"]
+    shutil.copytree(ROOT / "release" / "resnets", folder)
+    notebook = _graded(nbformat.read(assignment.source(), as_version=4),
+                       next(iter(assignment.points)))
+    path = folder / assignment.notebook
+    nbformat.write(notebook, path)
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(ROOT)).load_config()
+    converter = GenerateFeedback(config=config)
+    exporter = converter.exporter_class(parent=converter, config=converter.config)
+    from nbconvert.preprocessors.sanitize import SanitizeHTML
+    for preprocessor in (DropLibraryLogs, HideServerPaths, SanitizeHTML):
+        exporter.register_preprocessor(preprocessor(config=converter.config), enabled=True)
+    html = exporter.from_filename(str(path), resources={"nbgrader": {
+        "notebook": assignment.stem, "score": 18.0, "max_score": 21.0, "late_penalty": 0}})[0]
+    page = folder.parent / "feedback.html"
+    page.write_text(html)
+    return page, html
+
+
+def test_the_feedback_page_has_no_serious_violation_and_every_figure_its_text(
+        browser, tmp_path):
+    page, html = _feedback_page(tmp_path / "resnets")
+    images = re.findall(r"<img\b[^>]*>", html)
+    diagrams = [image for image in images if "data:image/png;base64," in image]
+    assert len(diagrams) == 3  # the three diagrams, inside the page
+    assert all(re.search(r'\balt="[^"]{40,}"', image) for image in images), images
+    serious = [v for v in _violations(browser, page) if v[1] in ("serious", "critical")]
+    assert serious == []
+
+
+def test_the_page_of_a_submission_not_graded_has_no_violation(browser, tmp_path):
+    page = tmp_path / "status.html"
+    page.write_text(status.status_page(
+        "resnets", datetime.datetime(2026, 12, 7, 11, 40, 5),
+        "not graded now: today's graded attempts are used",
+        "It is kept: the final grading, after the due date, grades your last submission.",
+        status.attempts_left(1, 1)))
+    assert _violations(browser, page) == []
+
+
+def test_axe_finds_what_it_should_here(browser, tmp_path):
+    """The check can fail: a page without a language and an image without text."""
+    page = tmp_path / "bare.html"
+    page.write_text('<!DOCTYPE html><html><head><title>t</title></head><body><main>'
+                    '<img src="data:image/png;base64,iVBORw0KGgo="></main></body></html>')
+    rules = {rule for rule, _, _ in _violations(browser, page)}
+    assert {"html-has-lang", "image-alt"} <= rules, json.dumps(sorted(rules))
