@@ -1,7 +1,9 @@
-"""The pages a student reads (the feedback page, the page saying why a submission was not
-graded) have no serious or critical accessibility violation, as axe-core finds them in a real
-browser (Debian's Chromium and chromedriver; axe-core from npm, installed by `make install`
-into node_modules/), and every figure has its text."""
+"""The pages students and teaching assistants read, in a real browser (Debian's Chromium and
+chromedriver; axe-core from npm, installed by `make install` into node_modules/): the pages a
+student reads (the feedback page, the page saying why a submission was not graded) have no
+serious or critical accessibility violation and every figure has its text; and no link,
+image or handler a student wrote in a notebook is live in formgrader's page or the feedback
+page, as Chromium itself parses and resolves them (issue 34's acceptance in a browser)."""
 import datetime
 import json
 import re
@@ -121,3 +123,51 @@ def test_axe_finds_what_it_should_here(browser, tmp_path):
                     '<img src="data:image/png;base64,iVBORw0KGgo="></main></body></html>')
     rules = {rule for rule, _, _ in _violations(browser, page)}
     assert {"html-has-lang", "image-alt"} <= rules, json.dumps(sorted(rules))
+
+
+# the notebook's cells only (formgrader's own toolbar has handlers of its own)
+LIVE = """const cells = '.cell, .cell *, .jp-Cell, .jp-Cell *';
+return Array.from(document.querySelectorAll(cells)).flatMap(element => {
+    const found = [];
+    for (const attribute of element.attributes) {
+        if (attribute.name.startsWith('on')) found.push(element.tagName + ' ' + attribute.name);
+    }
+    for (const name of ['href', 'src', 'action', 'formaction', 'data']) {
+        const value = element[name];
+        if (typeof value === 'string' && /^(javascript|vbscript|data:text)/i.test(value.trim())) {
+            found.push(element.tagName + ' ' + name + '=' + value.slice(0, 40));
+        }
+    }
+    return found;
+});"""
+
+
+def _live(browser, html, tmp_path, name):
+    """What Chromium makes of `html`: each element with an event handler, or a link, image or
+    form whose resolved URL would run script or a document of the student's."""
+    page = tmp_path / f"{name}.html"
+    page.write_text(html)
+    browser.get(page.as_uri())
+    return browser.execute_script(LIVE)
+
+
+def test_no_script_a_student_writes_is_live_in_the_browser(browser, tmp_path):
+    """The audit's markup attack in a markdown cell and a markdown output: nothing live in
+    either page as Chromium parses them; nbconvert's own page (the check can fail) has them."""
+    from nbconvert.exporters import HTMLExporter
+    from nbconvert.preprocessors.sanitize import SanitizeHTML
+    from traitlets.config import Config
+
+    from test_what_reaches import _hostile_notebook, _pages
+
+    config = Config()
+    config.SanitizeHTML.enabled = True
+    plain = HTMLExporter(config=config)
+    plain.register_preprocessor(SanitizeHTML(config=config), enabled=True)
+    notebook = _hostile_notebook()
+    del notebook.cells[2]  # nbconvert's own renderer stops on the missing attachment
+    before = _live(browser, plain.from_notebook_node(notebook)[0], tmp_path, "nbconvert")
+    assert len(before) >= 8, before
+    for page, html in _pages(_hostile_notebook()).items():
+        assert html.count('class="cell') >= 3 or html.count("jp-Cell ") >= 3, page  # cells seen
+        assert _live(browser, html, tmp_path, page) == [], page
