@@ -61,7 +61,7 @@ sandbox-tools:
 		apt-get update -qq && apt-get install -y -qq bubblewrap util-linux >/dev/null; \
 	else echo "note: bubblewrap is missing and this is not root: grading will refuse to run (docs/grading.md)"; fi
 
-## browser-tools: what the browser tests drive (tests/test_accessibility.py): Debian's chromium
+## browser-tools: what the browser tests drive (tests/test_pages.py): Debian's chromium
 ## and chromium-driver (Selenium is given both: nothing downloads a browser), npm's
 ## configurable-http-proxy (JupyterHub's proxy) and axe-core, pinned, into node_modules/
 AXE_CORE := 4.14.1
