@@ -11,15 +11,20 @@ c.CourseDirectory.course_id = "resnets-course"
 c.Exchange.root = "/usr/local/share/nbgrader/exchange"
 # Root grades (the sandbox needs it); the grader account, which formgrader runs as on a hub,
 # collects, grades by hand and makes and releases feedback: each must be able to change what the
-# other wrote. nbgrader's groupshared mode writes its folders setgid and group-writable and its
-# files 664, and does not insist on owning the exchange's folders; umask 002 gives the same to
-# every other file an nbgrader process of this course writes (the gradebook, collected
-# submissions). Other accounts read as before (the grading sandbox reads each submission's files
-# as a user of its own): the course folder itself is closed to them (`make protect`).
-# `python -m course.hub setup --grader ACCOUNT` gives the course folder to that account's group
-# (docs/instructor.md, "A teaching team").
+# other wrote there. nbgrader's groupshared mode writes its folders setgid and group-writable
+# and its files 664, and does not insist on owning the exchange's folders; the course's collect
+# and open_to_team (after autograde and generate_feedback) open the student's folders around
+# them. Nothing else root writes is the group's: `python -m course.hub setup --grader ACCOUNT`
+# gives the group submitted/, autograded/, feedback/ and the gradebook's folder, and only reading
+# of the rest (docs/instructor.md, "A teaching team").
 c.CourseDirectory.groupshared = True
-os.umask(0o002)
+c.Autograde.post_convert_hook = "course.hub.team_may_write"
+c.GenerateFeedback.post_convert_hook = "course.hub.team_may_write"
+# ... and root never opens a gradebook the team could have pointed elsewhere (course/hub.py)
+from course.hub import gradebook_problem  # noqa: E402
+
+if gradebook_problem(c.CourseDirectory.root):  # a config error is only logged: stop here
+    raise SystemExit(f"error: {gradebook_problem(c.CourseDirectory.root)}")
 # The gradebook: gradebook.db here, or a database that several grading machines share, e.g.
 # COURSE_DB_URL=postgresql://grader@db.example.edu/resnets (docs/grading.md).
 if os.environ.get("COURSE_DB_URL"):

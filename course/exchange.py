@@ -46,6 +46,7 @@ from nbgrader.utils import parse_utc
 from traitlets import Float, Integer
 
 from course.grade import escape, safe_id
+from course.hub import open_to_team
 
 
 # A submission is a few folders deep; a deeper tree is refused before it reaches what recurses
@@ -190,7 +191,7 @@ def copy_without_following(source, destination, keep, owner=None, max_size=None,
         latest = max(latest, listed.st_ctime)
         target = os.path.join(destination, relative) if relative else destination
         if stat.S_ISDIR(listed.st_mode):
-            os.mkdir(target, 0o775)  # the teaching team's too (umask 002)
+            os.mkdir(target, 0o755)
             continue
         shown = escape(relative, 200)
         fd = _open_listed(name, folder_fd, listed, shown)
@@ -387,6 +388,8 @@ class SafeCollect(CourseFolders, ExchangeCollect):
             if updating:
                 os.rename(dest, os.path.join(staging, "replaced"))
             os.rename(os.path.join(staging, assignment), dest)
+            if self.coursedir.groupshared:  # the teaching team's to replace (course.hub)
+                open_to_team(os.path.dirname(dest))
             self.log.info("%s submission: %s %s", "Updating" if updating else "Collecting",
                           student, assignment)
         finally:

@@ -13,12 +13,13 @@
   /etc/jupyter, which every Jupyter here reads), and course_validate.py into its site-packages
   (Validate without stopping their server);
 - the teaching team (--grader ACCOUNT: the account formgrader runs as, a hub service): the
-  course folder shared with that account's group (group-owned, setgid folders, group-writable;
-  the folder itself closed to every other account, as `make protect` leaves it) and the
-  course's folder in the exchange made for that group (before any student can make it), so
-  that what root writes (release, collect, grading, feedback) the grader account can change
-  from formgrader's buttons, and the reverse (nbgrader_config.py: `CourseDirectory.groupshared`
-  and umask 002 in every nbgrader process of the course);
+  course folder shared with that account's group (group-owned, setgid folders, readable by it,
+  writable only where formgrader's buttons write: submitted/, autograded/, feedback/ and the
+  gradebook's folder; the folder itself closed to every other account, as `make protect`
+  leaves it) and the course's folder in the exchange made for that group (before any student
+  can make it), so that what root writes (collect, grading, feedback) the grader account can
+  change from formgrader's buttons, and the reverse (nbgrader_config.py:
+  `CourseDirectory.groupshared` and open_to_team after each step);
 - the data (--data DIR): datasets/ copied there with its links followed, readable by every
   account and writable by root only; the hub gives it to every notebook as SIGNS_DATA_DIR
   (hub/jupyterhub_config.py);
@@ -96,33 +97,99 @@ def install_students(prefix):
     return f"students' Python: {', '.join(str(target) for _, target in placed)}"
 
 
+# What formgrader's buttons write (Collect, hand grades, Generate and Release Feedback): the
+# grader account's group may change these and nothing else. Root runs the rest (the course's
+# code, nbgrader_config.py, its Python), and every TA has the grader account's terminal:
+# nothing root runs may be the group's to change, nor may the course folder itself (a new
+# `numpy.py` there would be imported by root's `python -m course.grade`).
+TEAM_WRITES = ("submitted", "autograded", "feedback", "gradebook")
+GRADEBOOK = Path("gradebook") / "gradebook.db"  # its folder the group's: SQLite's journal
+
+
 def share_course(course, grader, exchange):
-    """The course folder and the course's folder in `exchange` shared with `grader`'s group."""
+    """The course folder and the course's folder in `exchange` shared with `grader`'s group:
+    readable by it, and writable where formgrader's buttons write (TEAM_WRITES; gradebook.db
+    becomes a link to gradebook/gradebook.db, whose folder SQLite writes its journal in)."""
     try:
         group = pwd.getpwnam(grader).pw_gid
     except KeyError:
         raise SetupError(f"no account {grader!r} on this machine. Fix: make the grader account "
                          f"first (`useradd -m -U {grader}`), then run this again.") from None
     course = Path(course).resolve()
-    # the group may change everything; other accounts keep the bits they had inside (the
-    # grading sandbox reads the course's code and each submission's files as another user),
-    # and the course folder itself is closed to them: nothing inside is reachable
+    for name in TEAM_WRITES:
+        (course / name).mkdir(exist_ok=True)
+    database, kept = course / "gradebook.db", course / GRADEBOOK
+    if database.is_file() and not database.is_symlink() and not kept.exists():
+        database.rename(kept)
+    if not database.is_symlink():
+        if database.exists():
+            raise SetupError(f"both {database} and {kept} exist. Fix: keep one of them.")
+        database.symlink_to(GRADEBOOK)
+    # other accounts keep the bits they had inside (the grading sandbox reads the course's code
+    # and each submission's files as another user): the course folder itself is closed to them
     for path in [course, *course.rglob("*")]:
         info = path.lstat()
         os.lchown(path, -1, group)  # a link's own group; what it points at is not the course's
+        writes = path != course and path.relative_to(course).parts[0] in TEAM_WRITES
+        mode = stat.S_IMODE(info.st_mode)
         if stat.S_ISDIR(info.st_mode):
-            os.chmod(path, stat.S_IMODE(info.st_mode) | 0o2070)
+            os.chmod(path, (mode | 0o2070) if writes else (mode | 0o2050) & ~0o020)
         elif stat.S_ISREG(info.st_mode):
-            os.chmod(path, stat.S_IMODE(info.st_mode) | 0o060)
-    os.chmod(course, 0o2770)
+            os.chmod(path, (mode | 0o060) if writes else (mode | 0o040) & ~0o020)
+    os.chmod(course, 0o2750)
     course_id = nbgrader_config(course).CourseDirectory.course_id
     shared = Path(exchange) / course_id
     shared.mkdir(exist_ok=True)
     os.chown(shared, -1, group)
     os.chmod(shared, 0o2775)  # nbgrader's own mode for it with groupshared; students list it
     name = grp.getgrgid(group).gr_name
-    return (f"team: {course} and {shared} shared with group {name} ({grader}'s): "
-            "group-writable, setgid; the course folder closed to other accounts")
+    return (f"team: {course} shared with group {name} ({grader}'s), writable by it in "
+            f"{', '.join(TEAM_WRITES)} only; {shared} made for it; the course folder closed "
+            "to other accounts")
+
+
+def open_to_team(*paths):
+    """Each of `paths` (a team folder's entry: submitted/, autograded/ or feedback/ and what is
+    in them) writable by the course's group, where the course is shared (its folder setgid):
+    what root writes there, formgrader's buttons replace. Root's files keep umask 022 elsewhere
+    (a group-writable __pycache__ root imports from would be the team's code)."""
+    for top in map(Path, paths):
+        if not top.exists() or top.is_symlink():
+            continue
+        team_folder = next((parent for parent in top.resolve().parents
+                            if parent.name in TEAM_WRITES), None)
+        if team_folder is None or not team_folder.parent.stat().st_mode & stat.S_ISGID:
+            continue  # not in a shared course's team folder
+        for path in [top, *(top.rglob("*") if top.is_dir() else [])]:
+            info = path.lstat()
+            if info.st_uid != os.geteuid():
+                continue
+            if stat.S_ISDIR(info.st_mode):
+                os.chmod(path, stat.S_IMODE(info.st_mode) | 0o2070)
+            elif stat.S_ISREG(info.st_mode):
+                os.chmod(path, stat.S_IMODE(info.st_mode) | 0o060)
+
+
+def team_may_write(assignment, student, notebooks):
+    """nbgrader's post_convert_hook for autograde and generate_feedback (run in the course
+    folder): the student's folders there open to the team (nbgrader's groupshared opens the
+    assignment's folder, not the student's around it)."""
+    open_to_team(*(Path(step) / student for step in ("autograded", "feedback")))
+
+
+def gradebook_problem(course):
+    """Why root must not open a shared course's gradebook, or None: the teaching team may
+    change gradebook/, and a link there would have root write a database wherever it points.
+    nbgrader_config.py stops every nbgrader process of the course on it."""
+    kept = Path(course) / GRADEBOOK
+    if os.geteuid() != 0 or not kept.parent.exists():
+        return None
+    for path in (kept.parent, kept):
+        if path.is_symlink() or (path.exists() and not (path.is_dir() or path.is_file())):
+            return (f"{path} is a link or a special file: the teaching team may change "
+                    "gradebook/, so root does not open it. Fix: put the gradebook back as a "
+                    "plain file there, or remove it and make it again.")
+    return None
 
 
 def copy_data(course, folder):

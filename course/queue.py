@@ -57,7 +57,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from course import grade, sandbox, status
+from course import grade, hub, sandbox, status
 from course.assignments import assignments
 from course.records import NOT_GRADED, SubmissionResult
 
@@ -379,6 +379,7 @@ class QueueGrader:
         folder = self.course.path("autograded", student, name)
         with self.lock:  # one writer of the gradebook at a time
             unpack(result["autograded"], folder)
+            hub.open_to_team(folder.parent)  # the teaching team's too, where it is shared
             path = folder / self.assignment.notebook
             notebook = nbformat.read(path, as_version=4)
             timestamp = self.coursedir.get_existing_timestamp(str(folder))

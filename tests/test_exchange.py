@@ -892,17 +892,51 @@ def test_autograde_pressed_by_the_grader_account_refuses_and_keeps_the_graded_co
     assert team["graded"].read_bytes() == team["before"]
 
 
-def test_the_shared_course_is_closed_to_other_accounts(team):
+def test_the_shared_course_is_closed_to_others_and_the_teams_where_root_runs_code(team):
+    """The group writes where formgrader's buttons write, and nothing root runs: every TA has
+    the grader account's terminal."""
+    from course.hub import TEAM_WRITES
+
     course = team["course"]
-    assert team["setup"].splitlines()[-1].startswith(f"team: {course.resolve()} and ")
-    assert oct(course.stat().st_mode & 0o7777) == "0o2770"
+    assert team["setup"].splitlines()[-1].startswith(f"team: {course.resolve()} shared with ")
+    assert oct(course.stat().st_mode & 0o7777) == "0o2750"
+    assert os.readlink(course / "gradebook.db") == "gradebook/gradebook.db"
     modes = {path: path.lstat().st_mode for path in course.rglob("*") if not path.is_symlink()}
-    assert all(mode & 0o2070 == 0o2070 for path, mode in modes.items() if path.is_dir()), [
-        str(path) for path, mode in modes.items() if path.is_dir() and mode & 0o2070 != 0o2070]
-    assert all(mode & 0o060 == 0o060 for mode in modes.values())
+    writes = {path: path.relative_to(course).parts[0] in TEAM_WRITES for path in modes}
+    assert all(mode & 0o2070 == 0o2070 for path, mode in modes.items()
+               if path.is_dir() and writes[path])
+    assert all(mode & 0o060 == 0o060 for path, mode in modes.items() if writes[path])
+    assert [str(path) for path, mode in modes.items() if not writes[path] and mode & 0o020] == []
+    assert all(mode & 0o040 for mode in modes.values())  # the team reads the rest
+    for command in (["touch", str(course / "numpy.py")],
+                    ["sh", "-c", f"echo x >> {course / 'nbgrader_config.py'}"],
+                    ["touch", str(course / "course" / "sitecustomize.py")]):
+        refused = subprocess.run(["runuser", "-u", GRADER, "--", *command],
+                                 capture_output=True, text=True)
+        assert refused.returncode != 0 and "Permission denied" in refused.stderr, command
     denied = subprocess.run(["runuser", "-u", TEAM_STUDENT, "--", "ls", str(course)],
                             capture_output=True, text=True)
     assert denied.returncode != 0 and "Permission denied" in denied.stderr
+
+
+def test_root_refuses_a_gradebook_the_team_replaced_with_a_link(team, tmp_path):
+    kept = team["course"] / "gradebook" / "gradebook.db"
+    aside = tmp_path / "gradebook.db"
+    shutil.move(kept, aside)
+    try:
+        kept.symlink_to(tmp_path / "elsewhere.db")
+        run = subprocess.run([sys.executable, "-m", "nbgrader", "db", "student", "list"],
+                             cwd=team["course"], env=nbgrader_environment(),
+                             capture_output=True, text=True)
+        assert run.returncode != 0
+        assert run.stderr.strip().splitlines()[-1] == (
+            f"error: {kept} is a link or a special file: the teaching team may change "
+            "gradebook/, so root does not open it. Fix: put the gradebook back as a plain file "
+            "there, or remove it and make it again.")
+        assert not (tmp_path / "elsewhere.db").exists()
+    finally:
+        kept.unlink()
+        shutil.move(aside, kept)
 
 
 def test_a_course_folder_a_student_made_first_in_the_exchange_is_refused_in_one_line(team):
