@@ -20,11 +20,11 @@ c.Exchange.root = "/usr/local/share/nbgrader/exchange"
 c.CourseDirectory.groupshared = True
 c.Autograde.post_convert_hook = "course.hub.team_may_write"
 c.GenerateFeedback.post_convert_hook = "course.hub.team_may_write"
-# ... and root never opens a gradebook the team could have pointed elsewhere (course/hub.py)
-from course.hub import gradebook_problem  # noqa: E402
+# ... and root never works through a link the team made in its folders (course/hub.py)
+from course.hub import shared_course_problem  # noqa: E402
 
-if gradebook_problem(c.CourseDirectory.root):  # a config error is only logged: stop here
-    raise SystemExit(f"error: {gradebook_problem(c.CourseDirectory.root)}")
+if shared_course_problem(c.CourseDirectory.root):  # a config error is only logged: stop here
+    raise SystemExit(f"error: {shared_course_problem(c.CourseDirectory.root)}")
 # The gradebook: gradebook.db here, or a database that several grading machines share, e.g.
 # COURSE_DB_URL=postgresql://grader@db.example.edu/resnets (docs/grading.md).
 if os.environ.get("COURSE_DB_URL"):

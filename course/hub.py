@@ -177,11 +177,15 @@ def team_may_write(assignment, student, notebooks):
     open_to_team(*(Path(step) / student for step in ("autograded", "feedback")))
 
 
-def gradebook_problem(course):
-    """Why root must not open a shared course's gradebook, or None: the teaching team may
-    change gradebook/, and a link there would have root write a database wherever it points.
-    nbgrader_config.py stops every nbgrader process of the course on it."""
-    kept = Path(course) / GRADEBOOK
+def shared_course_problem(course):
+    """Why root must not run nbgrader in a shared course now, or None. The teaching team may
+    change gradebook/, submitted/, autograded/ and feedback/, and root's nbgrader steps open,
+    remove and write there following links: a link for the gradebook would have root write a
+    database wherever it points, and a student's or an assignment's folder swapped for a link
+    would have root remove or write what it points at. nbgrader_config.py stops every nbgrader
+    process of the course on it. (A link made after this look, while root works, is not seen.)"""
+    course = Path(course)
+    kept = course / GRADEBOOK
     if os.geteuid() != 0 or not kept.parent.exists():
         return None
     for path in (kept.parent, kept):
@@ -189,7 +193,24 @@ def gradebook_problem(course):
             return (f"{path} is a link or a special file: the teaching team may change "
                     "gradebook/, so root does not open it. Fix: put the gradebook back as a "
                     "plain file there, or remove it and make it again.")
+    for name in ("submitted", "autograded", "feedback"):  # STUDENT/ASSIGNMENT in each
+        for student in _entries(course / name):
+            for path in (student, *_entries(student)):
+                if not path.is_dir() or path.is_symlink():
+                    return (f"{path} is not a folder (a link, or a file): the teaching team may "
+                            f"change {name}/, so root does not work in it. Fix: look at who "
+                            "made it and remove it.")
     return None
+
+
+def _entries(folder):
+    """What nbgrader's steps look at in `folder` (not `.gitkeep` and the like: its globs skip
+    names that start with a dot)."""
+    try:
+        return [] if folder.is_symlink() else [
+            path for path in folder.iterdir() if not path.name.startswith(".")]
+    except (FileNotFoundError, NotADirectoryError):
+        return []
 
 
 def copy_data(course, folder):

@@ -939,6 +939,27 @@ def test_root_refuses_a_gradebook_the_team_replaced_with_a_link(team, tmp_path):
         shutil.move(aside, kept)
 
 
+def test_root_refuses_a_students_graded_folder_the_team_swapped_for_a_link(team, tmp_path):
+    """Root's autograde would remove and write the assignment's folder under it, following the
+    link: a TA with the grader account's terminal would have root write where they chose."""
+    graded = team["course"] / "autograded" / TEAM_STUDENT
+    aside = tmp_path / "graded"
+    shutil.move(graded, aside)
+    try:
+        (tmp_path / "target" / WRITTEN.name).mkdir(parents=True)
+        graded.symlink_to(tmp_path / "target")
+        run = subprocess.run([sys.executable, "-m", "course.grade", "--jobs", "1"],
+                             cwd=team["course"], capture_output=True, text=True)
+        assert run.returncode != 0
+        assert run.stderr.strip().splitlines()[-1] == (
+            f"error: {graded} is not a folder (a link, or a file): the teaching team may change "
+            "autograded/, so root does not work in it. Fix: look at who made it and remove it.")
+        assert (tmp_path / "target" / WRITTEN.name).is_dir()  # nothing removed through it
+    finally:
+        graded.unlink()
+        shutil.move(aside, graded)
+
+
 def test_a_course_folder_a_student_made_first_in_the_exchange_is_refused_in_one_line(team):
     """The exchange lets every account make entries: a student who makes the course's folder
     before the instructor releases would own where every classmate submits. nbgrader's check of
