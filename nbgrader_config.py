@@ -23,8 +23,9 @@ c.GenerateFeedback.post_convert_hook = "course.hub.team_may_write"
 # ... and root never works through a link the team made in its folders (course/hub.py)
 from course.hub import shared_course_problem  # noqa: E402
 
-if shared_course_problem(c.CourseDirectory.root):  # a config error is only logged: stop here
-    raise SystemExit(f"error: {shared_course_problem(c.CourseDirectory.root)}")
+_problem = shared_course_problem(c.CourseDirectory.root)
+if _problem:  # a config error is only logged: stop here
+    raise SystemExit(f"error: {_problem}")
 # The gradebook: gradebook.db here, or a database that several grading machines share, e.g.
 # COURSE_DB_URL=postgresql://grader@db.example.edu/resnets (docs/grading.md).
 if os.environ.get("COURSE_DB_URL"):

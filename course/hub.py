@@ -131,11 +131,7 @@ def share_course(course, grader, exchange):
         info = path.lstat()
         os.lchown(path, -1, group)  # a link's own group; what it points at is not the course's
         writes = path != course and path.relative_to(course).parts[0] in TEAM_WRITES
-        mode = stat.S_IMODE(info.st_mode)
-        if stat.S_ISDIR(info.st_mode):
-            os.chmod(path, (mode | 0o2070) if writes else (mode | 0o2050) & ~0o020)
-        elif stat.S_ISREG(info.st_mode):
-            os.chmod(path, (mode | 0o060) if writes else (mode | 0o040) & ~0o020)
+        _give_group(path, info, writes)
     os.chmod(course, 0o2750)
     course_id = nbgrader_config(course).CourseDirectory.course_id
     shared = Path(exchange) / course_id
@@ -162,12 +158,18 @@ def open_to_team(*paths):
             continue  # not in a shared course's team folder
         for path in [top, *(top.rglob("*") if top.is_dir() else [])]:
             info = path.lstat()
-            if info.st_uid != os.geteuid():
-                continue
-            if stat.S_ISDIR(info.st_mode):
-                os.chmod(path, stat.S_IMODE(info.st_mode) | 0o2070)
-            elif stat.S_ISREG(info.st_mode):
-                os.chmod(path, stat.S_IMODE(info.st_mode) | 0o060)
+            if info.st_uid == os.geteuid():
+                _give_group(path, info, writes=True)
+
+
+def _give_group(path, info, writes):
+    """The group's bits of `path` (its lstat `info`): read (and enter, setgid, for a folder),
+    and write if `writes`, else not; a link or a special file is left as it is."""
+    mode = stat.S_IMODE(info.st_mode)
+    if stat.S_ISDIR(info.st_mode):
+        os.chmod(path, (mode | 0o2070) if writes else (mode | 0o2050) & ~0o020)
+    elif stat.S_ISREG(info.st_mode):
+        os.chmod(path, (mode | 0o060) if writes else (mode | 0o040) & ~0o020)
 
 
 def team_may_write(assignment, student, notebooks):
@@ -235,9 +237,8 @@ def close_homes(login_defs, homes):
     """HOME_MODE 0700 for accounts made from now on, and every home under `homes` closed now."""
     text = Path(login_defs).read_text() if Path(login_defs).exists() else ""
     line = "HOME_MODE\t0700"
-    if re.search(r"^\s*#?\s*HOME_MODE\b.*$", text, flags=re.MULTILINE):
-        text = re.sub(r"^\s*#?\s*HOME_MODE\b.*$", line, text, count=1, flags=re.MULTILINE)
-    else:
+    text, found = re.subn(r"^\s*#?\s*HOME_MODE\b.*$", line, text, count=1, flags=re.MULTILINE)
+    if not found:
         text = text + ("" if text.endswith("\n") or not text else "\n") + line + "\n"
     Path(login_defs).write_text(text)
     closed = []

@@ -3,6 +3,7 @@ import functools
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -146,3 +147,16 @@ class SecondsByFile:
 def pytest_configure(config):
     if not config.pluginmanager.has_plugin("seconds-by-file"):
         config.pluginmanager.register(SecondsByFile(config), "seconds-by-file")
+
+
+def free_ports(count):
+    """`count` distinct TCP ports of 127.0.0.1 that nothing listens on now (each held open
+    until all are found, so none repeats)."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for probe in sockets:
+            probe.bind(("127.0.0.1", 0))
+        return [probe.getsockname()[1] for probe in sockets]
+    finally:
+        for probe in sockets:
+            probe.close()

@@ -27,7 +27,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -38,7 +37,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from conftest import ROOT, Workers, broker
+from conftest import ROOT, Workers, broker, free_ports
 from course import demo, sandbox
 from course.assignments import assignments
 from course.grade import nbgrader_environment
@@ -69,17 +68,6 @@ TYPED_PARTS = [
     ['X = Add(name=layer_name(name, "add"))([X, X_shortcut])',
      'X = Activation("relu", name=layer_name(name, "out"))(X)'],
 ]
-
-
-def _free_ports(count):
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for probe in sockets:
-            probe.bind(("127.0.0.1", 0))
-        return [probe.getsockname()[1] for probe in sockets]
-    finally:
-        for probe in sockets:
-            probe.close()
 
 
 def _run(command, **options):
@@ -174,7 +162,7 @@ def _prepare_course(hub):
 
 
 def _start(hub):
-    port, api_port, proxy_port, formgrader_port = _free_ports(4)
+    port, api_port, proxy_port, formgrader_port = free_ports(4)
     hub.url = f"http://127.0.0.1:{port}"
     state = hub.base / "hub-state"  # the hub's database, cookie secret: root's alone
     state.mkdir(mode=0o700)

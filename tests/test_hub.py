@@ -4,7 +4,6 @@ answers while Validate runs a notebook, with the grader's per-cell limit."""
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import sysconfig
@@ -16,6 +15,8 @@ from pathlib import Path
 import nbformat
 import pytest
 from traitlets.config.loader import PyFileConfigLoader
+
+from conftest import free_ports
 
 ROOT = Path(__file__).resolve().parents[1]
 STUDENTS = ROOT / "hub" / "students"
@@ -31,12 +32,6 @@ def test_the_students_nbgrader_configuration_is_the_courses():
                          ("Execute", "timeout"), ("Execute", "iopub_timeout")):
         assert students[section][key] == course[section][key], (section, key)
     assert course.Exchange.root == "/usr/local/share/nbgrader/exchange"  # nbgrader 0.9's default
-
-
-def _free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _slow_notebook(path, seconds):
@@ -59,7 +54,7 @@ def student_server(tmp_path):
         shutil.copy(STUDENTS / name, etc / name)
     home = tmp_path / "home"
     home.mkdir()
-    port, token = _free_port(), "student-token"
+    [port], token = free_ports(1), "student-token"
     environment = {**os.environ, "HOME": str(home), "JUPYTER_CONFIG_PATH": str(etc),
                    "JUPYTER_CONFIG_DIR": str(tmp_path / "user"),
                    "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
