@@ -30,6 +30,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from course.notebook import run_answers, solution_sources  # noqa: E402
+from machine import summary  # noqa: E402
 from resnets_utils import accuracy_with_batch_statistics, load_signs_dataset, one_hot  # noqa: E402
 
 BATCH = 32
@@ -78,7 +79,8 @@ def main():
     for seed in args.seeds:
         for recipe, epochs in itertools.product(args.recipes, args.epochs):
             result = run(ns, recipe, seed, data, epochs)
-            result["versions"] = {"keras": keras.__version__}
+            result.update(date=time.strftime("%Y-%m-%d"), machine=summary(),
+                          versions={"keras": keras.__version__})
             print(json.dumps(result), flush=True)
             with open(out, "a") as handle:
                 handle.write(json.dumps(result) + "\n")

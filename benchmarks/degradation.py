@@ -35,6 +35,7 @@ import keras  # noqa: E402
 import nbformat  # noqa: E402
 
 from course.notebook import grade_id, run_answers, solution_sources  # noqa: E402
+from machine import summary  # noqa: E402
 
 
 def notebook_setting(cell_id, pattern, default=None):
@@ -77,7 +78,9 @@ def gradient_norms(ns, X, Y, seed, depths, size):
             norms[model.name] = {stage: round(value, 4) for stage, value in found.items()}
     shallow, deep = (6 * n + 2 for n in depths)
     ratio = norms[f"plain{deep}"]["stage1"] / norms[f"plain{shallow}"]["stage1"]
-    return {"seed": seed, "size": size, "norms": norms, "first_stage_ratio": round(ratio, 1)}
+    return {"seed": seed, "size": size, "norms": norms, "first_stage_ratio": round(ratio, 1),
+            "date": time.strftime("%Y-%m-%d"), "machine": summary(),
+            "versions": {"keras": keras.__version__}}
 
 
 def main():
@@ -110,7 +113,7 @@ def main():
     for seed in args.seeds:
         row = {"seed": seed, "epochs": epochs, "size": size,
                "depths": [6 * n + 2 for n in args.depths], "loss": {}, "accuracy": {},
-               "changes": {}, "seconds": {}}
+               "changes": {}, "changes_mode": "training", "seconds": {}}
         for n in args.depths:
             for residual in (False, True):
                 keras.utils.set_random_seed(seed)
@@ -138,7 +141,8 @@ def main():
         row["residual_ratio"] = round(final[f"residual{deep}"] / final[f"residual{shallow}"], 2)
         row["deep_residual_over_shallow_plain"] = round(final[f"residual{deep}"]
                                                         / final[f"plain{shallow}"], 3)
-        row["versions"] = {"keras": keras.__version__}
+        row.update(date=time.strftime("%Y-%m-%d"), machine=summary(),
+                   versions={"keras": keras.__version__})
         rows.append(row)
         print(json.dumps({k: v for k, v in row.items()
                           if k not in ("loss", "accuracy", "changes")}),

@@ -4,7 +4,8 @@
 
 Each file is a build of `python -m course.pretrained` (its `<file>.json` report says the recipe).
 Every model is scored as saved (inference mode, the BatchNorm statistics its builder
-re-estimated) on the 120 test photos and on the Beyond ResNet50 assignment's shifted test set
+re-estimated) on the 120 test photos, with each sign's precision, recall and F1 and the photos it
+gets wrong, and on the Beyond ResNet50 assignment's shifted test set
 (`beyond_utils.shifted_test_set(X_test, seed=0)`: six kinds of change, one at a time). Prints a
 markdown table, one row per file, and appends one JSON line per file (with the machine and the
 versions) to reports/pretrained_shifts.jsonl.
@@ -21,10 +22,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "source" / "beyond"), str(ROOT / "benchmarks")]
 
 import keras  # noqa: E402
+import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from beyond import scores  # noqa: E402
 from beyond_utils import load_signs_dataset, shifted_test_set  # noqa: E402
+from machine import summary  # noqa: E402
 
 OUT = ROOT / "reports" / "pretrained_shifts.jsonl"
 
@@ -35,15 +38,39 @@ def score(path, X_test, labels, shifted):
         sys.exit(f"{report_path}: missing; expected the report `python -m course.pretrained` "
                  f"writes beside {path}; rebuild the file with it")
     report = json.loads(report_path.read_text())
+    model = keras.models.load_model(path)
     return {"file": str(path), "sha256": report["sha256"],
             "augmentation": report["config"].get("augmentation", "geometric"),
             "warmup_epochs": report["config"].get("warmup_epochs", 0),
             "epochs": report["config"]["epochs"], "seed": report["config"]["seed"],
             "validation": report["best_validation_accuracy"],
-            **scores(keras.models.load_model(path), X_test, labels, shifted),
-            "machine": {"cpus": os.cpu_count(), "architecture": platform.machine()},
+            **scores(model, X_test, labels, shifted), **per_class(model, X_test, labels),
+            "machine": {"cpus": os.cpu_count(), "architecture": platform.machine(), **summary()},
             "versions": {"python": platform.python_version(), "tensorflow": tf.__version__,
                          "keras": keras.__version__}}
+
+
+def per_class(model, X_test, labels):
+    """{"precision", "recall", "f1"} of each sign on the test photos (0 where undefined, as the
+    notebook's class_metrics) and the photos the model gets wrong ("mistakes": photo, sign,
+    predicted, probability of the prediction), counted here with NumPy alone."""
+    probabilities = model.predict(X_test, verbose=0)
+    predicted = probabilities.argmax(axis=1)
+    classes = probabilities.shape[1]
+    confusion = np.zeros((classes, classes), int)
+    np.add.at(confusion, (labels, predicted), 1)
+    hits = np.diag(confusion).astype(float)
+    precision = np.divide(hits, confusion.sum(axis=0), out=np.zeros(classes),
+                          where=confusion.sum(axis=0) > 0)
+    recall = np.divide(hits, confusion.sum(axis=1), out=np.zeros(classes),
+                       where=confusion.sum(axis=1) > 0)
+    f1 = np.divide(2 * precision * recall, precision + recall, out=np.zeros(classes),
+                   where=precision + recall > 0)
+    mistakes = [{"photo": int(i), "sign": int(labels[i]), "predicted": int(predicted[i]),
+                 "probability": float(probabilities[i, predicted[i]])}
+                for i in np.flatnonzero(predicted != labels)]
+    return {"precision": precision.tolist(), "recall": recall.tolist(), "f1": f1.tolist(),
+            "mistakes": mistakes}
 
 
 def table(rows):

@@ -28,12 +28,13 @@ import datetime
 import json
 import os
 import platform
-import re
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from machine import cpu
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "source" / "resnets" / "Residual_Networks.ipynb"
@@ -48,20 +49,6 @@ SETTINGS = {  # name: (environment, (intra-op, inter-op threads) or None, XLA-co
     "xla-on": (ON, None, True),
     "default": ({}, None, False),
 }
-
-
-def cpu():
-    """{model, flags, cores, mhz} of this machine (lscpu, /proc/cpuinfo)."""
-    text = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
-    fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
-    fields = {key.strip(): value.strip() for key, value in fields.items()}
-    mhz = fields.get("CPU max MHz")
-    if not mhz:
-        info = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
-        found = re.search(r"cpu MHz\s*:\s*([\d.]+)", info)
-        mhz = found.group(1) if found else None
-    return {"model": fields.get("Model name"), "flags": fields.get("Flags", "").split(),
-            "cores": os.cpu_count(), "mhz": float(mhz) if mhz else None}
 
 
 def peak_gflops(machine):

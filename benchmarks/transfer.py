@@ -30,6 +30,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from course.notebook import cell_functions, run_answers, solution_sources  # noqa: E402
+from machine import summary  # noqa: E402
 from resnets_utils import load_digits_dataset, one_hot  # noqa: E402
 
 PRETRAINED = ROOT / "datasets" / "resnet50.h5"
@@ -81,6 +82,9 @@ def main():
     cell_functions("fine_tune", ns, SOURCE)
     cell_functions("compare", ns, SOURCE)
 
+    head_epochs, tune_epochs = ns["fine_tune"].__defaults__[:2]
+    budget = f"{head_epochs}+{tune_epochs}, {ns['train_from_scratch'].__defaults__[0]}"
+
     def held_out(model):
         return float(model.evaluate(X_test, Y_test, verbose=0)[1])
 
@@ -91,7 +95,7 @@ def main():
         for fraction in args.fractions:
             n = int(round(fraction * len(X_train)))
             row = {"seed": seed, "fraction": fraction, "images": n, "validation_images":
-                   len(X_all) - n_train, "held_out_images": len(X_test)}
+                   len(X_all) - n_train, "held_out_images": len(X_test), "budget": budget}
             keras.utils.set_random_seed(seed)
             start = time.perf_counter()
             model, row["head_only_val"], row["fine_tuned_val"] = ns["fine_tune"](X_train[:n],
@@ -109,7 +113,8 @@ def main():
             model, row["scratch_val"] = ns["train_from_scratch"](X_train[:n], Y_train[:n])
             row["scratch_seconds"] = round(time.perf_counter() - start, 1)
             row["scratch_held_out"] = held_out(model)
-            row["versions"] = {"keras": keras.__version__}
+            row.update(date=time.strftime("%Y-%m-%d"), machine=summary(),
+                       versions={"keras": keras.__version__})
             rows.append(row)
             print(json.dumps(row), flush=True)
             with open(out, "a") as handle:
