@@ -9,18 +9,20 @@ summed instead of averaged (the division by the maximum cancels the factor); in 
 """
 
 # preact_block
-PRE_BN = '    preact = BatchNormalization(epsilon=1.001e-5, name=f"{name}_preact_bn")(X)\n'
-PRE_RELU = '    preact = Activation("relu", name=f"{name}_preact_relu")(preact)\n'
-CONV0 = '        shortcut = Conv2D(4 * filters, 1, strides=stride, name=f"{name}_0_conv")(preact)\n'
+PRE_BN = ('    preact = BatchNormalization(epsilon=1.001e-5, '
+          'name=layer_name(name, "preact_bn"))(X)\n')
+PRE_RELU = '    preact = Activation("relu", name=layer_name(name, "preact_relu"))(preact)\n'
+CONV0 = ('        shortcut = Conv2D(4 * filters, 1, strides=stride,\n'
+         '                          name=layer_name(name, "0_conv"))(preact)\n')
 POOL = "    elif stride > 1:\n        shortcut = MaxPooling2D(1, strides=stride)(X)\n"
-CONV1 = '    Y = Conv2D(filters, 1, use_bias=False, name=f"{name}_1_conv")(preact)\n'
-BN1 = '    Y = BatchNormalization(epsilon=1.001e-5, name=f"{name}_1_bn")(Y)\n'
-RELU1 = '    Y = Activation("relu", name=f"{name}_1_relu")(Y)\n'
-PAD2 = '    Y = ZeroPadding2D(1, name=f"{name}_2_pad")(Y)\n'
-CONV2 = ('    Y = Conv2D(filters, kernel_size, strides=stride, use_bias=False, '
-         'name=f"{name}_2_conv")(Y)\n')
-CONV3 = '    Y = Conv2D(4 * filters, 1, name=f"{name}_3_conv")(Y)\n'
-OUT = '    return Add(name=f"{name}_out")([shortcut, Y])\n'
+CONV1 = '    Y = Conv2D(filters, 1, use_bias=False, name=layer_name(name, "1_conv"))(preact)\n'
+BN1 = '    Y = BatchNormalization(epsilon=1.001e-5, name=layer_name(name, "1_bn"))(Y)\n'
+RELU1 = '    Y = Activation("relu", name=layer_name(name, "1_relu"))(Y)\n'
+PAD2 = '    Y = ZeroPadding2D(1, name=layer_name(name, "2_pad"))(Y)\n'
+CONV2 = ('    Y = Conv2D(filters, kernel_size, strides=stride, use_bias=False,\n'
+         '               name=layer_name(name, "2_conv"))(Y)\n')
+CONV3 = '    Y = Conv2D(4 * filters, 1, name=layer_name(name, "3_conv"))(Y)\n'
+OUT = '    return Add(name=layer_name(name, "out"))([shortcut, Y])\n'
 # gap_head
 GAP = '    X = GlobalAveragePooling2D(name="avg_pool")(X)\n'
 DENSE = '    return Dense(classes, activation="softmax", name="predictions")(X)\n'
@@ -106,7 +108,7 @@ SAMPLES = [
 MISTAKES = [
     # preact_block
     ("preact-relu-after-add", "preact_block",
-     [(OUT, '    return Activation("relu")(Add(name=f"{name}_out")([shortcut, Y]))\n')],
+     [(OUT, '    return Activation("relu")(Add(name=layer_name(name, "out"))([shortcut, Y]))\n')],
      "a ReLU after the addition, as in V1", "must end with NAME_out"),
     ("preact-stride-on-first-conv", "preact_block",
      [(CONV1, CONV1.replace("1, use_bias", "1, strides=stride, use_bias")),
@@ -124,7 +126,8 @@ MISTAKES = [
      [(PAD2, ""), (CONV2, CONV2.replace("use_bias=False,", 'padding="same", use_bias=False,'))],
      "padding='same' instead of the ZeroPadding2D layer", "NAME_2_pad"),
     ("preact-no-bn-first", "preact_block",
-     [(PRE_BN + PRE_RELU, '    preact = Activation("relu", name=f"{name}_preact_relu")(X)\n')],
+     [(PRE_BN + PRE_RELU,
+       '    preact = Activation("relu", name=layer_name(name, "preact_relu"))(X)\n')],
      "the pre-activation without its BatchNorm", "NAME_preact_bn"),
     ("preact-main-path-from-x", "preact_block",
      [(CONV1, CONV1.replace("(preact)", "(X)"))],
@@ -342,13 +345,13 @@ MISTAKES = [
 
 VARIANTS = [
     ("variant-preact-relu-layers-add-swapped", "preact_block",
-     [(RELU1, '    Y = keras.layers.ReLU(name=f"{name}_1_relu")(Y)\n'),
-      (OUT, '    return keras.layers.add([Y, shortcut], name=f"{name}_out")\n')],
+     [(RELU1, '    Y = keras.layers.ReLU(name=layer_name(name, "1_relu"))(Y)\n'),
+      (OUT, '    return keras.layers.add([Y, shortcut], name=layer_name(name, "out"))\n')],
      "ReLU layers, keras.layers.add with the inputs swapped"),
     ("variant-preact-tuples", "preact_block",
-     [(PAD2, '    Y = ZeroPadding2D(((1, 1), (1, 1)), name=f"{name}_2_pad")(Y)\n'),
+     [(PAD2, '    Y = ZeroPadding2D(((1, 1), (1, 1)), name=layer_name(name, "2_pad"))(Y)\n'),
       (CONV2, '    Y = Conv2D(filters, (kernel_size, kernel_size), strides=(stride, stride), '
-              'use_bias=False,\n               name=f"{name}_2_conv")(Y)\n'),
+              'use_bias=False,\n               name=layer_name(name, "2_conv"))(Y)\n'),
       (POOL, "    elif stride != 1:\n"
              "        shortcut = MaxPooling2D(pool_size=(1, 1), strides=(stride, stride))(X)\n")],
      "tuples for sizes, strides and padding"),
@@ -357,7 +360,7 @@ VARIANTS = [
       (OUT, "    shortcut = X\n"
             "    if conv_shortcut:\n"
             '        shortcut = Conv2D(4 * filters, 1, strides=stride, '
-            'name=f"{name}_0_conv")(preact)\n'
+            'name=layer_name(name, "0_conv"))(preact)\n'
             "    elif stride > 1:\n"
             "        shortcut = MaxPooling2D(1, strides=stride)(shortcut)\n" + OUT)],
      "the shortcut built after the main path"),

@@ -3,11 +3,12 @@ is graded. The data helpers are assignment 1's (resnets_utils.py, the same file)
 import keras
 import numpy as np
 
-from resnets_utils import GRADING, check_range, find_pretrained, load_signs_dataset, one_hot
+from resnets_utils import (GRADING, check_range, find_pretrained, layer_name, load_signs_dataset,
+                           one_hot)
 
 __all__ = ["GRADING", "SHIFTS", "StepSchedule", "block_gradient_norms", "check_range",
-           "find_pretrained", "first_steps", "load_signs_dataset", "one_hot", "plot_confusion",
-           "plot_grad_cam", "shift_photo", "shifted_test_set"]
+           "find_pretrained", "first_steps", "layer_name", "load_signs_dataset", "one_hot",
+           "plot_confusion", "plot_grad_cam", "shift_photo", "shifted_test_set"]
 
 # The shifted test set: one kind of change at a time, its strength drawn per photo from a range
 # (in the spirit of ImageNet-C, Hendrycks and Dietterich, 2019): what another camera, light or

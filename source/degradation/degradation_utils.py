@@ -85,8 +85,11 @@ def check_range(what, value, low, high):
 
 def block_changes(model, X):
     """{block: ||y - x|| / ||x||, over the images X} for each block whose output y has the shape
-    of its input x, in inference mode: how much the block changes what it receives (0: it is the
-    identity). Blocks are found by their layer names, {block}_1_conv and {block}_out."""
+    of its input x: how much the block changes what it receives (0: it is the identity). Measured
+    in training mode, BatchNorm normalising with the statistics of X itself: after a short run the
+    moving averages lag behind the weights (assignment 1, section 7), and inference mode would
+    measure them too. The moving averages are put back as they were. Blocks are found by their
+    layer names, {block}_1_conv and {block}_out."""
     import keras
 
     blocks = [layer.name.removesuffix("_1_conv") for layer in model.layers
@@ -96,7 +99,10 @@ def block_changes(model, X):
     kept = [(block, pair) for block, pair in zip(blocks, pairs)
             if tuple(pair[0].shape) == tuple(pair[1].shape)]
     probe = keras.Model(model.input, [tensor for _, pair in kept for tensor in pair])
-    outputs = probe.predict(X, batch_size=128, verbose=0)
+    moving = [weight.numpy() for weight in model.non_trainable_weights]
+    outputs = [np.asarray(output) for output in probe(X, training=True)]
+    for weight, value in zip(model.non_trainable_weights, moving):
+        weight.assign(value)
     return {block: float(np.linalg.norm(outputs[2 * i + 1] - outputs[2 * i])
                          / np.linalg.norm(outputs[2 * i]))
             for i, (block, _) in enumerate(kept)}

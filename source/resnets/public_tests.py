@@ -276,8 +276,8 @@ def _check_head(where, outputs, last_block_output, classes):
                     "outputs are class probabilities.")
     names = [op.name for op, _ in steps[:3]]
     if names != HEAD_NAMES:
-        fail(where, f"the head's layers are named {names}, expected {HEAD_NAMES} (as in "
-                    "keras.applications.ResNet50): section 9 finds the features by the name "
+        fail(where, f"the head's layers are named {names}, expected {HEAD_NAMES} (the names "
+                    "of resnet50.h5's head): section 9 finds the features by the name "
                     "'flatten'. Pass name=... when you create each layer.")
 
 
@@ -340,8 +340,10 @@ def bn_behaviour_test(bn_behaviour):
                         "'predict_changes_stats' and 'training_call_changes_stats'.")
         after = [w.numpy() for w in model.non_trainable_weights]
         if not all(np.array_equal(b, a) for b, a in zip(before, after)):
-            fail(where, "the model's moving statistics changed: save them before the training-"
-                        "mode call and assign them back afterwards.")
+            fail(where, "the model's moving statistics changed: save them before the first "
+                        "predict, assign them back after the predict calls (a model that uses "
+                        "batch statistics moves them in predict) and again after the training-"
+                        "mode call.")
         spread = float(result["batch_size_spread"])
         if pinned and not np.isclose(spread, want, rtol=1e-3, atol=1e-6):
             fail(where, f"with batch_sizes=(4, 16), batch_size_spread = {spread:.4g}, expected "
