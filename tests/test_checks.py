@@ -6,7 +6,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from conftest import ASSIGNMENTS, namespace
+from conftest import ASSIGNMENTS, namespace, variant_assignment_1
 from course import catalog, references
 from course.audit import grade_cell, hidden_tests
 from course.assignments import ROOT
@@ -61,3 +61,40 @@ def test_beyond_runs_on_without_a_finished_assignment_1(problem, says, monkeypat
     exec(cell.source, found)
     printed = capsys.readouterr().out
     assert printed.startswith("skipped: ") and says in printed, printed
+
+
+def _gap_v1(monkeypatch, notebook, capsys):
+    """What the beyond notebook's gap_v1 cell prints, reading assignment 1 from `notebook`."""
+    monkeypatch.setenv("RESNETS_NOTEBOOK", str(notebook))
+    found = dict(namespace("beyond"))
+    cell = next(c for c in nbformat.read(ASSIGNMENTS["beyond"].source(), as_version=4).cells
+                if c.get("id") == "gap_v1")
+    exec(cell.source, found)
+    return capsys.readouterr().out
+
+
+def test_beyond_reads_a_differently_written_assignment_1(monkeypatch, tmp_path, capsys):
+    """The catalog's correct variants of assignment 1 (an unnamed keras.ops.relu(keras.ops.add(...))
+    included, which has no conv5_block3_out) give the cell's counts, as the solution does: it
+    finds conv5's output as the input of the graded head's avg_pool."""
+    notebook, made = variant_assignment_1(tmp_path)
+    assert "variant-identity-relu-layers-ops-add" in made
+    printed = _gap_v1(monkeypatch, notebook, capsys)
+    assert printed == ("64×64 input, conv5 map 2×2: Dense weights with assignment 1's head "
+                       "12,294, with gap_head 12,294\n128×128 input, conv5 map 4×4: Dense weights"
+                       " with assignment 1's head 49,158, with gap_head 12,294\n"), printed
+
+
+def test_beyond_goes_on_past_an_assignment_1_that_raises(monkeypatch, tmp_path, capsys):
+    """Any error of the student's assignment-1 code is one line, and Run All goes on."""
+    notebook = nbformat.read(ASSIGNMENTS["resnets"].source(), as_version=4)
+    cell = next(c for c in notebook.cells if c.get("id") == "ResNet50")
+    cell.source = ("def ResNet50(input_shape=(64, 64, 3), classes=6):\n"
+                   "    if input_shape[0] != 64:\n"
+                   "        raise TypeError('only 64x64 here')\n"
+                   "    return keras.applications.ResNet50(weights=None, "
+                   "input_shape=input_shape, classes=classes)\n")
+    nbformat.write(notebook, tmp_path / "Residual_Networks.ipynb")
+    printed = _gap_v1(monkeypatch, tmp_path / "Residual_Networks.ipynb", capsys)
+    assert printed == ("skipped: your assignment-1 code stopped with TypeError: only 64x64 "
+                       "here\n"), printed

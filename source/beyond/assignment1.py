@@ -17,6 +17,11 @@ NOTEBOOK_VARIABLE = "RESNETS_NOTEBOOK"
 NOTEBOOK = Path("..") / "resnets" / "Residual_Networks.ipynb"
 
 
+class Assignment1Error(ValueError):
+    """Assignment 1 cannot be read (unreadable, incomplete or unfinished): the message says why
+    and what to do. Any other error comes from the code of assignment 1 itself."""
+
+
 def _names():
     """What the assignment-1 notebook's imports cell gives its answer cells."""
     import keras
@@ -44,7 +49,7 @@ def load_assignment1(path=None):
     try:
         cells = json.loads(path.read_text())["cells"]
     except (OSError, ValueError, KeyError) as error:
-        raise ValueError(f"{path} is not a readable notebook ({error}). Fix: set "
+        raise Assignment1Error(f"{path} is not a readable notebook ({error}). Fix: set "
                          f"{NOTEBOOK_VARIABLE} to your Residual_Networks.ipynb.") from None
     namespace = _names()
     for cell in cells:
@@ -53,11 +58,11 @@ def load_assignment1(path=None):
             exec(compile("".join(cell["source"]), f"{path.name}: {grade_id}", "exec"), namespace)
     missing = [name for name in FUNCTIONS if name not in namespace]
     if missing:
-        raise ValueError(f"{path} defines no {', '.join(missing)}. Fix: use your own "
+        raise Assignment1Error(f"{path} defines no {', '.join(missing)}. Fix: use your own "
                          "Residual_Networks notebook, with its exercise cells kept.")
     try:
         namespace["ResNet50"](input_shape=(64, 64, 3), classes=6)
     except NotImplementedError:
-        raise ValueError(f"{path}: your ResNet50 or one of its blocks is not written yet "
+        raise Assignment1Error(f"{path}: your ResNet50 or one of its blocks is not written yet "
                          "(NotImplementedError). Fix: complete assignment 1 first.") from None
     return tuple(namespace[name] for name in FUNCTIONS)
