@@ -144,71 +144,9 @@ class SecondsByFile:
         terminalreporter.write_line(f"{total:8.1f} s in all{summed}")
 
 
-ASSIGNMENT_1 = ("identity_block", "convolutional_block", "ResNet50")
-
-
-def variant_assignment_1(folder):
-    """The instructor's Residual_Networks notebook, written to `folder`, with as many of the
-    catalog's correct variants of identity_block, convolutional_block and ResNet50 made as
-    combine (each edits the solution; one that no longer applies after another is left out):
-    what a student's correct but differently written assignment 1 looks like to `beyond`.
-    Returns the notebook's path and the variants made."""
-    import nbformat
-
-    assignment = ASSIGNMENTS["resnets"]
-    answers, made = solution_sources(assignment.source()), []
-    for variant in catalog.of(assignment).variants:
-        if variant.cell in ASSIGNMENT_1:
-            try:
-                answers = catalog.apply(variant, answers)
-            except catalog.CatalogError:
-                continue
-            made.append(variant.student)
-    notebook = nbformat.read(assignment.source(), as_version=4)
-    for cell in notebook.cells:
-        if cell.metadata.get("nbgrader", {}).get("grade_id") in ASSIGNMENT_1:
-            cell.source = answers[cell.metadata["nbgrader"]["grade_id"]]
-    path = Path(folder) / "Residual_Networks.ipynb"
-    nbformat.write(notebook, path)
-    return path, made
-
-
-class BeyondAfterVariants:
-    """nbval's Run All of the beyond notebook reads assignment 1 from a notebook with the
-    catalog's correct variants made (variant_assignment_1), not from the instructor's own:
-    issue 36 found that a correct assignment 1 written another way stopped it. The kernel
-    starts at the notebook's first cell, with the environment this sets for that cell."""
-
-    NOTEBOOK = "Beyond_ResNet50.ipynb"
-
-    def __init__(self):
-        self.path = None
-
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_runtest_setup(self, item):
-        if (item.path.name != self.NOTEBOOK or self.path is not None
-                or "RESNETS_NOTEBOOK" in os.environ):  # a path the caller chose is kept
-            return
-        import tempfile
-
-        self.path, made = variant_assignment_1(tempfile.mkdtemp(prefix="assignment-1-"))
-        varied = {v.cell for v in catalog.of(ASSIGNMENTS["resnets"]).variants
-                  if v.student in made}
-        if varied != set(ASSIGNMENT_1):
-            pytest.fail(f"the catalog's variants vary only {sorted(varied)} of assignment 1's "
-                        f"{list(ASSIGNMENT_1)}: add a variant that combines with the others")
-        os.environ["RESNETS_NOTEBOOK"] = str(self.path)
-
-    def pytest_runtest_teardown(self, item):
-        if item.path.name == self.NOTEBOOK and self.path is not None:
-            os.environ.pop("RESNETS_NOTEBOOK", None)  # the kernel has it: it started at setup
-
-
 def pytest_configure(config):
     if not config.pluginmanager.has_plugin("seconds-by-file"):
         config.pluginmanager.register(SecondsByFile(config), "seconds-by-file")
-    if not config.pluginmanager.has_plugin("beyond-after-variants"):
-        config.pluginmanager.register(BeyondAfterVariants(), "beyond-after-variants")
 
 
 def free_ports(count):

@@ -6,7 +6,8 @@ import nbformat
 import numpy as np
 import pytest
 
-from conftest import ASSIGNMENTS, namespace, variant_assignment_1
+from beyond_variants import variant_assignment_1
+from conftest import ASSIGNMENTS, namespace
 from course import catalog, references
 from course.audit import grade_cell, hidden_tests
 from course.assignments import ROOT

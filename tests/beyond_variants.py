@@ -1,0 +1,66 @@
+"""A pytest plugin (pytest.ini: -p beyond_variants): nbval's Run All of the beyond notebook reads
+assignment 1 from a notebook with the catalog's correct variants made, not from the instructor's
+own. Issue 36 found that a correct assignment 1 written another way (an unnamed
+keras.ops.relu(keras.ops.add(...)) block) stopped it at section 2. A plugin of the whole session,
+loaded at start-up: tests/conftest.py's hooks would see tests/ only, not source/."""
+import os
+import tempfile
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from course import ROOT, catalog
+from course.assignments import assignments
+from course.notebook import grade_id, solution_sources
+
+ASSIGNMENT_1 = ("identity_block", "convolutional_block", "ResNet50")
+NOTEBOOK = "Beyond_ResNet50.ipynb"
+
+
+def variant_assignment_1(folder):
+    """The instructor's Residual_Networks notebook, written to `folder`, with as many of the
+    catalog's correct variants of identity_block, convolutional_block and ResNet50 made as
+    combine (each edits the solution; one that no longer applies after another is left out):
+    what a student's correct but differently written assignment 1 looks like to `beyond`.
+    Returns the notebook's path and the variants made."""
+    assignment = assignments(ROOT)["resnets"]
+    answers, made = solution_sources(assignment.source()), []
+    for variant in catalog.of(assignment).variants:
+        if variant.cell in ASSIGNMENT_1:
+            try:
+                answers = catalog.apply(variant, answers)
+            except catalog.CatalogError:
+                continue
+            made.append(variant)
+    notebook = nbformat.read(assignment.source(), as_version=4)
+    for cell in notebook.cells:
+        if grade_id(cell) in ASSIGNMENT_1:
+            cell.source = answers[grade_id(cell)]
+    path = Path(folder) / "Residual_Networks.ipynb"
+    nbformat.write(notebook, path)
+    return path, [variant.student for variant in made]
+
+
+_path = None  # the variants' notebook, made once per session
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """Before the beyond notebook's first cell, where nbval starts its kernel: the kernel reads
+    assignment 1 from the variants' notebook (a path the caller chose is kept)."""
+    global _path
+    if item.path.name != NOTEBOOK or _path is not None or "RESNETS_NOTEBOOK" in os.environ:
+        return
+    _path, made = variant_assignment_1(tempfile.mkdtemp(prefix="assignment-1-"))
+    variants = catalog.of(assignments(ROOT)["resnets"]).variants
+    varied = {variant.cell for variant in variants if variant.student in made}
+    if varied != set(ASSIGNMENT_1):
+        pytest.fail(f"the catalog's variants vary only {sorted(varied)} of assignment 1's "
+                    f"{list(ASSIGNMENT_1)}: add a variant that combines with the others")
+    os.environ["RESNETS_NOTEBOOK"] = str(_path)
+
+
+def pytest_runtest_teardown(item):
+    if item.path.name == NOTEBOOK and _path is not None:
+        os.environ.pop("RESNETS_NOTEBOOK", None)  # the kernel has it: it started at set-up
