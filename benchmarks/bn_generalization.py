@@ -71,6 +71,7 @@ def main():
                         choices=["brief", "cosine", "momentum"])
     parser.add_argument("--epochs", type=int, nargs="+", default=[10])
     args = parser.parse_args()
+    machine = summary()  # before the long runs: a failure here loses nothing
     ns = run_answers(solution_sources(SOURCE), SOURCE)
     X_train, Y_train, X_test, Y_test, _ = load_signs_dataset(ROOT / "datasets")
     data = (X_train / 255.0, one_hot(Y_train), X_test / 255.0, one_hot(Y_test))
@@ -79,7 +80,7 @@ def main():
     for seed in args.seeds:
         for recipe, epochs in itertools.product(args.recipes, args.epochs):
             result = run(ns, recipe, seed, data, epochs)
-            result.update(date=time.strftime("%Y-%m-%d"), machine=summary(),
+            result.update(date=time.strftime("%Y-%m-%d"), machine=machine,
                           versions={"keras": keras.__version__})
             print(json.dumps(result), flush=True)
             with open(out, "a") as handle:

@@ -95,6 +95,7 @@ def main():
                         help="only the gradient norms at initialization (section 3), no training; "
                              "appends to reports/degradation_gradients.jsonl")
     args = parser.parse_args()
+    machine = summary()  # before the long runs: a failure here loses nothing
     epochs = args.epochs or notebook_setting("train", r"^EPOCHS = (\d+)")
     ns = run_answers(solution_sources(SOURCE), SOURCE)
     size = args.size or notebook_setting("load_data", r"size=(\d+)", default=64)
@@ -141,7 +142,7 @@ def main():
         row["residual_ratio"] = round(final[f"residual{deep}"] / final[f"residual{shallow}"], 2)
         row["deep_residual_over_shallow_plain"] = round(final[f"residual{deep}"]
                                                         / final[f"plain{shallow}"], 3)
-        row.update(date=time.strftime("%Y-%m-%d"), machine=summary(),
+        row.update(date=time.strftime("%Y-%m-%d"), machine=machine,
                    versions={"keras": keras.__version__})
         rows.append(row)
         print(json.dumps({k: v for k, v in row.items()

@@ -68,6 +68,7 @@ def main():
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--fractions", type=float, nargs="+", default=[0.1, 1.0])
     args = parser.parse_args()
+    machine = summary()  # before the long runs: a failure here loses nothing
     if not PRETRAINED.exists():
         print(f"error: {PRETRAINED} not found. Fix: run `make pretrained`.", file=sys.stderr)
         return 2
@@ -113,7 +114,7 @@ def main():
             model, row["scratch_val"] = ns["train_from_scratch"](X_train[:n], Y_train[:n])
             row["scratch_seconds"] = round(time.perf_counter() - start, 1)
             row["scratch_held_out"] = held_out(model)
-            row.update(date=time.strftime("%Y-%m-%d"), machine=summary(),
+            row.update(date=time.strftime("%Y-%m-%d"), machine=machine,
                        versions={"keras": keras.__version__})
             rows.append(row)
             print(json.dumps(row), flush=True)

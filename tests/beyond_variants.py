@@ -4,6 +4,7 @@ own. Issue 36 found that a correct assignment 1 written another way (an unnamed
 keras.ops.relu(keras.ops.add(...)) block) stopped it at section 2. A plugin of the whole session,
 loaded at start-up: tests/conftest.py's hooks would see tests/ only, not source/."""
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -42,25 +43,35 @@ def variant_assignment_1(folder):
     return path, [variant.student for variant in made]
 
 
-_path = None  # the variants' notebook, made once per session
+_folder = None  # the variants' notebook's folder, made once per session
+_started = set()  # the beyond notebooks whose kernel this plugin has set up
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item):
-    """Before the beyond notebook's first cell, where nbval starts its kernel: the kernel reads
+    """Before a beyond notebook's first cell, where nbval starts its kernel: the kernel reads
     assignment 1 from the variants' notebook (a path the caller chose is kept)."""
-    global _path
-    if item.path.name != NOTEBOOK or _path is not None or "RESNETS_NOTEBOOK" in os.environ:
+    global _folder
+    if (item.path.name != NOTEBOOK or item.path in _started
+            or "RESNETS_NOTEBOOK" in os.environ):
         return
-    _path, made = variant_assignment_1(tempfile.mkdtemp(prefix="assignment-1-"))
-    variants = catalog.of(assignments(ROOT)["resnets"]).variants
-    varied = {variant.cell for variant in variants if variant.student in made}
-    if varied != set(ASSIGNMENT_1):
-        pytest.fail(f"the catalog's variants vary only {sorted(varied)} of assignment 1's "
-                    f"{list(ASSIGNMENT_1)}: add a variant that combines with the others")
-    os.environ["RESNETS_NOTEBOOK"] = str(_path)
+    _started.add(item.path)
+    if _folder is None:
+        _folder = tempfile.mkdtemp(prefix="assignment-1-")
+        _, made = variant_assignment_1(_folder)
+        variants = catalog.of(assignments(ROOT)["resnets"]).variants
+        varied = {variant.cell for variant in variants if variant.student in made}
+        if varied != set(ASSIGNMENT_1):
+            pytest.fail(f"the catalog's variants vary only {sorted(varied)} of assignment 1's "
+                        f"{list(ASSIGNMENT_1)}: add a variant that combines with the others")
+    os.environ["RESNETS_NOTEBOOK"] = str(Path(_folder) / "Residual_Networks.ipynb")
 
 
 def pytest_runtest_teardown(item):
-    if item.path.name == NOTEBOOK and _path is not None:
+    if item.path.name == NOTEBOOK and item.path in _started:
         os.environ.pop("RESNETS_NOTEBOOK", None)  # the kernel has it: it started at set-up
+
+
+def pytest_sessionfinish(session):
+    if _folder is not None:
+        shutil.rmtree(_folder, ignore_errors=True)

@@ -10,6 +10,7 @@ from beyond_variants import variant_assignment_1
 from conftest import ASSIGNMENTS, namespace
 from course import catalog, references
 from course.audit import grade_cell, hidden_tests
+from course.notebook import solution_sources
 from course.assignments import ROOT
 
 FUNCTIONS = [(name, f) for name, a in ASSIGNMENTS.items() for f in a.functions]
@@ -74,16 +75,34 @@ def _gap_v1(monkeypatch, notebook, capsys):
     return capsys.readouterr().out
 
 
+GAP_V1_COUNTS = ("64×64 input, conv5 map 2×2: Dense weights with assignment 1's head 12,294, "
+                 "with gap_head 12,294\n128×128 input, conv5 map 4×4: Dense weights with "
+                 "assignment 1's head 49,158, with gap_head 12,294\n")
+ASSIGNMENT_1_VARIANTS = [variant for variant in catalog.of(ASSIGNMENTS["resnets"]).variants
+                         if variant.cell in ("identity_block", "convolutional_block", "ResNet50")]
+
+
 def test_beyond_reads_a_differently_written_assignment_1(monkeypatch, tmp_path, capsys):
-    """The catalog's correct variants of assignment 1 (an unnamed keras.ops.relu(keras.ops.add(...))
-    included, which has no conv5_block3_out) give the cell's counts, as the solution does: it
-    finds conv5's output as the input of the graded head's avg_pool."""
+    """The catalog's correct variants of assignment 1, as many as combine (an unnamed
+    keras.ops.relu(keras.ops.add(...)) included, which has no conv5_block3_out), give the cell's
+    counts, as the solution does: it finds conv5's output as the input of the graded head's
+    avg_pool. nbval runs the whole notebook on the same combination (tests/beyond_variants.py)."""
     notebook, made = variant_assignment_1(tmp_path)
     assert "variant-identity-relu-layers-ops-add" in made
-    printed = _gap_v1(monkeypatch, notebook, capsys)
-    assert printed == ("64×64 input, conv5 map 2×2: Dense weights with assignment 1's head "
-                       "12,294, with gap_head 12,294\n128×128 input, conv5 map 4×4: Dense weights"
-                       " with assignment 1's head 49,158, with gap_head 12,294\n"), printed
+    assert _gap_v1(monkeypatch, notebook, capsys) == GAP_V1_COUNTS
+
+
+@pytest.mark.parametrize("variant", ASSIGNMENT_1_VARIANTS, ids=lambda v: v.student)
+def test_beyond_reads_each_correct_variant_of_assignment_1(variant, monkeypatch, tmp_path,
+                                                           capsys):
+    """Each of the catalog's correct variants of assignment 1 on its own, the ones that do not
+    combine with others included."""
+    notebook = nbformat.read(ASSIGNMENTS["resnets"].source(), as_version=4)
+    answers = catalog.apply(variant, solution_sources(ASSIGNMENTS["resnets"].source()))
+    cell = next(c for c in notebook.cells if c.get("id") == variant.cell)
+    cell.source = answers[variant.cell]
+    nbformat.write(notebook, tmp_path / "Residual_Networks.ipynb")
+    assert _gap_v1(monkeypatch, tmp_path / "Residual_Networks.ipynb", capsys) == GAP_V1_COUNTS
 
 
 def test_beyond_goes_on_past_an_assignment_1_that_raises(monkeypatch, tmp_path, capsys):

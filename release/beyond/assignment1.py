@@ -50,7 +50,7 @@ def load_assignment1(path=None):
         cells = json.loads(path.read_text())["cells"]
     except (OSError, ValueError, KeyError) as error:
         raise Assignment1Error(f"{path} is not a readable notebook ({error}). Fix: set "
-                         f"{NOTEBOOK_VARIABLE} to your Residual_Networks.ipynb.") from None
+                               f"{NOTEBOOK_VARIABLE} to your Residual_Networks.ipynb.") from None
     namespace = _names()
     for cell in cells:
         grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
@@ -59,10 +59,10 @@ def load_assignment1(path=None):
     missing = [name for name in FUNCTIONS if name not in namespace]
     if missing:
         raise Assignment1Error(f"{path} defines no {', '.join(missing)}. Fix: use your own "
-                         "Residual_Networks notebook, with its exercise cells kept.")
+                               "Residual_Networks notebook, with its exercise cells kept.")
     try:
         namespace["ResNet50"](input_shape=(64, 64, 3), classes=6)
     except NotImplementedError:
         raise Assignment1Error(f"{path}: your ResNet50 or one of its blocks is not written yet "
-                         "(NotImplementedError). Fix: complete assignment 1 first.") from None
+                               "(NotImplementedError). Fix: complete assignment 1 first.") from None
     return tuple(namespace[name] for name in FUNCTIONS)

@@ -100,9 +100,11 @@ def block_changes(model, X):
             if tuple(pair[0].shape) == tuple(pair[1].shape)]
     probe = keras.Model(model.input, [tensor for _, pair in kept for tensor in pair])
     moving = [weight.numpy() for weight in model.non_trainable_weights]
-    outputs = [np.asarray(output) for output in probe(X, training=True)]
-    for weight, value in zip(model.non_trainable_weights, moving):
-        weight.assign(value)
+    try:
+        outputs = [np.asarray(output) for output in probe(X, training=True)]
+    finally:
+        for weight, value in zip(model.non_trainable_weights, moving):
+            weight.assign(value)
     return {block: float(np.linalg.norm(outputs[2 * i + 1] - outputs[2 * i])
                          / np.linalg.norm(outputs[2 * i]))
             for i, (block, _) in enumerate(kept)}
