@@ -27,7 +27,7 @@ BEYOND = ROOT / "source" / "beyond" / "Beyond_ResNet50.ipynb"
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
 from course.notebook import run_answers, solution_sources  # noqa: E402  (oneDNN: course/)
-from training_speed import cpu  # noqa: E402
+from machine import cpu  # noqa: E402
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402

@@ -66,7 +66,7 @@ def plot(rows, path):
     fig.savefig(path, dpi=100)
 
 
-def gradient_norms(ns, X, Y, seed, depths, size):
+def gradient_norms(ns, X, Y, seed, depths, size, machine):
     """The notebook's section 3 for one seed: stage_gradient_norms of the four fresh networks on
     the first 64 training photos, and plain-deep / plain-shallow at stage 1."""
     norms = {}
@@ -79,7 +79,7 @@ def gradient_norms(ns, X, Y, seed, depths, size):
     shallow, deep = (6 * n + 2 for n in depths)
     ratio = norms[f"plain{deep}"]["stage1"] / norms[f"plain{shallow}"]["stage1"]
     return {"seed": seed, "size": size, "norms": norms, "first_stage_ratio": round(ratio, 1),
-            "date": time.strftime("%Y-%m-%d"), "machine": summary(),
+            "date": time.strftime("%Y-%m-%d"), "machine": machine,
             "versions": {"keras": keras.__version__}}
 
 
@@ -105,7 +105,7 @@ def main():
     if args.gradients_only:
         with open(ROOT / "reports" / "degradation_gradients.jsonl", "a") as handle:
             for seed in args.seeds:
-                row = gradient_norms(ns, X, Y, seed, args.depths, size)
+                row = gradient_norms(ns, X, Y, seed, args.depths, size, machine)
                 print(json.dumps(row), flush=True)
                 handle.write(json.dumps(row) + "\n")
         return 0

@@ -31,7 +31,7 @@ from course.demo import copy_course  # noqa: E402
 from course.grade import nbgrader_environment  # noqa: E402
 from course.records import Results  # noqa: E402
 from course.submissions import SOLUTION, submissions  # noqa: E402
-from training_speed import cpu  # noqa: E402
+from machine import cpu  # noqa: E402
 
 COURSE = ROOT / "build" / "bench-queue"
 REDIS = Path("/tmp/course-redis-bench")

@@ -25,7 +25,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from training_speed import ROOT, SOURCE, append_record, cpu, peak_gflops  # noqa: E402
+from machine import cpu  # noqa: E402
+from training_speed import ROOT, SOURCE, append_record, peak_gflops  # noqa: E402
 
 MARK = "training_profile: timed epoch starts"
 SHAPE = re.compile(r"mb(\d+)_ic(\d+)oc(\d+)_ih(\d+)oh(\d+)kh(\d+)\w*?_iw(\d+)ow(\d+)kw(\d+)")

@@ -10,7 +10,6 @@ from beyond_variants import variant_assignment_1
 from conftest import ASSIGNMENTS, namespace
 from course import catalog, references
 from course.audit import grade_cell, hidden_tests
-from course.notebook import solution_sources
 from course.assignments import ROOT
 
 FUNCTIONS = [(name, f) for name, a in ASSIGNMENTS.items() for f in a.functions]
@@ -47,6 +46,16 @@ def test_committed_references_match_the_current_solution(name):
                 np.testing.assert_allclose(value, stored[key], atol=1e-6, err_msg=key)
 
 
+def _gap_v1(monkeypatch, notebook, capsys):
+    """What the beyond notebook's gap_v1 cell prints, reading assignment 1 from `notebook`."""
+    monkeypatch.setenv("RESNETS_NOTEBOOK", str(notebook))
+    found = dict(namespace("beyond"))
+    cell = next(c for c in nbformat.read(ASSIGNMENTS["beyond"].source(), as_version=4).cells
+                if c.get("id") == "gap_v1")
+    exec(cell.source, found)
+    return capsys.readouterr().out
+
+
 @pytest.mark.parametrize("problem, says", [
     ("missing", "skipped: your assignment-1 notebook was not found at"),
     ("unfinished", "your ResNet50 or one of its blocks is not written yet")])
@@ -56,23 +65,8 @@ def test_beyond_runs_on_without_a_finished_assignment_1(problem, says, monkeypat
     line saying why it was skipped: a missing notebook, or the release's unfinished one."""
     notebook = (tmp_path / "missing.ipynb" if problem == "missing"
                 else ASSIGNMENTS["resnets"].release())
-    monkeypatch.setenv("RESNETS_NOTEBOOK", str(notebook))
-    found = dict(namespace("beyond"))
-    cell = next(c for c in nbformat.read(ASSIGNMENTS["beyond"].source(), as_version=4).cells
-                if c.get("id") == "gap_v1")
-    exec(cell.source, found)
-    printed = capsys.readouterr().out
+    printed = _gap_v1(monkeypatch, notebook, capsys)
     assert printed.startswith("skipped: ") and says in printed, printed
-
-
-def _gap_v1(monkeypatch, notebook, capsys):
-    """What the beyond notebook's gap_v1 cell prints, reading assignment 1 from `notebook`."""
-    monkeypatch.setenv("RESNETS_NOTEBOOK", str(notebook))
-    found = dict(namespace("beyond"))
-    cell = next(c for c in nbformat.read(ASSIGNMENTS["beyond"].source(), as_version=4).cells
-                if c.get("id") == "gap_v1")
-    exec(cell.source, found)
-    return capsys.readouterr().out
 
 
 GAP_V1_COUNTS = ("64×64 input, conv5 map 2×2: Dense weights with assignment 1's head 12,294, "
@@ -88,7 +82,7 @@ def test_beyond_reads_a_differently_written_assignment_1(monkeypatch, tmp_path, 
     counts, as the solution does: it finds conv5's output as the input of the graded head's
     avg_pool. nbval runs the whole notebook on the same combination (tests/beyond_variants.py)."""
     notebook, made = variant_assignment_1(tmp_path)
-    assert "variant-identity-relu-layers-ops-add" in made
+    assert "variant-identity-relu-layers-ops-add" in {variant.student for variant in made}
     assert _gap_v1(monkeypatch, notebook, capsys) == GAP_V1_COUNTS
 
 
@@ -97,12 +91,9 @@ def test_beyond_reads_each_correct_variant_of_assignment_1(variant, monkeypatch,
                                                            capsys):
     """Each of the catalog's correct variants of assignment 1 on its own, the ones that do not
     combine with others included."""
-    notebook = nbformat.read(ASSIGNMENTS["resnets"].source(), as_version=4)
-    answers = catalog.apply(variant, solution_sources(ASSIGNMENTS["resnets"].source()))
-    cell = next(c for c in notebook.cells if c.get("id") == variant.cell)
-    cell.source = answers[variant.cell]
-    nbformat.write(notebook, tmp_path / "Residual_Networks.ipynb")
-    assert _gap_v1(monkeypatch, tmp_path / "Residual_Networks.ipynb", capsys) == GAP_V1_COUNTS
+    notebook, made = variant_assignment_1(tmp_path, [variant])
+    assert made == [variant]
+    assert _gap_v1(monkeypatch, notebook, capsys) == GAP_V1_COUNTS
 
 
 def test_beyond_goes_on_past_an_assignment_1_that_raises(monkeypatch, tmp_path, capsys):

@@ -7,6 +7,7 @@ it. A rerun of a benchmark whose numbers move, or a text edited without its log,
 the notebook and its log cannot drift apart. tests/test_expected.py holds the ranges that the
 check cells test; this file holds what the text says was measured.
 """
+import functools
 import json
 import math
 import re
@@ -40,11 +41,17 @@ def span(values, digits, outward=False):
     return low if low == high else f"{low} to {high}"
 
 
+@functools.cache
+def cells(assignment):
+    """{cell id: cell} of the assignment's instructor notebook, read once."""
+    notebook = nbformat.read(ASSIGNMENTS[assignment].source(), as_version=4)
+    return {cell.get("id"): cell for cell in notebook.cells}
+
+
 def setting(assignment, cell_id, pattern):
     """The integers a notebook's code cell sets, found by `pattern`: the budgets the notebook
     runs now, which the logs it quotes must have been measured with."""
-    notebook = nbformat.read(ASSIGNMENTS[assignment].source(), as_version=4)
-    source = next(cell.source for cell in notebook.cells if cell.get("id") == cell_id)
+    source = cells(assignment)[cell_id].source
     found = re.search(pattern, source)
     assert found, f"{assignment} [{cell_id}] no longer matches {pattern!r}"
     return tuple(int(value) for value in found.groups())
@@ -483,10 +490,8 @@ CLAIMS = [
 
 
 def _text(assignment, cell_id):
-    notebook = nbformat.read(ASSIGNMENTS[assignment].source(), as_version=4)
-    found = [cell for cell in notebook.cells if cell.get("id") == cell_id]
-    assert len(found) == 1, f"{assignment}: no cell {cell_id!r}"
-    return re.sub(r"\s+", " ", found[0].source)
+    assert cell_id in cells(assignment), f"{assignment}: no cell {cell_id!r}"
+    return re.sub(r"\s+", " ", cells(assignment)[cell_id].source)
 
 
 @pytest.mark.parametrize("assignment, cell_id, claim", CLAIMS,
@@ -503,20 +508,18 @@ def test_the_notebook_states_what_its_log_measured(assignment, cell_id, claim):
 
 
 def test_the_summary_text_quotes_what_a_correct_network_prints():
-    notebook = nbformat.read(ASSIGNMENTS["resnets"].source(), as_version=4)
-    cells = {cell.get("id"): cell for cell in notebook.cells}
-    printed = "".join(o.get("text", "") for o in cells["ResNet50_summary"].outputs).strip()
-    assert "nbval-check-output" in cells["ResNet50_summary"].metadata.get("tags", [])
+    summary = cells("resnets")["ResNet50_summary"]
+    printed = "".join(o.get("text", "") for o in summary.outputs).strip()
+    assert "nbval-check-output" in summary.metadata.get("tags", [])
     assert f"`{printed}`" in _text("resnets", "ResNet50_summary_expected")
 
 
 def test_the_override_text_quotes_what_its_cell_prints():
     """resnets' measured cell on training=False and trainable=False prints what its text says
     (the stored output nbval compares with)."""
-    notebook = nbformat.read(ASSIGNMENTS["resnets"].source(), as_version=4)
-    cells = {cell.get("id"): cell for cell in notebook.cells}
-    printed = "".join(o.get("text", "") for o in cells["bn_override"].outputs)
-    assert "nbval-check-output" in cells["bn_override"].metadata.get("tags", [])
+    override = cells("resnets")["bn_override"]
+    printed = "".join(o.get("text", "") for o in override.outputs)
+    assert "nbval-check-output" in override.metadata.get("tags", [])
     counts = re.findall(r"(\d+ of \d+) moving statistics", printed)
     assert len(counts) == 2, printed
     text = _text("resnets", "bn_override_text")
