@@ -54,7 +54,7 @@ protect:
 	@if [ -g "$(CURDIR)" ]; then chmod o-rwx "$(CURDIR)"; else chmod 700 "$(CURDIR)"; fi
 
 ## sandbox-tools: bubblewrap (and util-linux's setpriv and prlimit) for grading's per-submission
-## sandbox (course/sandbox.py), from Debian's packages; needs root, as grading does
+## sandbox (course/sandbox/), from Debian's packages; needs root, as grading does
 sandbox-tools:
 	@if command -v bwrap >/dev/null && command -v setpriv >/dev/null && command -v prlimit >/dev/null; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
@@ -76,7 +76,7 @@ browser-tools:
 		npm install --silent --no-audit --no-fund --no-save --no-package-lock axe-core@$(AXE_CORE); fi
 
 data: install
-	$(BIN)/python -m course.data --source "$(SIGNS_SOURCE)" --digits-source "$(DIGITS_SOURCE)" \
+	$(BIN)/python -m course.authoring.data --source "$(SIGNS_SOURCE)" --digits-source "$(DIGITS_SOURCE)" \
 		--pretrained-source "$(PRETRAINED_SOURCE)"
 
 ## model: the pretrained resnet50.h5 in datasets/: the one `make data` linked, else built here
@@ -88,7 +88,7 @@ model: data
 ## there (the recipe; 12-14 minutes on a 2-core AVX-512 CPU, about 46 on a 2-core AVX2 one; on a
 ## hub it goes into the shared data folder: docs/instructor.md)
 pretrained: data
-	$(BIN)/python -m course.pretrained --out $(PRETRAINED)
+	$(BIN)/python -m course.authoring.pretrained --out $(PRETRAINED)
 
 ## release: source/ -> release/ (student versions, no solutions or hidden tests) and gradebook.db,
 ## for every assignment
@@ -108,10 +108,10 @@ grade-audit: install data model
 
 ## references: recompute hidden/ASSIGNMENT/references.npz from each instructor solution
 references: install
-	$(BIN)/python -m course.references
+	$(BIN)/python -m course.authoring.references
 
 figures: install
-	$(BIN)/python -m course.figures
+	$(BIN)/python -m course.authoring.figures
 
 clean:
 	rm -rf autograded feedback reports gradebook.db build .pytest_cache

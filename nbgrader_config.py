@@ -18,10 +18,10 @@ c.Exchange.root = "/usr/local/share/nbgrader/exchange"
 # gives the group submitted/, autograded/, feedback/ and the gradebook's folder, and only reading
 # of the rest (docs/instructor.md, "A teaching team").
 c.CourseDirectory.groupshared = True
-c.Autograde.post_convert_hook = "course.hub.team_may_write"
-c.GenerateFeedback.post_convert_hook = "course.hub.team_may_write"
+c.Autograde.post_convert_hook = "course.plugins.team.team_may_write"
+c.GenerateFeedback.post_convert_hook = "course.plugins.team.team_may_write"
 # ... and root never works through a link the team made in its folders (course/hub.py)
-from course.hub import shared_course_problem  # noqa: E402
+from course.plugins.team import shared_course_problem  # noqa: E402
 
 _problem = shared_course_problem(c.CourseDirectory.root)
 if _problem:  # a config error is only logged: stop here
@@ -49,8 +49,8 @@ c.Execute.iopub_timeout = 60
 c.OverwriteCells.add_missing_cells = True
 
 # Autograding, however it is started (`nbgrader autograde`, formgrader, course.grade): every
-# kernel in a sandbox of its own (course/sandbox.py), the hidden tests in that kernel after the
-# notebook (course/hidden.py), and a grade cell that passed its tests keeps its points when a
+# kernel in a sandbox of its own (course/sandbox/), the hidden tests in that kernel after the
+# notebook (course/hidden/), and a grade cell that passed its tests keeps its points when a
 # warning went to stderr (nbgrader would give it 0). docs/grading.md.
 import sys  # noqa: E402
 
@@ -60,24 +60,34 @@ from nbconvert.preprocessors import (ClearMetadataPreprocessor,  # noqa: E402
 from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata,  # noqa: E402
                                     IgnorePattern, LimitOutput, SaveAutoGrades)
 
-from course.preprocessors import (ExecuteWithHiddenTests, KeepHandGrades,  # noqa: E402
-                                  KeepPointsForStderr, OnlyVerdictsScore, ReleaseFilesOnly)
+from course.plugins.preprocessors import (ExecuteWithHiddenTests, KeepHandGrades,  # noqa: E402
+                                          KeepPointsForStderr, OnlyVerdictsScore,
+                                          ReleaseFilesOnly)
 
 c.ExecuteWithHiddenTests.hidden_folder = os.path.join(c.CourseDirectory.root, "hidden")
 c.ReleaseFilesOnly.source_folder = os.path.join(c.CourseDirectory.root, "source")
 c.ExecuteWithHiddenTests.kernel_manager_class = "course.sandbox.SandboxKernelManager"
 # ... and where it cannot start (formgrader's Autograde pressed in a grader account), nbgrader
-# refuses before removing the graded copy (course/preprocessors.py: AutogradeExporter)
-c.Autograde.exporter_class = "course.preprocessors.AutogradeExporter"
+# refuses before removing the graded copy (course/plugins/preprocessors.py: AutogradeExporter)
+c.Autograde.exporter_class = "course.plugins.preprocessors.AutogradeExporter"
 # cells that grade nothing (demos, training, plots) carry this tag and are not run when grading
 c.ExecuteWithHiddenTests.skip_cells_with_tag = "skip-when-grading"
 c.SandboxKernelManager.course = c.CourseDirectory.root
-# Late submissions lose 10% of their score per started day (course/late.py).
-c.AssignLatePenalties.plugin_class = "course.late.LatePenalty"
-# A regrade keeps the hand grades of answers that did not change (course/preprocessors.py).
-# Consecutive prints of a cell become one output (nbconvert's CoalesceStreamsPreprocessor):
-# how the kernel happened to cut its output into messages no longer shows in the notebook, its
-# feedback page or the lines LimitOutput keeps (it counts each message's last newline as a line).
+# Late submissions lose 10% of their score per started day (course/plugins/late.py).
+c.AssignLatePenalties.plugin_class = "course.plugins.late.LatePenalty"
+# The autograde pipeline, declared here once: `nbgrader autograde`, formgrader, course.grade and
+# its task queue all run this list (a queue's worker runs only ExecuteWithHiddenTests, for the
+# coordinator's pipeline: course/queue/). Its steps, in order:
+# - ReleaseFilesOnly: only the release's files beside the notebook, whatever else was submitted;
+# - ExecuteWithHiddenTests: the notebook, then the hidden tests, in the sandboxed kernel;
+# - CoalesceStreamsPreprocessor: consecutive prints of a cell become one output (nbconvert's):
+#   how the kernel happened to cut its output into messages no longer shows in the notebook, its
+#   feedback page or the lines LimitOutput keeps (it counts each message's last newline as one);
+# - IgnorePattern, ClearMetadataPreprocessor, LimitOutput: nbgrader's defaults;
+# - OnlyVerdictsScore, KeepPointsForStderr: a cell's score is its tests' verdict;
+# - SaveAutoGrades, then KeepHandGrades: a regrade keeps the hand grades of answers that did not
+#   change (course/plugins/preprocessors.py);
+# - AssignLatePenalties, CheckCellMetadata: nbgrader's.
 c.Autograde.autograde_preprocessors = [
     ReleaseFilesOnly, ExecuteWithHiddenTests, CoalesceStreamsPreprocessor, IgnorePattern,
     ClearMetadataPreprocessor, LimitOutput, OnlyVerdictsScore, KeepPointsForStderr,
@@ -103,11 +113,11 @@ c.SanitizeHTML.attributes = {**ALLOWED_ATTRIBUTES, "img": ["src", "alt", "width"
                                                            "style"]}
 c.HTMLExporter.preprocessors = [SanitizeHTML]
 # ... and the markdown as rendered is cleaned again: markdown makes links of its own
-# ([notes](javascript:...)), which no cleaning of the source sees (course/feedback.py)
-c.HTMLExporter.filters = {"markdown2html": "course.feedback.markdown2html"}
+# ([notes](javascript:...)), which no cleaning of the source sees (course/plugins/feedback.py)
+c.HTMLExporter.filters = {"markdown2html": "course.plugins.feedback.markdown2html"}
 # ... without TensorFlow's loading messages and without the grader's paths in tracebacks
-# (course/preprocessors.py: DropLibraryLogs, HideServerPaths)
-from course.preprocessors import DropLibraryLogs, HideServerPaths  # noqa: E402
+# (course/plugins/preprocessors.py: DropLibraryLogs, HideServerPaths)
+from course.plugins.preprocessors import DropLibraryLogs, HideServerPaths  # noqa: E402
 
 # The late penalty is computed again when feedback is made, from the score as it is then: points
 # graded by hand after autograding lose the same share as the rest (nbgrader computes it in
@@ -115,20 +125,20 @@ from course.preprocessors import DropLibraryLogs, HideServerPaths  # noqa: E402
 c.GenerateFeedback.preprocessors = [AssignLatePenalties, GetGrades, CSSHTMLHeaderPreprocessor,
                                     DropLibraryLogs, HideServerPaths, SanitizeHTML]
 # ... and nothing fetched from the network: formulas drawn as MathML when the page is made, no
-# MathJax script from a CDN (course/feedback.py)
-c.GenerateFeedback.exporter_class = "course.feedback.FeedbackExporter"
+# MathJax script from a CDN (course/plugins/feedback.py)
+c.GenerateFeedback.exporter_class = "course.plugins.feedback.FeedbackExporter"
 
 # Collecting from the exchange (`nbgrader collect`, formgrader's Collect button): nothing the
 # student wrote is trusted. Links, hard links, special files and entries not owned by the student
 # a folder names are refused; the submission time is the exchange's change time, not the
-# student's timestamp.txt (course/exchange.py).
-c.ExchangeFactory.collect = "course.exchange.SafeCollect"
+# student's timestamp.txt (course/plugins/exchange.py).
+c.ExchangeFactory.collect = "course.plugins.exchange.SafeCollect"
 # ... and releasing only into the course's own folders there (groupshared, above, turns off
-# nbgrader's check of who owns them; course/exchange.py: CourseFolders)
-c.ExchangeFactory.release_assignment = "course.exchange.SafeReleaseAssignment"
-c.ExchangeFactory.release_feedback = "course.exchange.SafeReleaseFeedback"
+# nbgrader's check of who owns them; course/plugins/exchange.py: CourseFolders)
+c.ExchangeFactory.release_assignment = "course.plugins.exchange.SafeReleaseAssignment"
+c.ExchangeFactory.release_feedback = "course.plugins.exchange.SafeReleaseFeedback"
 
 # `nbgrader export` (formgrader, course.grade, course.term): grades.csv written by the csv
 # module, a name with a comma, quote or newline kept in its field, and a name a spreadsheet would
-# run as a formula (=, +, -, @ ...) starting with a quote (course/spreadsheet.py).
-c.ExportApp.plugin_class = "course.spreadsheet.CsvExport"
+# run as a formula (=, +, -, @ ...) starting with a quote (course/core/spreadsheet.py).
+c.ExportApp.plugin_class = "course.plugins.export.CsvExport"

@@ -21,8 +21,8 @@ Appends one JSON line per run to reports/beyond.jsonl; `--plot` draws reports/be
 every line there and prints the tables of docs/results.md (per seed, and the mean; and, from
 reports/beyond_validation.jsonl, the validation runs' table, section 9's).
 `--validation F` holds out a stratified fraction F of each sign of the training photos (the split
-of `course.pretrained`, seed 0 whatever the training seed), trains on the rest and scores the
-held-out photos too ("validation"), the numbers a recipe is chosen on; its lines go to
+of `course.authoring.pretrained`, seed 0 whatever the training seed), trains on the rest and scores
+the held-out photos too ("validation"), the numbers a recipe is chosen on; its lines go to
 reports/beyond_validation.jsonl.
 """
 import argparse
@@ -41,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from course.notebook import run_answers, solution_sources  # noqa: E402
+from course.core import run_answers, solution_sources  # noqa: E402
 
 RECIPES = {  # network, head, augmentation, warm-up
     "assignment1": ("v1", "flatten", False, False),
@@ -204,7 +204,7 @@ def main():
     X_train, labels_train, X_test, labels_test, _ = beyond["load_signs_dataset"](ROOT / "datasets")
     validation, out = None, OUT
     if args.validation is not None:
-        from course.pretrained import split
+        from course.authoring import split
 
         train, held = split(labels_train, args.validation, seed=0)
         validation = (X_train[held] / 255.0, labels_train[held])

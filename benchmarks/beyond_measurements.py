@@ -15,8 +15,8 @@ The notebook runs both with seed 0; its stated ranges are these seeds'. Appends 
 seed, with the CPU and the versions, to reports/beyond_measurements.jsonl.
 """
 import argparse
-import os
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -26,12 +26,12 @@ ROOT = Path(__file__).resolve().parents[1]
 BEYOND = ROOT / "source" / "beyond" / "Beyond_ResNet50.ipynb"
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
-from course.notebook import run_answers, solution_sources  # noqa: E402  (oneDNN: course/)
-from machine import cpu  # noqa: E402
-
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from machine import cpu  # noqa: E402
+
+from course.core import run_answers, solution_sources  # noqa: E402
 
 OUT = ROOT / "reports" / "beyond_measurements.jsonl"
 STEPS, BATCH, WARMUP, TOTAL = 20, 32, 8, 340  # the notebook's warmup_run cell

@@ -28,10 +28,10 @@ sys.path[:0] = [str(ROOT), str(ROOT / "source" / "resnets")]
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
-
-from course.notebook import run_answers, solution_sources  # noqa: E402
 from machine import summary  # noqa: E402
 from resnets_utils import accuracy_with_batch_statistics, load_signs_dataset, one_hot  # noqa: E402
+
+from course.core import run_answers, solution_sources  # noqa: E402
 
 BATCH = 32
 

@@ -33,9 +33,9 @@ sys.path[:0] = [str(ROOT)]
 
 import keras  # noqa: E402
 import nbformat  # noqa: E402
-
-from course.notebook import grade_id, run_answers, solution_sources  # noqa: E402
 from machine import summary  # noqa: E402
+
+from course.core import grade_id, run_answers, solution_sources  # noqa: E402
 
 
 def notebook_setting(cell_id, pattern, default=None):

@@ -23,11 +23,11 @@ SOURCE = ROOT / "source" / "resnets" / "Residual_Networks.ipynb"
 PRETRAINED = ROOT / "datasets" / "resnet50.h5"
 sys.path[:0] = [str(ROOT), str(ROOT / "source" / "resnets")]
 
-import onednn  # noqa: E402,F401  (the notebook's choice of kernels, before TensorFlow)
 import keras  # noqa: E402
-
-from course.notebook import cell_functions, run_answers, solution_sources  # noqa: E402
+import onednn  # noqa: E402,F401  (the notebook's choice of kernels, before TensorFlow)
 from resnets_utils import load_digits_dataset, one_hot  # noqa: E402
+
+from course.core import cell_functions, run_answers, solution_sources  # noqa: E402
 
 
 def whole_model(ns, X, Y, head_epochs, tune_epochs):

@@ -29,7 +29,6 @@ sys.path[:0] = [str(ROOT / "source" / "beyond")]
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
-
 from beyond_utils import load_signs_dataset  # noqa: E402
 
 LAYERS = ("conv5_block3_out", "conv4_block6_out", "conv3_block4_out")

@@ -5,7 +5,7 @@ it (--unsafe-no-sandbox), and with the grader of an earlier commit (its own sand
                                  [--baseline 079687d] [--rounds 1] [--assignment resnets]
 
 The class: one assignment's sample submissions, then its catalog's mistake packs and correct
-variants (course/audit.py), the first --submissions of them; no attacks (their timeouts would
+variants (course/audit/), the first --submissions of them; no attacks (their timeouts would
 measure the timeout, not the grader). Each mode grades the same submissions in a fresh copy of
 the course; with --rounds 2 or more the modes alternate, so load on the machine falls on all
 of them.
@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from course import audit  # noqa: E402
-from course.assignments import find  # noqa: E402
+from course.core import find  # noqa: E402
 
 PRETRAINED = ROOT / "datasets" / "resnet50.h5"
 OLD_PRETRAINED = Path("source") / "resnets" / "resnet50.h5"  # where earlier commits read it
@@ -63,7 +63,8 @@ def baseline_course(ref, assignment):
 
 def grade_baseline(folder, files, jobs, assignment):
     """Seconds for the earlier commit's grader on `files` ({student: files} of `assignment`),
-    set up by its own audit module (which, before course/assignments.py, knew one assignment)."""
+    set up by its own audit module (which, before it had course/assignments.py, knew one
+    assignment)."""
     staged = folder.parent / f"{folder.name}-submissions"
     shutil.rmtree(staged, ignore_errors=True)
     for student, contents in files.items():
@@ -74,7 +75,7 @@ def grade_baseline(folder, files, jobs, assignment):
             f"sys.path.insert(0, {str(folder)!r})\nfrom course import audit\n"
             f"files = {{d.name: {{f.name: f.read_bytes() for f in d.iterdir()}} "
             f"for d in Path({str(staged)!r}).iterdir()}}\n"
-            "several = Path('course/assignments.py').exists()\n"
+            "several = Path('course/assignments.py').exists()  # the earlier commit's layout\n"
             f"audit.prepare({{{assignment.name!r}: files}} if several else files)\n")
     subprocess.run([sys.executable, "-c", code], cwd=folder, check=True, capture_output=True)
     start = time.perf_counter()

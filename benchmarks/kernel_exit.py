@@ -1,5 +1,5 @@
 """How long nbgrader's graceful shutdown of a grading kernel takes, with and without the exit
-handler that the hidden tests' set-up cell registers (course/untrusted.py `exit_quickly`).
+handler that the hidden tests' set-up cell registers (course/hidden/untrusted.py `exit_quickly`).
 
     python benchmarks/kernel_exit.py [--rounds 3]
 

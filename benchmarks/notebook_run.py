@@ -21,9 +21,8 @@ import time
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
-
 from machine import summary
+from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
 MARK = "__notebook_results__"

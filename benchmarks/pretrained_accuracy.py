@@ -4,8 +4,8 @@ SIGNS test set.
     python benchmarks/pretrained_accuracy.py [FILE]          # default: datasets/resnet50.h5
     python benchmarks/pretrained_accuracy.py --build [--out reports/pretrained-check.h5]
 
-With --build, first builds a model with every default of `python -m course.pretrained` (the
-recipe of `make pretrained`: 12-14 minutes on a 2-core AVX-512 CPU, about 46 on a 2-core AVX2
+With --build, first builds a model with every default of `python -m course.authoring.pretrained`
+(the recipe of `make pretrained`: 12-14 minutes on a 2-core AVX-512 CPU, about 46 on a 2-core AVX2
 one) into --out. Then, for the file: its SHA-256 against its .json (the builder's record), and
 its accuracy on the 120 photos of test_signs.h5, computed here from the file itself (not read
 from the record). Prints one line and exits 1 when the accuracy is under --minimum (0.97) or the
@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "source" / "resnets")]
 
-from course import data  # noqa: E402  (chooses oneDNN before TensorFlow loads)
+from course.authoring import data  # noqa: E402
 
 
 def main(argv=None):
@@ -36,7 +36,7 @@ def main(argv=None):
     if args.build:
         started = time.perf_counter()
         path.parent.mkdir(parents=True, exist_ok=True)
-        subprocess.run([sys.executable, "-m", "course.pretrained", "--out", str(path)],
+        subprocess.run([sys.executable, "-m", "course.authoring.pretrained", "--out", str(path)],
                        cwd=ROOT, check=True)
         print(f"built {path} in {time.perf_counter() - started:.0f} s")
     if not path.is_file():

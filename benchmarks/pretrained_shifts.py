@@ -2,8 +2,8 @@
 
     python benchmarks/pretrained_shifts.py datasets/resnet50.h5 reports/pretrained-beyond.h5
 
-Each file is a build of `python -m course.pretrained` (its `<file>.json` report says the recipe).
-Every model is scored as saved (inference mode, the BatchNorm statistics its builder
+Each file is a build of `python -m course.authoring.pretrained` (its `<file>.json` report says the
+recipe). Every model is scored as saved (inference mode, the BatchNorm statistics its builder
 re-estimated) on the 120 test photos, with each sign's precision, recall and F1 and the photos it
 gets wrong, and on the Beyond ResNet50 assignment's shifted test set
 (`beyond_utils.shifted_test_set(X_test, seed=0)`: six kinds of change, one at a time). Prints a
@@ -24,7 +24,6 @@ sys.path[:0] = [str(ROOT / "source" / "beyond"), str(ROOT / "benchmarks")]
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
-
 from beyond import scores  # noqa: E402
 from beyond_utils import load_signs_dataset, shifted_test_set  # noqa: E402
 from machine import summary  # noqa: E402
@@ -35,7 +34,8 @@ OUT = ROOT / "reports" / "pretrained_shifts.jsonl"
 def score(path, X_test, labels, shifted):
     report_path = Path(path).with_suffix(".json")
     if not report_path.is_file():
-        sys.exit(f"{report_path}: missing; expected the report `python -m course.pretrained` "
+        sys.exit(f"{report_path}: missing; expected the report `python -m "
+                 "course.authoring.pretrained` "
                  f"writes beside {path}; rebuild the file with it")
     report = json.loads(report_path.read_text())
     model = keras.models.load_model(path)
@@ -87,11 +87,13 @@ def table(rows):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("files", type=Path, nargs="+", help="models written by course.pretrained")
+    parser.add_argument("files", type=Path, nargs="+",
+                        help="models written by course.authoring.pretrained")
     args = parser.parse_args()
     for path in args.files:
         if not path.is_file():
-            sys.exit(f"{path}: no such file; expected a model from `python -m course.pretrained "
+            sys.exit(f"{path}: no such file; expected a model from `python -m "
+                     "course.authoring.pretrained "
                      f"--out {path}` (`make pretrained` writes datasets/resnet50.h5)")
     _, _, X_test, labels, _ = load_signs_dataset(ROOT / "datasets")
     shifted = {kind: images / 255.0 for kind, images in shifted_test_set(X_test, seed=0).items()}

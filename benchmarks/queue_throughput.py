@@ -26,12 +26,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
-from course.assignments import assignments  # noqa: E402
-from course.demo import copy_course  # noqa: E402
-from course.grade import nbgrader_environment  # noqa: E402
-from course.records import Results  # noqa: E402
-from course.submissions import SOLUTION, submissions  # noqa: E402
 from machine import cpu  # noqa: E402
+
+from course.audit import SOLUTION, submissions  # noqa: E402
+from course.core import Results, assignments, copy_course, nbgrader_environment  # noqa: E402
 
 COURSE = ROOT / "build" / "bench-queue"
 REDIS = Path("/tmp/course-redis-bench")
@@ -130,8 +128,6 @@ def main():
                     "per_minute": round(60 * len(students) / seconds, 2),
                     "graded": sum(r.graded for r in records),
                     "seconds_each": [r.seconds for r in records],
-                    "write_seconds": [r.write_seconds for r in records
-                                      if r.write_seconds is not None],
                     "peak_memory_mib": [r.peak_memory_mib for r in records]})
                 print(f"round {round_number + 1}, {setting}: {seconds:.0f} s, "
                       f"{measured[setting][-1]['per_minute']} submissions/min", flush=True)
@@ -146,17 +142,15 @@ def main():
     out.parent.mkdir(exist_ok=True)
     with open(out, "a") as handle:
         handle.write(json.dumps(record) + "\n")
-    print("| setting | submissions/min (each round) | median s per submission (queue: sent to "
-          "written) | coordinator's write, median s | peak memory per submission, MiB (median, "
-          "largest) |\n| --- | --- | --- | --- | --- |")
+    print("| setting | submissions/min (each round) | median s per submission (queue: checked to "
+          "recorded) | peak memory per submission, MiB (median, largest) |\n"
+          "| --- | --- | --- | --- |")
     for setting, runs in measured.items():
         seconds = [s for run in runs for s in run["seconds_each"]]
         peaks = [p for run in runs for p in run["peak_memory_mib"] if p is not None]
         memory = f"{statistics.median(peaks):.0f}, {max(peaks)}" if peaks else "not measured"
-        writes = [w for run in runs for w in run["write_seconds"]]
-        write = f"{statistics.median(writes):.2f}" if writes else "-"
         print(f"| {setting} | {' / '.join(str(run['per_minute']) for run in runs)} | "
-              f"{statistics.median(seconds):.1f} | {write} | {memory} |")
+              f"{statistics.median(seconds):.1f} | {memory} |")
     print(f"appended to {out}")
     return 0
 

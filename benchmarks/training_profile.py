@@ -37,8 +37,9 @@ def child(steps, batch):
     import keras
 
     sys.path[:0] = [str(ROOT), str(ROOT / "source" / "resnets")]
-    from course.notebook import run_answers, solution_sources
     from resnets_utils import load_signs_dataset, one_hot
+
+    from course.core import run_answers, solution_sources
 
     X, Y, *_ = load_signs_dataset(ROOT / "datasets")
     images = steps * batch

@@ -84,9 +84,10 @@ def child(setting, steps):
     import keras
 
     sys.path[:0] = [str(ROOT), str(ROOT / "source" / "resnets")]
-    from course.notebook import run_answers, solution_sources
     from resnets_utils import load_signs_dataset, one_hot
     from tensorflow.python.util import _pywrap_util_port
+
+    from course.core import run_answers, solution_sources
 
     X, Y, *_ = load_signs_dataset(ROOT / "datasets")
     images = steps * 32

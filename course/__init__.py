@@ -1,4 +1,9 @@
-"""The course's own code: grading, the grade audit, references, data and the pretrained model."""
+"""The course's own code, as packages by role (docs/grading.md, "The code's map"): core,
+sandbox, hidden, plugins, grading, queue, term, audit and authoring, each imported through its
+face (its __init__.py), with the commands on top (grade.py, demo.py, hub.py).
+
+This file sets what every process of the course needs before anything imports TensorFlow, and
+names the course folder (ROOT)."""
 import importlib.util
 import os
 import sys

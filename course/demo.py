@@ -4,43 +4,21 @@
 
 Copies the course to build/demo/ (its code, source/, hidden/ and nbgrader_config.py, the
 datasets linked), generates the assignments there, writes every assignment's sample submissions
-(course/submissions.py) into its submitted/ and grades them there with course.grade. The real
+(course/audit/submissions.py) into its submitted/ and grades them there with course.grade. The real
 class (gradebook.db, submitted/, autograded/, feedback/, reports/) is never touched; the audit
 and the tests make their copies the same way (`copy_course`).
 """
 import argparse
-import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import nbformat
 
 from course import ROOT
-from course.assignments import SUFFIX, assignments
-from course.grade import Course, nbgrader_environment
-from course.records import Results, SubmissionResult
-from course.submissions import expected_scores, submissions
+from course.audit import expected_scores, submissions
+from course.core import SUFFIX, Course, Results, SubmissionResult, assignments, copy_course
 
 DEMO = ROOT / "build" / "demo"
-
-
-def copy_course(folder, environment=None, names=None):
-    """A fresh copy of the course in `folder`, its assignments (or those `names`) generated
-    (into the gradebook that `environment`'s COURSE_DB_URL names, if it does), nothing
-    submitted."""
-    folder = Path(folder)
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    for name in ("course", "source", "hidden"):
-        shutil.copytree(ROOT / name, folder / name, ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(ROOT / "nbgrader_config.py", folder)
-    (folder / "datasets").symlink_to((ROOT / "datasets").resolve())
-    for assignment in names or assignments(ROOT):
-        subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", assignment,
-                        "--log-level=ERROR"], cwd=folder, check=True,
-                       env={**nbgrader_environment(), **(environment or {})})
-    return folder
 
 
 def main(argv=None):
@@ -82,7 +60,7 @@ def main(argv=None):
 
 def unexpected(course, assignment, students, chosen=(), expected=None):
     """A line for each sample submission of `assignment` graded in `course` that did not score
-    what its catalog says (`expected`, default course.submissions.expected_scores): name,
+    what its catalog says (`expected`, default course.audit.submissions.expected_scores): name,
     expected, actual."""
     path = course / "reports" / assignment.name / "grading_results.json"
     records = Results.read(path).submissions if path.exists() else {}

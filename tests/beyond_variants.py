@@ -11,9 +11,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course import ROOT, catalog
-from course.assignments import assignments
-from course.notebook import grade_id, solution_sources
+from course import ROOT
+from course.audit import catalog
+from course.core import assignments, grade_id, solution_sources
 
 ASSIGNMENT_1 = ("identity_block", "convolutional_block", "ResNet50")
 NOTEBOOK = "Beyond_ResNet50.ipynb"

@@ -11,10 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from course import ROOT, catalog  # the course package (make install: pip install -e .)
-from course.assignments import SUFFIX, assignments
-from course.notebook import run_answers, solution_sources
-from course.records import Results
+from course import ROOT
+from course.audit import catalog
+from course.core import SUFFIX, Results, assignments, run_answers, solution_sources
 
 # nbgrader runs `alembic` from PATH when it creates a gradebook: use this environment's.
 os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
@@ -63,12 +62,12 @@ def broker():
 
 
 class Workers:
-    """Celery workers (course/queue.py) as root, each grading in a course copy of its own, as
+    """Celery workers (course/queue/) as root, each grading in a course copy of its own, as
     on a machine of its own: build/PREFIX-N/, its log build/PREFIX-N.log."""
 
     def __init__(self, count, environment, prefix, names):
         from course import sandbox
-        from course.demo import copy_course
+        from course.core import copy_course
 
         self.sandbox = sandbox
         self.environment, self.processes, self.logs, self.copies = environment, [], [], []
@@ -89,7 +88,7 @@ class Workers:
             time.sleep(0.5)
 
     def received(self, number):
-        return len(re.findall(r"Task course\.grade_submission\[[^]]+\] received",
+        return len(re.findall(r"Task course\.run_submission\[[^]]+\] received",
                                self.logs[number - 1].read_text()))
 
     def kill(self, number):

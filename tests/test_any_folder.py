@@ -13,12 +13,11 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 from conftest import ROOT, full_marks, graded
+
 from course import sandbox
-from course.assignments import find
-from course.demo import copy_course
-from course.submissions import SOLUTION, submissions
+from course.audit import SOLUTION, submissions
+from course.core import Settings, copy_course, find
 
 RESNETS = find("resnets")
 VENV = Path(sys.prefix)  # this interpreter's virtual environment, shown under other paths
@@ -134,7 +133,7 @@ def test_the_sandbox_check_passes_here_and_reads_every_data_entry():
     assert [line.split(":")[0] for line in lines] == ["sandbox", "kernel", "packages", "data"]
     # every limit of grading with its value and what sets it: the settings, nbgrader's (four of
     # execution, three of output), the queue's two
-    assert len(limits) == len(dataclasses.fields(sandbox.Settings)) + 9
+    assert len(limits) == len(dataclasses.fields(Settings)) + 9
     for shown in ("submission_seconds = 1800 (COURSE_SANDBOX_SUBMISSION_SECONDS): wall time",
                   "cell timeout = 120 (nbgrader_config.py's Execute.timeout)",
                   "max notebook output characters = 8388608 (ExecuteWithHiddenTests.",

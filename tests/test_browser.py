@@ -36,12 +36,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 from conftest import ROOT, Workers, broker, free_ports
+
 from course import demo, sandbox
-from course.assignments import assignments
-from course.grade import nbgrader_environment
-from course.notebook import solution_sources
+from course.core import assignments, nbgrader_environment, solution_sources
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 PROXY = "configurable-http-proxy"
@@ -490,7 +488,7 @@ def test_the_submission_is_graded_and_the_student_reads_the_feedback(hub):
     environment = {key: value for key, value in nbgrader_environment().items()
                    if key != "COURSE_DB_URL"}
     if os.environ.get("COURSE_TEST_BROKER_URL"):
-        hub.timings["graded by"] = "course.queue watch --once, one worker"
+        hub.timings["graded by"] = "course.term watch --once, one worker"
         environment["COURSE_QUEUE_NAME"] = f"test-browser-{os.getpid()}"  # a queue of its own
         started = time.monotonic()  # on a hub the workers run already: not the student's wait
         workers = Workers(1, environment, "browser-worker", [ASSIGNMENT.name])
@@ -499,7 +497,7 @@ def test_the_submission_is_graded_and_the_student_reads_the_feedback(hub):
         # the worker's copy as the coordinator's is (its exchange; a task compares the two)
         shutil.copy(hub.course / "nbgrader_config.py", workers.copies[0])
         try:
-            look = _run([sys.executable, "-m", "course.queue", "watch", ASSIGNMENT.name,
+            look = _run([sys.executable, "-m", "course.term", "watch", ASSIGNMENT.name,
                          "--broker", broker(), "--per-day", "3", "--release-feedback",
                          "--once"], cwd=hub.course, env=environment)
         finally:

@@ -1,4 +1,4 @@
-"""Every assignment's catalog (hidden/ASSIGNMENT/catalog.py, course/catalog.py): enough
+"""Every assignment's catalog (hidden/ASSIGNMENT/catalog.py, course/audit/catalog.py): enough
 mistakes and variants per graded function, and a catalog that does not fit is one clear error.
 
 Each mistake failing its own grade cell with feedback naming it, and each correct variant
@@ -7,10 +7,10 @@ same check in this process, each entry alone, is `python -m course.audit --in-pr
 minute or two, for whoever edits a catalog): CI no longer runs it twice (230 s on a 2-core AVX2
 CPU, docs/results.md, "CI on a 2-core AVX2 CPU")."""
 import pytest
-
 from conftest import ROOT
-from course import catalog
-from course.assignments import assignments
+
+from course.audit import catalog
+from course.core import assignments
 
 CATALOGS = [catalog.of(assignment) for assignment in assignments(ROOT).values()]
 

@@ -5,12 +5,12 @@ import re
 import nbformat
 import numpy as np
 import pytest
-
 from beyond_variants import variant_assignment_1
 from conftest import ASSIGNMENTS, namespace
-from course import catalog, references
-from course.audit import grade_cell, hidden_tests
-from course.assignments import ROOT
+
+from course import ROOT
+from course.audit import catalog, grade_cell, hidden_tests
+from course.authoring import references
 
 FUNCTIONS = [(name, f) for name, a in ASSIGNMENTS.items() for f in a.functions]
 SAMPLES = [(name, m) for name, a in ASSIGNMENTS.items() for m in catalog.of(a).samples]

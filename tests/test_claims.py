@@ -15,9 +15,9 @@ import statistics
 
 import nbformat
 import pytest
-
 from conftest import ASSIGNMENTS, ROOT
-from course.data import PRETRAINED_SHA256 as SHIPPED  # the course's resnet50.h5
+
+from course.authoring import PRETRAINED_SHA256 as SHIPPED
 
 
 def records(log, **where):

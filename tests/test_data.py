@@ -4,16 +4,21 @@ import os
 import h5py
 import numpy as np
 import pytest
+from conftest import ASSIGNMENTS
 from PIL import Image
 
-from conftest import ASSIGNMENTS
-from course import data
-from course.notebook import use_folder
+from course.authoring import data
+from course.core import use_folder
 
 use_folder(ASSIGNMENTS["resnets"].source().parent)  # resnets_utils, the data loaders
 import resnets_utils  # noqa: E402
 from resnets_utils import (  # noqa: E402
-    load_digits_dataset, load_signs_dataset, one_hot, read_digits_folder, read_signs_file)
+    load_digits_dataset,
+    load_signs_dataset,
+    one_hot,
+    read_digits_folder,
+    read_signs_file,
+)
 
 
 def test_real_signs_dataset_has_the_course_shapes_and_balanced_classes(datasets_dir):
@@ -162,7 +167,7 @@ def test_the_pretrained_model_is_linked_only_when_it_is_the_recorded_build(tmp_p
     (source / "resnet50.json").write_text('{"test_accuracy": 0.975}')
     line = data.install_pretrained(source, dest=dest, expected="0" * 64)
     assert line.startswith(f"not linked: {source / 'resnet50.h5'} has sha256 97ff8a35544dcf40…")
-    assert "course/data.py PRETRAINED_SHA256" in line and not dest.exists()
+    assert "course/authoring/data.py PRETRAINED_SHA256" in line and not dest.exists()
     dest.mkdir()
     (dest / "resnet50.h5").symlink_to(source / "resnet50.h5")  # linked when it was recorded
     data.install_pretrained(source, dest=dest, expected="0" * 64)

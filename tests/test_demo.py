@@ -3,12 +3,12 @@ the course's own submitted/ and gradebook hold none of them."""
 import subprocess
 
 import pytest
+from conftest import ROOT
 from nbgrader.api import Gradebook
 
-from conftest import ROOT
-from course import catalog, demo, sandbox
-from course.assignments import assignments
-from course.submissions import submissions
+from course import demo, sandbox
+from course.audit import catalog, submissions
+from course.core import assignments
 
 SAMPLES = {student for assignment in assignments(ROOT).values()
            for student in submissions(assignment)}

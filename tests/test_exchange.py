@@ -1,7 +1,7 @@
 """The whole nbgrader course cycle, as on a shared JupyterHub: a local exchange folder, two
 student accounts (real users of this machine), one submission on time and one late, graded by
-`python -m course.grade` with the course's late policy (course/late.py), feedback released and
-fetched by each student. docs/instructor.md walks through the same commands."""
+`python -m course.grade` with the course's late policy (course/plugins/late.py), feedback released
+and fetched by each student. docs/instructor.md walks through the same commands."""
 import csv
 import datetime
 import json
@@ -15,15 +15,14 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import ROOT, Workers, broker
 from nbgrader.api import Gradebook
 
-from conftest import ROOT, Workers, broker
-from course import catalog, demo, grade, sandbox
+from course import demo, sandbox
 from course import term as course_term
-from course.assignments import assignments
-from course.grade import nbgrader_environment
-from course.notebook import solution_sources, written_answers
-from course.submissions import submissions, with_answers
+from course.audit import catalog, submissions, with_answers
+from course.core import assignments, nbgrader_environment, solution_sources, written_answers
+from course.grading import readable_by_others
 
 COURSE = ROOT / "build" / "exchange-course"
 COURSE_ID = "resnets-course"  # nbgrader_config.py's CourseDirectory.course_id
@@ -165,7 +164,8 @@ def test_each_student_fetches_their_own_feedback_only(term):
             assert f"Late submission penalty (Score: -{LATE_SCORE / 10:.1f})" in html
 
 
-# --- a collect that trusts nothing the student wrote (course/exchange.py) ---------------------
+# --- a collect that trusts nothing the student wrote (course/plugins/exchange.py)
+# ---------------------
 HOSTILE = ROOT / "build" / "exchange-hostile"
 HONEST, LINKER, HARD_LINKER, FORGER, BACKDATER = ACCOUNTS = [
     "course-honest", "course-linker", "course-hardlinker", "course-forger", "course-backdater"]
@@ -280,10 +280,11 @@ def test_a_student_account_reads_nothing_of_the_course(hostile):
                              capture_output=True, text=True)
         assert run.returncode != 0 and "Permission denied" in run.stderr, (
             f"{path} is readable by the student account {HONEST}. Fix: `make protect`.")
-    assert grade.readable_by_others(ROOT) == []
+    assert readable_by_others(ROOT) == []
 
 
-# --- one student's folder never stops the class's collect (course/exchange.py) -----------------
+# --- one student's folder never stops the class's collect (course/plugins/exchange.py)
+# -----------------
 UNRULY = ROOT / "build" / "exchange-unruly"
 # collected in this order (by name): the classmate comes after both of the others
 OVERSIZED, SWAPPER, CLASSMATE = UNRULY_ACCOUNTS = [
@@ -456,7 +457,7 @@ def test_a_file_that_changes_while_it_is_copied_is_refused_and_read_no_further(
         tmp_path, monkeypatch, change):
     """The copy reads each file to the size it was listed with (within max_dir_size): a file
     written to after it was opened is refused, not read on past that size."""
-    from course import exchange
+    from course.plugins import exchange
 
     notebook = tmp_path / "inbound" / "sub" / ASSIGNMENT.notebook
     notebook.parent.mkdir(parents=True)
@@ -478,7 +479,7 @@ def test_a_file_that_changes_while_it_is_copied_is_refused_and_read_no_further(
 
 
 def test_a_folder_too_large_too_deep_or_with_a_forged_name_is_refused_unread(tmp_path):
-    from course.exchange import MAX_DEPTH, RefusedEntry, inspect
+    from course.plugins import MAX_DEPTH, RefusedEntry, inspect
 
     large = tmp_path / "large"
     large.mkdir()
@@ -498,7 +499,7 @@ def test_a_folder_too_large_too_deep_or_with_a_forged_name_is_refused_unread(tmp
         inspect(large)
 
 
-# --- a term (course/term.py): roster, extension, resubmission, hand grades, the LMS ------------
+# --- a term (course/term/): roster, extension, resubmission, hand grades, the LMS ------------
 SEMESTER = ROOT / "build" / "exchange-term"
 WRITTEN = next(a for a in assignments(ROOT).values() if a.manual)  # hand-graded answers
 KEPT, CHANGED = list(WRITTEN.manual)[:2]  # the answer left as it was, the one rewritten
@@ -714,7 +715,7 @@ def test_a_roster_or_an_extension_that_cannot_be_used_is_one_error_line(semester
         assert says in run.stderr and "Fix:" in run.stderr
 
 
-# --- graded as they submit (course/queue.py, watch) ---------------------------------------------
+# --- graded as they submit (course/queue/, watch) ---------------------------------------------
 WATCHER = "course-watch-1"
 WATCHED = ROOT / "build" / "exchange-watch"
 
@@ -734,8 +735,8 @@ def watched(datasets_dir):
 
     def look():
         looks.append(subprocess.run(
-            [sys.executable, "-m", "course.queue", "watch", name, "--broker", broker(),
-             f"--exchange={exchange}", "--per-day", "1", "--release-feedback", "--once"],
+            [sys.executable, "-m", "course.term", f"--exchange={exchange}", "watch", name,
+             "--broker", broker(), "--per-day", "1", "--release-feedback", "--once"],
             cwd=WATCHED, env=environment, capture_output=True, text=True))
 
     try:
@@ -895,7 +896,7 @@ def test_autograde_pressed_by_the_grader_account_refuses_and_keeps_the_graded_co
 def test_the_shared_course_is_closed_to_others_and_the_teams_where_root_runs_code(team):
     """The group writes where formgrader's buttons write, and nothing root runs: every TA has
     the grader account's terminal."""
-    from course.hub import TEAM_WRITES
+    from course.plugins import TEAM_WRITES
 
     course = team["course"]
     assert team["setup"].splitlines()[-1].startswith(f"team: {course.resolve()} shared with ")

@@ -8,7 +8,6 @@ import re
 
 import nbformat
 import pytest
-
 from conftest import ASSIGNMENTS, ROOT
 
 RESULTS = (ROOT / "docs" / "results.md").read_text()

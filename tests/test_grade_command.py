@@ -11,11 +11,13 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course import grade
-from course.assignments import find
+from course import ROOT, grade
+from course.core import (FAILED, GRADED, NOT_GRADED, REFUSED, TIMED_OUT, Course, Finding,
+                         SubmissionResult, escape, find, nbgrader_config, safe_id)
+from course.grading import (broken_grader, check_submission, classes, findings, readable_by_others,
+                            render, shard)
 from course.hidden import HiddenTests
-from course.preprocessors import DropLibraryLogs, KeepPointsForStderr, OnlyVerdictsScore
-from course.records import GRADED, Finding, SubmissionResult
+from course.plugins import DropLibraryLogs, KeepPointsForStderr, OnlyVerdictsScore
 
 RESNETS = find("resnets")
 
@@ -23,7 +25,7 @@ RESNETS = find("resnets")
 @pytest.mark.parametrize("n", [1, 2, 3, 5])
 def test_shards_split_the_class_into_disjoint_shares_that_cover_it(n):
     students = [f"student-{i:03d}" for i in range(23)]
-    shares = [grade.shard(students, f"{k}/{n}") for k in range(1, n + 1)]
+    shares = [shard(students, f"{k}/{n}") for k in range(1, n + 1)]
     assert sorted(s for share in shares for s in share) == students
     assert max(map(len, shares)) - min(map(len, shares)) <= 1
 
@@ -31,7 +33,7 @@ def test_shards_split_the_class_into_disjoint_shares_that_cover_it(n):
 @pytest.mark.parametrize("spec", ["0/3", "4/3", "2", "a/b", "1/0"])
 def test_a_bad_shard_is_one_error_line(spec):
     with pytest.raises(SystemExit, match=r"--shard .*expected K/N with 1 <= K <= N"):
-        grade.shard(["a"], spec)
+        shard(["a"], spec)
 
 
 def _submit(root, student, name, data):
@@ -45,14 +47,14 @@ def test_submission_check_names_the_file_the_problem_and_the_fix(tmp_path):
     _submit(tmp_path, "cut", "Residual_Networks.ipynb", b'{"cells": [')
     _submit(tmp_path, "fine", "Residual_Networks.ipynb",
             b'{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}')
-    assert grade.check_submission(RESNETS, "renamed", tmp_path) == (
+    assert check_submission(RESNETS, "renamed", tmp_path) == (
         "no Residual_Networks.ipynb in submitted/renamed/resnets/ (found: Residual_Networks (1)"
         ".ipynb). Fix: submit the notebook under its original name.")
-    cut = grade.check_submission(RESNETS, "cut", tmp_path)
+    cut = check_submission(RESNETS, "cut", tmp_path)
     assert cut.startswith("submitted/cut/resnets/Residual_Networks.ipynb is not a valid notebook")
     assert cut.endswith("Fix: open it in Jupyter, save it, and submit again.")
-    assert grade.check_submission(RESNETS, "fine", tmp_path) is None
-    assert grade.check_submission(RESNETS, "absent", tmp_path).startswith(
+    assert check_submission(RESNETS, "fine", tmp_path) is None
+    assert check_submission(RESNETS, "absent", tmp_path).startswith(
         "no Residual_Networks.ipynb in submitted/absent/resnets/ (found: no notebook)")
 
 
@@ -78,7 +80,7 @@ def test_no_submissions_or_no_gradebook_is_one_error_line_and_exit_2(tmp_path, c
 @pytest.mark.parametrize("student", ["a\nb", "../x", "x/y", ".hidden", "-rf", "tab\there",
                                      "e\u202ed", "", "x" * 65])
 def test_an_unsafe_student_id_is_refused_with_the_id_escaped(tmp_path, student):
-    problem = grade.check_submission(RESNETS, student, tmp_path)
+    problem = check_submission(RESNETS, student, tmp_path)
     assert problem.startswith("the student id ") and "is not a safe name" in problem
     assert problem.isprintable() and problem.endswith("Fix: rename the folder in submitted/.")
 
@@ -86,8 +88,8 @@ def test_an_unsafe_student_id_is_refused_with_the_id_escaped(tmp_path, student):
 @pytest.mark.parametrize("student", ["ünïcødé-名前", "u\u0308ber", "jupyter-alice",
                                      "a.b@x+y-z_1", "Ελένη", "١٢٣"])
 def test_a_student_id_in_any_script_is_a_safe_name(tmp_path, student):
-    assert grade.safe_id(student)
-    problem = grade.check_submission(RESNETS, student, tmp_path)
+    assert safe_id(student)
+    problem = check_submission(RESNETS, student, tmp_path)
     assert problem.startswith(f"no {RESNETS.notebook} in submitted/{student}/"), problem
 
 
@@ -113,7 +115,7 @@ def test_links_hard_links_and_special_files_are_refused_naming_them(tmp_path):
                 "pipe": "submitted/pipe/resnets/pipe (not a regular file)",
                 "folder": "submitted/folder/resnets (a symbolic link)"}
     for student, named in expected.items():
-        assert grade.check_submission(RESNETS, student, tmp_path) == (
+        assert check_submission(RESNETS, student, tmp_path) == (
             f"{named}: grading takes in regular files and folders only. Fix: submit the notebook "
             "itself (no links, no special files).")
 
@@ -121,12 +123,12 @@ def test_links_hard_links_and_special_files_are_refused_naming_them(tmp_path):
 def test_report_lines_escape_whatever_a_submission_chose():
     finding = Finding("alice", "a cell the student added", "error",
                       "Error\ncourse files: unchanged\rFORGED\x1b[2K \u2028x")
-    line = grade.render(finding)
+    line = render(finding)
     assert "\n" not in line and "\r" not in line and "\x1b" not in line and "\u2028" not in line
     assert line == ("alice: a cell the student added: Error\\ncourse files: unchanged\\rFORGED"
                     "\\x1b[2K \\u2028x")
-    assert grade.render(Finding("bob", None, "not graded", "why")) == "bob: NOT GRADED: why"
-    assert len(grade.escape("y" * 1000)) == 300
+    assert render(Finding("bob", None, "not graded", "why")) == "bob: NOT GRADED: why"
+    assert len(escape("y" * 1000)) == 300
 
 
 def _grade_cell(outputs, points=3):
@@ -166,7 +168,7 @@ def test_a_cells_prints_are_one_output_however_the_kernel_cut_them():
     (LimitOutput counts each message's last newline as a line: cut per line, it kept half)."""
     from nbconvert.exporters import NotebookExporter
 
-    config = grade.nbgrader_config(grade.ROOT)
+    config = nbgrader_config(ROOT)
     names = [pp.__name__ for pp in config.Autograde.autograde_preprocessors]
     after = names.index("ExecuteWithHiddenTests") + 1
     assert names.index("CoalesceStreamsPreprocessor") == after < names.index("LimitOutput")
@@ -215,9 +217,9 @@ def test_a_grade_cell_zeroed_for_stderr_gets_a_report_line(tmp_path):
     path.parent.mkdir(parents=True)
     nbformat.write(notebook, path)
     record = SubmissionResult("carol", "resnets", GRADED, scores={"identity_block": [0, 3]})
-    course = grade.Course(tmp_path)
-    found = [f for f in grade.findings(course, RESNETS, record) if f.kind == "stderr"]
-    assert [grade.render(f) for f in found] == [
+    course = Course(tmp_path)
+    found = [f for f in findings(course, RESNETS, record) if f.kind == "stderr"]
+    assert [render(f) for f in found] == [
         "carol: identity_block_tests: wrote to stderr and scores 0 for it (nbgrader counts stderr "
         "as a failure): UserWarning: x"]
 
@@ -228,10 +230,10 @@ def test_named_students_are_graded_for_the_assignments_they_submitted(tmp_path):
         for name in names:
             (tmp_path / "submitted" / student / name).mkdir()
     # cy submitted nothing: graded once, under the first assignment, to get its error line
-    assert grade.classes(tmp_path, ["a", "b"], ["a", "b"], ["ada", "bo", "cy"]) == {
+    assert classes(tmp_path, ["a", "b"], ["a", "b"], ["ada", "bo", "cy"]) == {
         "a": ["ada", "cy"], "b": ["ada", "bo"]}
-    assert grade.classes(tmp_path, ["b"], ["a", "b"], ["ada"]) == {"b": ["ada"]}
-    assert grade.classes(tmp_path, ["a"], ["a", "b"], ["bo"]) == {"a": ["bo"]}
+    assert classes(tmp_path, ["b"], ["a", "b"], ["ada"]) == {"b": ["ada"]}
+    assert classes(tmp_path, ["a"], ["a", "b"], ["bo"]) == {"a": ["bo"]}
 
 
 def test_the_kernel_exits_without_running_the_submissions_exit_handlers(tmp_path):
@@ -239,7 +241,7 @@ def test_the_kernel_exits_without_running_the_submissions_exit_handlers(tmp_path
     before it: TensorFlow's teardown (about 1 s a submission), and a submission's own (here, one
     that would write a file; a slow one would hold up the grader's shutdown of its kernel)."""
     marker = tmp_path / "exit-handler-ran"
-    setup = HiddenTests.of(grade.ROOT / "hidden", "resnets").cells()[0].source
+    setup = HiddenTests.of(ROOT / "hidden", "resnets").cells()[0].source
     code = (f"import atexit, pathlib\natexit.register(pathlib.Path({str(marker)!r}).write_text, "
             f"'ran')\n{setup}\nprint('set up', flush=True)\n")
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -248,23 +250,27 @@ def test_the_kernel_exits_without_running_the_submissions_exit_handlers(tmp_path
     assert not marker.exists()
 
 
-def _record(status, problem):
-    return SubmissionResult("someone", "resnets", status, problem)
+def _record(failure, error=None, problem=None):
+    """A record as the grader makes it: graded (no failure), or its failure's kind and error."""
+    return SubmissionResult("someone", "resnets", NOT_GRADED if failure else GRADED, problem,
+                            failure=failure, error=error)
 
 
 def test_a_grader_whose_kernels_never_start_is_broken_and_a_class_of_failures_is_not():
-    died = "nbgrader autograde failed: RuntimeError: Kernel died before replying to kernel_info"
-    broken = {s: _record("not graded", f"{died}; see reports/resnets/logs/{s}.log")
-              for s in ("alice", "bob")}
-    assert grade.broken_grader(broken).startswith(
+    died = "RuntimeError: Kernel died before replying to kernel_info"
+    broken = {s: _record(FAILED, died, f"nbgrader autograde failed: {died}; see "
+                         f"reports/resnets/logs/{s}.log") for s in ("alice", "bob")}
+    assert broken_grader(broken).startswith(
         "all 2 submissions failed the same way (nbgrader autograde failed: RuntimeError: Kernel "
         "died before replying to kernel_info): the grader is broken, not the class.")
-    assert grade.broken_grader({"alice": broken["alice"]}) is None  # one is a submission's
-    assert grade.broken_grader({**broken, "carol": _record("graded", None)}) is None
-    mid = "nbgrader autograde failed: DeadKernelError: Kernel died"  # code can do that
-    assert grade.broken_grader({s: _record("not graded", mid) for s in "ab"}) is None
+    assert broken_grader({"alice": broken["alice"]}) is None  # one is a submission's
+    assert broken_grader({**broken, "carol": _record(None)}) is None
+    mid = "DeadKernelError: Kernel died"  # code can do that
+    assert broken_grader({s: _record(FAILED, mid) for s in "ab"}) is None
     refused = "no Residual_Networks.ipynb in submitted/a/resnets/"
-    assert grade.broken_grader({s: _record("not graded", refused) for s in "ab"}) is None
+    assert broken_grader({s: _record(REFUSED, problem=refused) for s in "ab"}) is None
+    timed_out = "nbgrader autograde ran over 1800 s"
+    assert broken_grader({s: _record(TIMED_OUT, problem=timed_out) for s in "ab"}) is None
 
 
 def test_a_course_other_accounts_can_read_gets_one_warning_line_naming_the_fix():
@@ -273,9 +279,9 @@ def test_a_course_other_accounts_can_read_gets_one_warning_line_naming_the_fix()
         (folder / "hidden").mkdir(mode=0o755)
         (folder / "gradebook.db").write_text("")
         os.chmod(folder / "gradebook.db", 0o644)
-        assert grade.readable_by_others(folder) == []  # the folder itself lets nobody through
+        assert readable_by_others(folder) == []  # the folder itself lets nobody through
         os.chmod(folder, 0o755)
-        assert grade.readable_by_others(folder) == ["hidden/", "gradebook.db"]
+        assert readable_by_others(folder) == ["hidden/", "gradebook.db"]
         run = subprocess.run([sys.executable, "-m", "course.grade", "--root", str(folder)],
                              capture_output=True, text=True)
         warning = run.stderr.splitlines()[0]
@@ -293,7 +299,7 @@ def test_pages_show_a_students_markup_as_text_and_the_notebooks_diagrams_as_imag
     from nbconvert.exporters import HTMLExporter
     from traitlets.config.loader import PyFileConfigLoader
 
-    config = PyFileConfigLoader("nbgrader_config.py", path=str(grade.ROOT)).load_config()
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(ROOT)).load_config()
     markdown = ('<img src="images/residual_block.png" style="width:640px"> '
                 '<img src="x" onerror="alert(1)"><script>alert(2)</script>'
                 '<img src="javascript:alert(3)"> **bold**')
@@ -333,7 +339,7 @@ def test_the_feedback_page_draws_formulas_as_mathml_and_fetches_nothing():
     from nbgrader.converters import GenerateFeedback
     from traitlets.config.loader import PyFileConfigLoader
 
-    config = PyFileConfigLoader("nbgrader_config.py", path=str(grade.ROOT)).load_config()
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(ROOT)).load_config()
     converter = GenerateFeedback(config=config)
     exporter = converter.exporter_class(parent=converter, config=converter.config)
     notebook = nbformat.read(find("beyond").release(), as_version=4)
@@ -384,11 +390,11 @@ def test_a_queue_that_cannot_grade_is_one_error_line_before_any_batch(tmp_path):
                       (f"redis+socket://{tmp_path}/none.sock", "does not answer"),
                       (isolated, "no worker answers on")):
         run = subprocess.run([sys.executable, "-m", "course.grade", "--queue", url],
-                             cwd=grade.ROOT, capture_output=True, text=True)
+                             cwd=ROOT, capture_output=True, text=True)
         errors = [line for line in run.stderr.splitlines() if line.startswith("error:")]
         assert run.returncode == 2 and len(errors) == 1 and says in errors[0], run.stderr
         assert "secret" not in run.stdout + run.stderr
-    run = subprocess.run([sys.executable, "-m", "course.queue", "copy", str(grade.ROOT)],
+    run = subprocess.run([sys.executable, "-m", "course.queue", "copy", str(ROOT)],
                          capture_output=True, text=True)
     assert run.returncode == 2 and "is a course folder. Fix:" in run.stderr, run.stderr
-    assert (grade.ROOT / "source").is_dir()
+    assert (ROOT / "source").is_dir()

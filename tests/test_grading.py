@@ -1,4 +1,4 @@
-"""The grade audit through nbgrader (course/audit.py, `make grade-audit`), for every assignment:
+"""The grade audit through nbgrader (course/audit/, `make grade-audit`), for every assignment:
 the sample submissions, every cataloged mistake and correct variant, and the hostile
 submissions, graded in a copy of the course with the sandboxed kernel and the hidden tests in
 it, judged outside it."""
@@ -8,12 +8,12 @@ import os
 import re
 
 import pytest
-
 from conftest import ROOT
-from course import audit, catalog, sandbox
-from course.adversarial import ATTACKS, attacks_for
-from course.assignments import assignments
-from course.submissions import expected_scores
+
+from course import audit, sandbox
+from course.audit import MACHINE_WIDE, catalog, expected_scores
+from course.audit.adversarial import ATTACKS, attacks_for
+from course.core import assignments
 
 ASSIGNMENTS = list(assignments(ROOT).values())
 CATALOGS = {a.name: catalog.of(a) for a in ASSIGNMENTS}
@@ -63,8 +63,8 @@ def test_every_correct_variant_keeps_full_marks(audited):
 
 def test_every_attack_is_contained_and_reported(audited):
     _, rows = audited
-    wanted = {(a.name, student) for number, a in enumerate(ASSIGNMENTS)
-              for student in attacks_for(a, number == 0, {"port": 0})}
+    wanted = {(a.name, student) for a in ASSIGNMENTS
+              for student in attacks_for(a, a.name == MACHINE_WIDE, {"port": 0})}
     assert {(r["assignment"], r["student"]) for r in _rows(rows, "attack")} == wanted
     assert _failed(rows, "attack") == []
 
@@ -78,9 +78,10 @@ def test_no_process_left_no_forged_line_no_course_file_changed(audited, results)
 
 
 def test_graded_in_the_sandbox_stealing_scores_nothing_and_harms_no_one(results):
-    for number, assignment in enumerate(ASSIGNMENTS):
+    for assignment in ASSIGNMENTS:
         records = results[assignment.name]["submissions"]
-        for student, (_, bound) in attacks_for(assignment, number == 0, {"port": 0}).items():
+        for student, (_, bound) in attacks_for(assignment, assignment.name == MACHINE_WIDE,
+                                               {"port": 0}).items():
             if bound.zero == assignment.functions:  # no answers of its own
                 scores = records[student]["scores"].values()
                 assert sum(score for score, _ in scores) == 0, (assignment.name, student)
@@ -127,14 +128,14 @@ def test_sample_submissions_course_files_and_gradebook(audited):
 @pytest.mark.parametrize("assignment", ASSIGNMENTS, ids=lambda a: a.name)
 def test_feedback_never_shows_the_references_and_grade_cells_write_no_stderr(audited, assignment):
     # nbgrader gives 0 points to a passing grade cell that writes to stderr
-    # (nbgrader.utils.determine_grade; course/preprocessors.py's KeepPointsForStderr).
+    # (nbgrader.utils.determine_grade; course/plugins/preprocessors.py's KeepPointsForStderr).
     for student in expected_scores(assignment):
         html = (audit.AUDIT / "feedback" / student / assignment.name /
                 f"{assignment.stem}.html").read_text()
         assert "references.npz" not in html
         # TensorFlow's loading messages stay in the autograded notebook, not on the page
         assert "absl::InitializeLog" not in html and "port.cc:" not in html, student
-        # formulas drawn as MathML, nothing loaded from the network (course/feedback.py)
+        # formulas drawn as MathML, nothing loaded from the network (course/plugins/feedback.py)
         assert "<math" in html and not re.search(r"<script[^>]*\bsrc=", html), student
         notebook = audit.AUDIT / "autograded" / student / assignment.name / assignment.notebook
         for cell in json.loads(notebook.read_text())["cells"]:

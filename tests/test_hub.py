@@ -14,9 +14,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from traitlets.config.loader import PyFileConfigLoader
-
 from conftest import free_ports
+from traitlets.config.loader import PyFileConfigLoader
 
 ROOT = Path(__file__).resolve().parents[1]
 STUDENTS = ROOT / "hub" / "students"

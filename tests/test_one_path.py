@@ -14,18 +14,14 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import ROOT, Workers, broker
 from nbgrader.api import Gradebook
 
-from conftest import ROOT, Workers, broker
-from course import audit, catalog, sandbox
-from course import grade as grade_module
-from course.adversarial import ATTACKS
-from course.assignments import assignments
-from course.grade import nbgrader_environment
-from course.preprocessors import (GRADER_KEYS, ExecuteWithHiddenTests, KeepHandGrades,
-                                  KeepPointsForStderr, OnlyVerdictsScore)
-from course.records import Results
-from course.submissions import submissions
+from course import audit, sandbox
+from course.audit import ATTACKS, catalog, submissions
+from course.core import Course, Results, assignments, nbgrader_environment
+from course.plugins import (GRADER_KEYS, ExecuteWithHiddenTests, KeepHandGrades,
+                            KeepPointsForStderr, OnlyVerdictsScore)
 
 COURSE = ROOT / "build" / "one-path"
 # the temporary folder of this file's local graders (their kernels' runtime folders): the other
@@ -218,7 +214,7 @@ def test_two_machines_on_postgresql_give_the_scores_of_one_on_sqlite(both_ways, 
     assert shared_errors == errors
 
 
-# --- on a task queue: two Celery workers, each in a course copy of its own (course/queue.py) ----
+# --- on a task queue: two Celery workers, each in a course copy of its own (course/queue/) ----
 CENTRAL = ROOT / "build" / "queue-course"
 # ... and what a submission could reach through a worker (issue 34): its log by an inherited
 # descriptor, the broker and the coordinator's memory by its output, the feedback step
@@ -253,7 +249,7 @@ def queue(both_ways):
     audit.prepare({ASSIGNMENT.name: {**_files()[ASSIGNMENT.name], **hostile}}, CENTRAL,
                   {**environment, "COURSE_DB_URL": url})
     workers = Workers(2, environment, "queue-worker", [ASSIGNMENT.name])
-    digests = [grade_module.Course(copy).files_digest() for copy in workers.copies]
+    digests = [Course(copy).files_digest() for copy in workers.copies]
     try:
         run = subprocess.run([sys.executable, "-m", "course.grade", "--queue", broker()],
                              cwd=CENTRAL, env={**environment, "COURSE_DB_URL": url},
@@ -308,7 +304,7 @@ def test_hostile_submissions_on_the_queue_harm_no_other_and_no_worker(queue):
         for log in (copy / "reports").rglob("*.log"):
             assert "FORGED" not in log.read_text(errors="replace"), log
     for copy, digest in zip(queue["workers"].copies, queue["digests"]):
-        assert grade_module.Course(copy).files_digest() == digest, copy  # the workers' copies
+        assert Course(copy).files_digest() == digest, copy  # the workers' copies
 
 
 def test_a_worker_killed_mid_task_loses_no_submission_and_grades_none_twice(queue):

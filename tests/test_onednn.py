@@ -9,11 +9,10 @@ import sys
 
 import nbformat
 import pytest
-
 from conftest import ROOT, full_marks, graded
+
 from course import audit, sandbox
-from course.assignments import assignments
-from course.notebook import use_folder
+from course.core import assignments, use_folder
 
 use_folder(ROOT / "source" / "resnets")
 import onednn  # noqa: E402

@@ -14,9 +14,11 @@ import nbformat
 import pytest
 from traitlets.config.loader import PyFileConfigLoader
 
-from course import grade, status
+from course import ROOT
+from course.core import assignments
+from course.term import status
 
-ROOT = grade.ROOT
+ROOT = ROOT
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 
@@ -74,9 +76,9 @@ def _feedback_page(folder):
     (its diagrams beside it), with the course's exporter and page preprocessors."""
     from nbgrader.converters import GenerateFeedback
 
-    from course.preprocessors import DropLibraryLogs, HideServerPaths
+    from course.plugins import DropLibraryLogs, HideServerPaths
 
-    assignment = grade.assignments(ROOT)["resnets"]
+    assignment = assignments(ROOT)["resnets"]
     shutil.copytree(ROOT / "release" / "resnets", folder)
     notebook = _graded(nbformat.read(assignment.source(), as_version=4),
                        next(iter(assignment.points)))
@@ -156,9 +158,8 @@ def test_no_script_a_student_writes_is_live_in_the_browser(browser, tmp_path):
     either page as Chromium parses them; nbconvert's own page (the check can fail) has them."""
     from nbconvert.exporters import HTMLExporter
     from nbconvert.preprocessors.sanitize import SanitizeHTML
-    from traitlets.config import Config
-
     from test_what_reaches import _hostile_notebook, _pages
+    from traitlets.config import Config
 
     config = Config()
     config.SanitizeHTML.enabled = True

@@ -7,10 +7,10 @@ import sys
 import keras
 import numpy as np
 import pytest
-
 from conftest import ASSIGNMENTS, ROOT, namespace
-from course import data, pretrained
-from course.notebook import use_folder
+
+from course.authoring import data, pretrained
+from course.core import use_folder
 
 ASSIGNMENT_DIR = ASSIGNMENTS["resnets"].source().parent
 use_folder(ASSIGNMENT_DIR)
@@ -55,7 +55,7 @@ def test_the_builder_on_a_small_budget_keeps_its_best_validation_epoch(tmp_path,
     """The whole recipe's code path (`make pretrained` at 2 epochs on 96 images): the file and
     its report, and the kept weights are the best scored epoch's."""
     out = tmp_path / "resnet50.h5"
-    done = subprocess.run([sys.executable, "-m", "course.pretrained", "--epochs", "2",
+    done = subprocess.run([sys.executable, "-m", "course.authoring.pretrained", "--epochs", "2",
                            "--limit", "96", "--batch-size", "16", "--out", str(out)],
                           cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]

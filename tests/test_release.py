@@ -7,8 +7,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 from conftest import ASSIGNMENTS, ROOT
+
 
 @pytest.mark.parametrize("name", ASSIGNMENTS)
 def test_committed_release_equals_a_fresh_generation(tmp_path, name):

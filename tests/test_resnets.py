@@ -4,16 +4,17 @@ edits cannot express, and outputs no degenerate block can match."""
 import keras
 import numpy as np
 import pytest
+from conftest import ASSIGNMENTS, namespace
 from keras import layers
 
-from conftest import ASSIGNMENTS, namespace
-from course import catalog
+from course.audit import catalog
 from course.hidden import ATOL, HiddenTests
 
 RESNETS = ASSIGNMENTS["resnets"]
 HIDDEN_TESTS = HiddenTests(RESNETS.hidden())
 namespace("resnets")  # its folder first on sys.path
 import public_tests  # noqa: E402  (the assignment's)
+
 
 def test_resnet_is_graded_on_its_own_code_with_a_wrong_block():
     wrong = namespace("resnets", catalog.of(RESNETS).sample("identity_block"))

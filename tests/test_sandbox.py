@@ -1,4 +1,4 @@
-"""The per-submission boundary (course/sandbox.py), exercised directly: identity, file view,
+"""The per-submission boundary (course/sandbox/), exercised directly: identity, file view,
 network, processes, limits. The grade audit (tests/test_grading.py) checks the same through
 nbgrader with hostile submissions."""
 import dataclasses
@@ -14,9 +14,10 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
+
 from course import grade, sandbox
+from course.core import SETTINGS
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -61,7 +62,7 @@ def test_each_boundary_has_its_own_unprivileged_user_without_capabilities(notebo
         uids = (first.uid, second.uid)
     assert uids[0] != uids[1]
     for box_uid, inside in zip(uids, seen):
-        assert inside["uid"] == inside["gid"] == box_uid >= sandbox.SETTINGS.first_uid
+        assert inside["uid"] == inside["gid"] == box_uid >= SETTINGS.first_uid
         assert inside["groups"] == [] and inside["home"] == sandbox.HOME
         assert set(inside["caps"].values()) == {"0000000000000000"}, inside["caps"]
 
@@ -166,7 +167,7 @@ def test_limits_on_memory_cpu_files_and_processes(notebook_folder):
     """
     with sandbox.Boundary(notebook_folder) as box:
         inside = run_python(box, code)
-    s = sandbox.SETTINGS
+    s = SETTINGS
     assert inside == {"RLIMIT_AS": int(s.memory_gib * 2**30), "RLIMIT_CPU": s.cpu_seconds,
                       "RLIMIT_FSIZE": int(s.file_gib * 2**30), "RLIMIT_NPROC": s.processes,
                       "RLIMIT_CORE": 0}
@@ -176,8 +177,8 @@ def test_leftovers_of_a_killed_grader_are_killed_by_the_next_boundary(notebook_f
     # one user id of its own (the range's last, in a state folder of its own): graders running
     # beside this test (make test runs two files at once) claim the range's first ids, so the
     # next boundary here gets this one again whatever they do meanwhile
-    last = sandbox.SETTINGS.first_uid + sandbox.SETTINGS.identities - 1
-    settings = dataclasses.replace(sandbox.SETTINGS, first_uid=last, identities=1,
+    last = SETTINGS.first_uid + SETTINGS.identities - 1
+    settings = dataclasses.replace(SETTINGS, first_uid=last, identities=1,
                                    state=str(tmp_path / "state"))
     with sandbox.Boundary(notebook_folder, settings=settings) as box:
         uid = box.uid
@@ -194,7 +195,7 @@ def test_without_root_grading_refuses_in_one_line_unless_told_unsafe(monkeypatch
     problem = sandbox.unavailable()
     assert problem.startswith("the grader is not root") and "Fix:" in problem
     monkeypatch.setattr(grade, "assignment_in_gradebook", lambda course, name: True)
-    shutil.copytree(grade.ROOT / "source" / "resnets", tmp_path / "source" / "resnets",
+    shutil.copytree(ROOT / "source" / "resnets", tmp_path / "source" / "resnets",
                     ignore=shutil.ignore_patterns("*.h5"))
     (tmp_path / "submitted" / "someone" / "resnets").mkdir(parents=True)
     assert grade.main(["--root", str(tmp_path)]) == 2
@@ -215,8 +216,8 @@ def test_each_boundary_is_a_control_group_with_its_limits(notebook_folder):
                   if (folder / knob).exists()}
         process.kill()
     assert all(values.values()), values  # its processes are in each group
-    assert limits == {"cpu": "1024", "memory": str(int(sandbox.SETTINGS.memory_gib * 2**30)),
-                      "pids": str(sandbox.SETTINGS.processes)}
+    assert limits == {"cpu": "1024", "memory": str(int(SETTINGS.memory_gib * 2**30)),
+                      "pids": str(SETTINGS.processes)}
     assert not any(folder.exists() for folder in box.cgroup.folders)
 
 
@@ -262,7 +263,7 @@ def test_a_busy_neighbour_gets_no_more_than_its_share_of_the_cpu(notebook_folder
 def test_memory_of_all_its_processes_together_is_limited(notebook_folder):
     """Three processes of 500 MB each: fine one by one (address space 1 GiB each), but the
     boundary's memory group (1 GiB here) kills at least one of them."""
-    settings = dataclasses.replace(sandbox.SETTINGS, memory_gib=1)
+    settings = dataclasses.replace(SETTINGS, memory_gib=1)
     code = """
         import json, subprocess, sys
         grab = ("import time; b = bytearray(500 * 2**20); "
@@ -276,7 +277,7 @@ def test_memory_of_all_its_processes_together_is_limited(notebook_folder):
 
 
 def test_what_it_writes_stays_in_memory_and_is_bounded(notebook_folder):
-    settings = dataclasses.replace(sandbox.SETTINGS, scratch_gib=0.25)
+    settings = dataclasses.replace(SETTINGS, scratch_gib=0.25)
     code = """
         import errno, json, os
         from pathlib import Path

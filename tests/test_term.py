@@ -1,7 +1,7 @@
-"""course/term.py without a class: the students' environment against the grader's, the roster's
+"""course/term/ without a class: the students' environment against the grader's, the roster's
 checks, the LMS files' layout, and every grades file (nbgrader's grades.csv, the Canvas and
 Moodle files) read back as written whatever the names hold, none of them a spreadsheet formula
-(course/spreadsheet.py). The term itself, with student accounts, grading and the exchange, is
+(course/core/spreadsheet.py). The term itself, with student accounts, grading and the exchange, is
 tests/test_exchange.py's."""
 import csv
 import io
@@ -12,11 +12,11 @@ import sys
 from importlib import metadata
 
 import pytest
+from conftest import ROOT
 from nbgrader.api import Gradebook
 
-from conftest import ROOT
-from course import spreadsheet, term
-from course.grade import nbgrader_environment
+from course import term
+from course.core import nbgrader_environment, spreadsheet
 
 
 def _student_python(folder, keras=None, formgrader=True):

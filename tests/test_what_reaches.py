@@ -1,6 +1,6 @@
 """What a submission's content can still reach, piece by piece (issue 34): the pages a
 teaching assistant opens, the grader's memory and disk, a hand grade. The audit
-(tests/test_grading.py, course/adversarial.py) grades the same through nbgrader; these tests
+(tests/test_grading.py, course/audit/adversarial.py) grades the same through nbgrader; these tests
 hold each piece to numbers, fast."""
 import json
 
@@ -13,11 +13,11 @@ from nbgrader.server_extensions.formgrader import handlers
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
-from course import grade
-from course.adversarial import LINKS, MARKUP, MISSING, XSS
-from course.audit import LiveMarkup
-from course.preprocessors import ExecuteWithHiddenTests, KeepHandGrades
-from course.records import GRADED, Autograded
+from course import ROOT
+from course.audit import LINKS, MARKUP, MISSING, XSS, LiveMarkup
+from course.core import GRADED, Autograded, Course, SubmissionResult, assignments
+from course.grading import LocalGrader, findings, local, render, report
+from course.plugins import ExecuteWithHiddenTests, KeepHandGrades
 
 
 def _hostile_notebook():
@@ -32,7 +32,7 @@ def _hostile_notebook():
 
 
 def _course_config(formgrader=False):
-    config = PyFileConfigLoader("nbgrader_config.py", path=str(grade.ROOT)).load_config()
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(ROOT)).load_config()
     if formgrader:  # as formgrader builds its exporter (FormgradeExtension.build_extra_config)
         config.HTMLExporter.template_name = "formgrade"
         config.HTMLExporter.extra_template_basedirs = [handlers.template_path]
@@ -168,43 +168,43 @@ def test_a_hand_grade_is_kept_for_the_same_answer_and_cleared_for_another_pictur
 
 
 class _FeedbackFails:
-    """A course.worker whose autograde succeeded and whose feedback could not be made."""
+    """A course.grading.worker whose autograde succeeded and whose feedback could not be made."""
 
     def autograde(self, student):
         return Autograded(success=True, feedback_error="InvalidNotebook: missing attachment")
 
 
 def test_a_submission_whose_feedback_failed_is_graded_with_a_finding_of_its_own(monkeypatch):
-    course = grade.Course(grade.ROOT)
-    grader = grade.Grader.__new__(grade.Grader)
-    grader.course, grader.assignment = course, grade.assignments(grade.ROOT)["resnets"]
+    course = Course(ROOT)
+    grader = LocalGrader.__new__(LocalGrader)
+    grader.course, grader.assignment = course, assignments(ROOT)["resnets"]
     grader.logs = course.reports / "resnets" / "logs"
     monkeypatch.setattr(grader, "worker", lambda: _FeedbackFails())
-    monkeypatch.setattr(grade, "check_submission", lambda *args: None)
+    monkeypatch.setattr(local, "check_submission", lambda *args: None)
     record = grader.grade("someone")
     assert record.status == GRADED and record.problem is None
     assert record.feedback_problem == (
         "nbgrader generate_feedback failed: InvalidNotebook: missing attachment; see "
         "reports/resnets/logs/someone.log")
     assert record.to_json()["feedback_problem"] == record.feedback_problem
-    monkeypatch.setattr(grade.nbformat, "read", lambda *args, **kwargs: (
+    monkeypatch.setattr(report.nbformat, "read", lambda *args, **kwargs: (
         nbformat.v4.new_notebook()))
-    found = grade.findings(course, grader.assignment, record)
+    found = findings(course, grader.assignment, record)
     assert [(f.kind, f.cell) for f in found if f.kind == "feedback"] == [("feedback", None)]
     assert all(f.kind != "not graded" for f in found)
 
 
 @pytest.mark.parametrize("cut", [{"outputs": 8, "characters": 402_653_184}])
 def test_a_cut_output_is_one_line_of_the_report(cut, monkeypatch):
-    course = grade.Course(grade.ROOT)
-    assignment = grade.assignments(grade.ROOT)["resnets"]
+    course = Course(ROOT)
+    assignment = assignments(ROOT)["resnets"]
     cell = nbformat.v4.new_code_cell("display(...)")
     cell.metadata[ExecuteWithHiddenTests.OUTPUT_CUT] = cut
-    monkeypatch.setattr(grade.nbformat, "read", lambda *args, **kwargs: (
+    monkeypatch.setattr(report.nbformat, "read", lambda *args, **kwargs: (
         nbformat.v4.new_notebook(cells=[cell])))
-    record = grade.SubmissionResult("someone", "resnets", GRADED)
-    found = [f for f in grade.findings(course, assignment, record) if f.kind == "output"]
-    assert [grade.render(f) for f in found] == [
+    record = SubmissionResult("someone", "resnets", GRADED)
+    found = [f for f in findings(course, assignment, record) if f.kind == "output"]
+    assert [render(f) for f in found] == [
         "someone: a cell the student added: 8 outputs of 402,653,184 characters in all were not "
         "kept (past the grader's limit on a cell's or a notebook's output)"]
 
@@ -214,7 +214,7 @@ def _feedback_from_file(path):
     with the course's page preprocessors (those that need no gradebook)."""
     from nbgrader.converters import GenerateFeedback
 
-    from course.preprocessors import DropLibraryLogs, HideServerPaths
+    from course.plugins import DropLibraryLogs, HideServerPaths
 
     converter = GenerateFeedback(config=_course_config())
     exporter = converter.exporter_class(parent=converter, config=converter.config)
@@ -345,7 +345,7 @@ def test_formgraders_page_loads_no_mathjax_from_a_cdn_with_the_hubs_jupyter_path
     monkeypatch.delenv("JUPYTER_PATH", raising=False)
     before = _pages(notebook)["formgrader"]
     assert any("cdnjs.cloudflare.com/ajax/libs/mathjax" in src for src in scripts.findall(before))
-    monkeypatch.setenv("JUPYTER_PATH", str(grade.ROOT / "hub" / "formgrader"))
+    monkeypatch.setenv("JUPYTER_PATH", str(ROOT / "hub" / "formgrader"))
     page = _pages(notebook)["formgrader"]
     assert [src for src in scripts.findall(page) if "://" in src or src.startswith("//")] == []
     assert "window.MathJax = {Hub: {Startup: {signal: {Interest:" in page

@@ -3,12 +3,12 @@
 Each check runs the student's function on fixed inputs, with every weight set from NumPy with
 seeds derived from the layer's role (never from Keras' initializer streams), and the grader
 compares the outputs with references.npz, made from the instructor solution by
-`python -m course.references`. Random augmentation is checked by its properties, never by one
-Keras version's random numbers.
+`python -m course.authoring.references`. Random augmentation is checked by its properties, never by
+one Keras version's random numbers.
 
 The `*_outputs` functions (OUTPUTS) run in the student's kernel after their notebook, beside
 code that may be hostile, so they need nothing secret. This file imports nothing of the course's.
-Tolerance: course/hidden.py's (atol 1e-4, rtol 1e-3), on outputs of order 1.
+Tolerance: course/hidden/judge.py's (atol 1e-4, rtol 1e-3), on outputs of order 1.
 """
 
 import keras
@@ -28,8 +28,9 @@ METRIC_CASES = [(7, 60), (4, 9)]  # classes, photos (seeded by the case's number
 CAM_LAYERS = ["features", "block"]
 
 
-roles = globals()["roles"]  # course/roles.py: course.untrusted.load_checks gives it to this module
-# weights by role (course/roles.py says why the assignments' settings differ)
+# course/hidden/roles.py, given to this module by course.hidden.untrusted.load_checks
+roles = globals()["roles"]
+# weights by role (course/hidden/roles.py says why the assignments' settings differ)
 ROLES = roles.Roles(conv_kernel="uniform", conv_bias="normal", dense_scale=0.5)
 set_role_weights, set_layer_role_weights = ROLES.set_model, ROLES.set_layer
 _seed, _role, _inputs, _moving_statistics = (roles.seed, roles.role, roles.inputs,

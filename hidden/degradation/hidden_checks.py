@@ -2,11 +2,11 @@
 
 Each check builds the student's function on fixed inputs, sets every weight from NumPy with seeds
 derived from the layer's role (never from Keras' initializer streams), and compares the outputs
-with references.npz, made from the instructor solution by `python -m course.references`.
+with references.npz, made from the instructor solution by `python -m course.authoring.references`.
 
 The `*_outputs` functions (OUTPUTS) run in the student's kernel after their notebook, beside code
 that may be hostile, so they need nothing secret. This file imports nothing of the course's.
-Tolerance: course/hidden.py's (atol 1e-4, rtol 1e-3), on outputs of order 1.
+Tolerance: course/hidden/judge.py's (atol 1e-4, rtol 1e-3), on outputs of order 1.
 """
 
 import keras
@@ -21,8 +21,9 @@ NETWORK_CASES = [(2, True, (4, 32, 32, 3), 5), (1, False, (3, 16, 16, 3), 4)]
 GRADIENT_CASES = [(1, 8, 0), (2, 6, 1)]  # (blocks per stage, images, seed)
 
 
-roles = globals()["roles"]  # course/roles.py: course.untrusted.load_checks gives it to this module
-# weights by role (course/roles.py says why the assignments' settings differ)
+# course/hidden/roles.py, given to this module by course.hidden.untrusted.load_checks
+roles = globals()["roles"]
+# weights by role (course/hidden/roles.py says why the assignments' settings differ)
 ROLES = roles.Roles(conv_kernel="normal", conv_bias="zero", dense_scale=0.3)
 set_role_weights, set_layer_role_weights = ROLES.set_model, ROLES.set_layer
 _seed, _role, _inputs, _moving_statistics = (roles.seed, roles.role, roles.inputs,

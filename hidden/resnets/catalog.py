@@ -1,4 +1,4 @@
-"""The Residual Networks assignment's catalog (course/catalog.py): realistic mistakes and
+"""The Residual Networks assignment's catalog (course/audit/catalog.py): realistic mistakes and
 correct answers written differently, as text edits of the instructor solution's answer cells.
 Data only: imports nothing of the course. Each entry: (name, graded function, [(old, new), ...],
 why[, what the public test's message says]).

@@ -3,11 +3,11 @@
 Each check builds the student's function on fixed inputs, sets every weight from NumPy with seeds
 derived from the layer's role (never from Keras' initializer streams, which changed between Keras
 versions), and compares the outputs with references.npz, made from the instructor solution by
-`python -m course.references`.
+`python -m course.authoring.references`.
 
 The `*_outputs` functions (OUTPUTS) run in the student's kernel after their notebook, beside
 code that may be hostile, so they need nothing secret: no references, no instructor solution.
-The grader compares what they publish with references.npz (course/hidden.py), which it read
+The grader compares what they publish with references.npz (course/hidden/judge.py), which it read
 before any student code ran. This file imports nothing of the course's.
 
 Tolerance: atol=1e-4 (plus rtol=1e-3) on outputs of order 1. A correct block written
@@ -43,8 +43,9 @@ RESNET_CASE = dict(shape=(4, 64, 64, 3), classes=5)  # not 6: a hard-coded Dense
 OTHER_SIZES = ((128, 128, 3), (96, 96, 3))
 
 
-roles = globals()["roles"]  # course/roles.py: course.untrusted.load_checks gives it to this module
-# weights by role (course/roles.py says why the assignments' settings differ)
+# course/hidden/roles.py, given to this module by course.hidden.untrusted.load_checks
+roles = globals()["roles"]
+# weights by role (course/hidden/roles.py says why the assignments' settings differ)
 ROLES = roles.Roles(conv_kernel="uniform", conv_bias="zero", dense_scale=0.3)
 set_role_weights, set_layer_role_weights = ROLES.set_model, ROLES.set_layer
 _seed, _role, _inputs, _moving_statistics = (roles.seed, roles.role, roles.inputs,
@@ -178,7 +179,7 @@ def _shapes(ResNet50, input_shape):
 
 def _test_utils():
     """The assignment's test_utils (the notebook's folder is on the path in the kernel; the
-    source folder is for course.references)."""
+    source folder is for course.authoring.references)."""
     import test_utils
 
     return test_utils
