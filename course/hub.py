@@ -139,7 +139,6 @@ def share_course(course, grader, exchange):
             "to other accounts")
 
 
-
 def copy_data(course, folder):
     """datasets/ into `folder`, links followed: every account reads it, root alone writes."""
     source = Path(course) / "datasets"

@@ -154,7 +154,7 @@ def test_its_own_processes_only_and_none_survives_it(notebook_folder):
     try:
         assert not inside["killed_outside"] and outside.poll() is None
         assert max(inside["pids"]) < 20, inside["pids"]  # its own PID namespace
-        assert sandbox._processes_of(uid) == []  # the daemons died with the boundary
+        assert sandbox.processes_of(uid) == []  # the daemons died with the boundary
     finally:
         outside.kill()
 

@@ -46,12 +46,12 @@ from course.sandbox.boundary import (Boundary, PASSED_ENVIRONMENT, RECORD, cours
                                      unavailable)
 from course.sandbox.cgroup import Cgroup
 from course.sandbox.housekeeping import GRADING_PREFIX, RUNTIME_PREFIX, sweep, sweep_runtime_folders
-from course.sandbox.identities import SandboxError, kill_user, leftover_processes
+from course.sandbox.identities import SandboxError, kill_user, leftover_processes, processes_of
 from course.sandbox.kernel import SandboxKernelManager
 from course.sandbox.probe import check, limits
 from course.sandbox.view import HOME, python_prefixes
 
 __all__ = ["Boundary", "Cgroup", "GRADING_PREFIX", "HOME", "PASSED_ENVIRONMENT", "RECORD",
            "RUNTIME_PREFIX", "SandboxError", "SandboxKernelManager", "check", "course_view",
-           "describe", "kill_user", "leftover_processes", "limits", "python_prefixes", "sweep",
-           "sweep_runtime_folders", "unavailable"]
+           "describe", "kill_user", "leftover_processes", "limits", "processes_of",
+           "python_prefixes", "sweep", "sweep_runtime_folders", "unavailable"]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from course.core import SETTINGS
 from course.sandbox.cgroup import Cgroup
-from course.sandbox.identities import _claim, _live_processes, _ours, kill_user
+from course.sandbox.identities import claim, live_processes, ours, kill_user
 
 RUNTIME_PREFIX = "course-kernel-"  # a kernel's runtime folder: course-kernel-MANAGER_PID-...
 
@@ -29,7 +29,7 @@ def sweep():
         if not folder.name.isdigit():
             continue
         uid = int(folder.name)
-        handle = _claim(uid)
+        handle = claim(uid)
         if handle is None:  # in use
             continue
         with handle:
@@ -48,7 +48,7 @@ def sweep_runtime_folders(folder=None):
     name; a live one's is in use (process ids of this PID namespace: graders in other
     containers must not share this temporary folder). Returns the names removed."""
     folder = Path(folder or tempfile.gettempdir())
-    live = _live_processes()
+    live = live_processes()
     removed = []
     for entry in os.scandir(folder):
         prefix = next((p for p in (RUNTIME_PREFIX, GRADING_PREFIX)
@@ -57,7 +57,7 @@ def sweep_runtime_folders(folder=None):
         if prefix is None or not owner.isdigit() or int(owner) in live:
             continue
         try:
-            if not entry.is_dir(follow_symlinks=False) or not _ours(
+            if not entry.is_dir(follow_symlinks=False) or not ours(
                     entry.stat(follow_symlinks=False).st_uid):
                 continue
         except OSError:  # another grader's sweep removed it meanwhile

@@ -16,7 +16,7 @@ class SandboxError(RuntimeError):
 SandboxError.__module__ = "course.sandbox"  # its name where it is shown: the package's face
 
 
-def _live_processes():
+def live_processes():
     """{pid: real user id} of the live (not zombie) processes of this PID namespace."""
     found = {}
     for entry in os.scandir("/proc"):
@@ -32,18 +32,18 @@ def _live_processes():
     return found
 
 
-def _processes_of(uid):
-    return [pid for pid, owner in _live_processes().items() if owner == uid]
+def processes_of(uid):
+    return [pid for pid, owner in live_processes().items() if owner == uid]
 
 
 def kill_user(uid, settle=2.0, seconds=10.0):
     """Kill the processes of `uid` that are still alive `settle` seconds after its sandbox ended
     (the end of a PID namespace kills the rest of it: this is a backstop); returns how many."""
     deadline = time.monotonic() + settle
-    while _processes_of(uid) and time.monotonic() < deadline:
+    while processes_of(uid) and time.monotonic() < deadline:
         time.sleep(0.02)
     killed, deadline = set(), time.monotonic() + seconds
-    while pids := _processes_of(uid):
+    while pids := processes_of(uid):
         if time.monotonic() > deadline:
             raise SandboxError(f"processes of user id {uid} still alive after {seconds} s: "
                                f"{pids[:10]}")
@@ -57,7 +57,7 @@ def kill_user(uid, settle=2.0, seconds=10.0):
     return len(killed)
 
 
-def _claim(uid, state=SETTINGS.state):
+def claim(uid, state=SETTINGS.state):
     """The lock file of `uid`, open and locked, or None when a running boundary holds it."""
     locks = Path(state) / "locks"
     locks.mkdir(parents=True, exist_ok=True)
@@ -70,7 +70,7 @@ def _claim(uid, state=SETTINGS.state):
     return handle
 
 
-def _ours(uid):
+def ours(uid):
     """Whether a file of user `uid` is this grader's: its own, or a boundary's (a kernel's
     runtime folder belongs to its boundary's user while the kernel runs)."""
     low, high = SETTINGS.first_uid, SETTINGS.first_uid + SETTINGS.identities
@@ -83,16 +83,16 @@ def leftover_processes(uids=None):
     user ids to look at (default: all of them)."""
     low, high = SETTINGS.first_uid, SETTINGS.first_uid + SETTINGS.identities
     running = {}
-    for pid, uid in _live_processes().items():
+    for pid, uid in live_processes().items():
         if low <= uid < high and (uids is None or uid in uids):
             running.setdefault(uid, []).append(pid)
     found = {}
     for uid, pids in running.items():
-        handle = _claim(uid)
+        handle = claim(uid)
         if handle is None:  # in use: a boundary is running
             continue
         with handle:
-            live = [pid for pid in _processes_of(uid) if pid in pids]
+            live = [pid for pid in processes_of(uid) if pid in pids]
             if live:
                 found[uid] = live
     return found

@@ -21,7 +21,6 @@ def python_prefixes():
     return found
 
 
-
 class View:
     """bubblewrap's arguments, built path by path; a path's parent folders are made once."""
 
