@@ -7,15 +7,17 @@ As root (the sandbox). A throwaway Redis (.ci/redis, in its own folder); a coord
 copy (build/bench-queue/) holding SUBMISSIONS copies of the assignment's instructor solution;
 worker course copies build/bench-queue-worker-N/. Each round grades the whole class once per
 setting, the settings alternating round by round, so that a noisy neighbour slows them alike.
-Records per setting: wall seconds, submissions per minute, the median seconds per submission
-and the median and largest peak memory of a submission's kernel (its memory control group,
-grading_results.json), with the CPU and versions; appends the record to
+Records per setting: wall seconds, submissions per minute, the median seconds per submission,
+the CPU seconds of course.grade and what it ran (on a queue, the coordinator's: its nbgrader
+processes, whose pipeline runs there) and the median and largest peak memory of a
+submission's kernel (its memory control group, grading_results.json), with the CPU and versions; appends the record to
 reports/queue_throughput.jsonl and prints a table.
 """
 import argparse
 import datetime
 import json
 import os
+import resource
 import signal
 import statistics
 import subprocess
@@ -41,7 +43,9 @@ def results(course, name):
 
 
 def batch(course, name, students, setting, broker, environment):
-    """Grade the class once with `setting`; (wall seconds, grading_results.json)."""
+    """Grade the class once with `setting`; (wall seconds, grading_results.json, CPU seconds
+    of course.grade and every process it waited for: on a queue, the coordinator's alone, the
+    workers' kernels being theirs)."""
     for folder in ("autograded", "feedback"):
         subprocess.run(["rm", "-rf", str(course / folder)], check=True)
     command = [sys.executable, "-m", "course.grade", "--assignment", name, "--", *students]
@@ -49,13 +53,15 @@ def batch(course, name, students, setting, broker, environment):
         command[3:3] = ["--jobs", setting.split(", ")[1].split()[0]]
     else:
         command[3:3] = ["--queue", broker]
-    start = time.perf_counter()
+    start, used = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
     run = subprocess.run(command, cwd=course, env=environment, capture_output=True, text=True)
     seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    spent = after.ru_utime + after.ru_stime - used.ru_utime - used.ru_stime
     if run.returncode != 0:
         raise SystemExit(f"error: {setting}: course.grade exited {run.returncode}: "
                          f"{run.stderr.strip()[-500:]}")
-    return seconds, results(course, name)
+    return seconds, results(course, name), spent
 
 
 def start_workers(count, broker, environment, name):
@@ -118,8 +124,8 @@ def main():
                 workers = (start_workers(int(setting.split(", ")[1][0]), broker, environment,
                                          args.assignment) if setting.startswith("queue") else [])
                 try:
-                    seconds, graded = batch(COURSE, args.assignment, students, setting, broker,
-                                            environment)
+                    seconds, graded, spent = batch(COURSE, args.assignment, students, setting,
+                                                   broker, environment)
                 finally:
                     stop_workers(workers)
                 records = graded.submissions.values()
@@ -128,6 +134,7 @@ def main():
                     "per_minute": round(60 * len(students) / seconds, 2),
                     "graded": sum(r.graded for r in records),
                     "seconds_each": [r.seconds for r in records],
+                    "grade_cpu_seconds": round(spent, 1),
                     "peak_memory_mib": [r.peak_memory_mib for r in records]})
                 print(f"round {round_number + 1}, {setting}: {seconds:.0f} s, "
                       f"{measured[setting][-1]['per_minute']} submissions/min", flush=True)
@@ -143,14 +150,15 @@ def main():
     with open(out, "a") as handle:
         handle.write(json.dumps(record) + "\n")
     print("| setting | submissions/min (each round) | median s per submission (queue: checked to "
-          "recorded) | peak memory per submission, MiB (median, largest) |\n"
-          "| --- | --- | --- | --- |")
+          "recorded) | course.grade's CPU s per submission (queue: the coordinator's) | peak "
+          "memory per submission, MiB (median, largest) |\n| --- | --- | --- | --- | --- |")
     for setting, runs in measured.items():
         seconds = [s for run in runs for s in run["seconds_each"]]
         peaks = [p for run in runs for p in run["peak_memory_mib"] if p is not None]
         memory = f"{statistics.median(peaks):.0f}, {max(peaks)}" if peaks else "not measured"
+        each = statistics.median(run["grade_cpu_seconds"] / len(students) for run in runs)
         print(f"| {setting} | {' / '.join(str(run['per_minute']) for run in runs)} | "
-              f"{statistics.median(seconds):.1f} | {memory} |")
+              f"{statistics.median(seconds):.1f} | {each:.1f} | {memory} |")
     print(f"appended to {out}")
     return 0
 

@@ -48,7 +48,7 @@ from course.grading import (LocalGrader, assignment_in_gradebook, broken_grader,
                             grade_assignment, permissions_warning, shard)
 from course.plugins import KeepHandGrades
 
-QUEUE_JOBS = 32  # submissions in flight on a queue: a nbgrader process each here, ~120 MiB
+QUEUE_JOBS = 32  # submissions in flight on a queue: an nbgrader process each here (103 MiB)
 
 
 def parse(argv):

@@ -221,6 +221,9 @@ CENTRAL = ROOT / "build" / "queue-course"
 HOSTILE = ["adversarial-overwrites-files", "adversarial-leftover-processes",
            "adversarial-inherited-descriptors", "adversarial-huge-output",
            "adversarial-missing-attachment"]
+# ... and one whose kernel dies on the worker: not graded, for the reason a local run gives
+# (the audit's line for it), the worker's error sent back as data
+DIES = "adversarial-kills-kernel"
 
 
 def _database(name):
@@ -245,7 +248,7 @@ def queue(both_ways):
     environment = {**nbgrader_environment(), "COURSE_QUEUE_VISIBILITY": "60",
                    "COURSE_QUEUE_NAME": "test-one-path"}
     hostile = {a.student: a.bind(ASSIGNMENT, {"port": 0})[0] for a in ATTACKS
-               if a.student in HOSTILE}
+               if a.student in (*HOSTILE, DIES)}
     audit.prepare({ASSIGNMENT.name: {**_files()[ASSIGNMENT.name], **hostile}}, CENTRAL,
                   {**environment, "COURSE_DB_URL": url})
     workers = Workers(2, environment, "queue-worker", [ASSIGNMENT.name])
@@ -299,7 +302,13 @@ def test_hostile_submissions_on_the_queue_harm_no_other_and_no_worker(queue):
     feedback = (CENTRAL / "feedback" / "adversarial-missing-attachment" / ASSIGNMENT.name
                 / f"{ASSIGNMENT.stem}.html").read_text()
     assert "missing attachment: curves.png" in feedback
-    assert not any(f["kind"] in ("feedback", "not graded") for f in results["findings"])
+    assert not any(f["kind"] in ("feedback", "not graded") for f in results["findings"]
+                   if f["student"] != DIES)
+    died = results["submissions"][DIES]
+    assert (died["status"], died["failure"], died["error"]) == (
+        "not graded", "autograde failed", "DeadKernelError: Kernel died"), died
+    assert any(f["student"] == DIES and f["message"].startswith(
+        "nbgrader autograde failed: DeadKernelError: Kernel died") for f in results["findings"])
     for copy in queue["workers"].copies:  # nothing written through a descriptor
         for log in (copy / "reports").rglob("*.log"):
             assert "FORGED" not in log.read_text(errors="replace"), log

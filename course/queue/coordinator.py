@@ -14,7 +14,7 @@ import nbformat
 
 from course.core import Delivery
 from course.grading import LocalGrader
-from course.queue.app import BROKER_VARIABLE, TASK, QueueError, make_app, queue_name, shown
+from course.queue.app import BROKER_VARIABLE, TASK, make_app, queue_name, shown
 from course.queue.transfer import grading_digest, pack
 from course.sandbox import RECORD
 
@@ -59,7 +59,7 @@ def run_on_worker(notebook, resources):
                                  "processes_left": answer["processes_left"]}) + "\n")
     print(f"run by the worker {answer['worker']}\n{answer['log']}", file=sys.stderr)
     if answer["error"]:
-        raise QueueError(answer["error"]["kind"], answer["error"]["message"])
+        raise WorkerStepError(answer["error"]["kind"], answer["error"]["message"])
     return nbformat.from_dict(answer["notebook"])
 
 
