@@ -10,8 +10,8 @@ setting, the settings alternating round by round, so that a noisy neighbour slow
 Records per setting: wall seconds, submissions per minute, the median seconds per submission,
 the CPU seconds of course.grade and what it ran (on a queue, the coordinator's: its nbgrader
 processes, whose pipeline runs there) and the median and largest peak memory of a
-submission's kernel (its memory control group, grading_results.json), with the CPU and versions; appends the record to
-reports/queue_throughput.jsonl and prints a table.
+submission's kernel (its memory control group, grading_results.json), with the CPU and
+versions; appends the record to reports/queue_throughput.jsonl and prints a table.
 """
 import argparse
 import datetime
