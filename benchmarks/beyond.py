@@ -204,7 +204,7 @@ def main():
     X_train, labels_train, X_test, labels_test, _ = beyond["load_signs_dataset"](ROOT / "datasets")
     validation, out = None, OUT
     if args.validation is not None:
-        from course.authoring import split
+        from course.authoring.pretrained import split
 
         train, held = split(labels_train, args.validation, seed=0)
         validation = (X_train[held] / 255.0, labels_train[held])

@@ -17,7 +17,7 @@ import nbformat
 import pytest
 from conftest import ASSIGNMENTS, ROOT
 
-from course.authoring import PRETRAINED_SHA256 as SHIPPED
+from course.authoring.data import PRETRAINED_SHA256 as SHIPPED
 
 
 def records(log, **where):

@@ -8,7 +8,3 @@
 (`make data`, `make pretrained`, `make references`, `make figures`). Nothing else of the course
 imports them.
 """
-from course.authoring.data import PRETRAINED_SHA256
-from course.authoring.pretrained import split
-
-__all__ = ["PRETRAINED_SHA256", "split"]
