@@ -82,13 +82,16 @@ class Attack:
         its autograded notebook may carry (a script, an event handler, a script URL: what would
         run in the reader's browser), or None.
     shown: texts its feedback page must hold (so a page must have been made).
+    may_abort: its kernel may die instead, not graded (course/audit/runs.py, ABORTED): where it
+        leaves the kernel at a limit that any of the kernel's own threads may be the one to hit.
     """
 
     def __init__(self, student, why, build, zero, expect, aim=0, later=False, unsafe=True,
-                 every_assignment=True, unrendered=None, shown=()):
+                 every_assignment=True, unrendered=None, shown=(), may_abort=False):
         self.student, self.why, self.build, self.zero = student, why, build, zero
         self.expect, self.aim, self.later, self.unsafe = expect, aim, later, unsafe
         self.every_assignment, self.unrendered, self.shown = every_assignment, unrendered, shown
+        self.may_abort = may_abort
 
     def function(self, assignment):
         return assignment.functions[self.aim % len(assignment.functions)]
@@ -763,8 +766,13 @@ ATTACKS = [
     Attack("adversarial-hard-link", "a hard link to the instructor notebook beside the notebook",
            hard_link, UNGRADED, (None, "solution.ipynb (a hard link)"), **FILES),
     # on the machine and the grader, whatever the assignment: audited once
+    # Refused at the kernel's address-space limit: a MemoryError in the cell, unless a thread of
+    # TensorFlow's asks for its stack first at that ceiling and TensorFlow aborts the kernel
+    # ("Thread tf_data_private_threadpool creation via pthread_create() failed", seen once in
+    # five runs): then it is not graded. Either way nothing outside its boundary is touched.
     Attack("adversarial-huge-allocation", "an answer cell allocates memory until refused",
-           huge_allocation, AIMED, ("{function}", "MemoryError"), aim=5, unsafe=False, **ONCE),
+           huge_allocation, AIMED, ("{function}", "MemoryError"), aim=5, unsafe=False,
+           may_abort=True, **ONCE),
     Attack("adversarial-kills-kernel", "an added cell kills its own kernel", killed_kernel,
            UNGRADED, (None, "nbgrader autograde failed: DeadKernelError: Kernel died"), aim=3,
            **ONCE),

@@ -26,8 +26,8 @@ from course.audit import catalog
 from course.audit.adversarial import (ANY, ATTACKS, FORGED, UNGRADED, Fifo, HardLink, Link,
                                       attacks_for)
 from course.audit.submissions import expected_scores, submissions, with_answers
-from course.core import (SUFFIX, Course, Results, SubmissionResult, assignments, copy_course,
-                         escape, find, run_answers, solution_sources)
+from course.core import (FAILED, SUFFIX, Course, Results, SubmissionResult, assignments,
+                         copy_course, escape, find, run_answers, solution_sources)
 from course.grading import report_lines
 from course.hidden import HiddenTests
 from course.plugins import ExecuteWithHiddenTests
@@ -318,6 +318,15 @@ def hidden_failures(assignment, student):
             if not ExecuteWithHiddenTests.verdict_of(cell)["passed"]}
 
 
+# How a submission whose kernel aborted reads in the records and the report (Attack.may_abort)
+ABORTED = (None, "nbgrader autograde failed: DeadKernelError: Kernel died")
+
+
+def aborted(record):
+    """Whether nbgrader stopped `record`'s submission because its kernel died."""
+    return record.failure == FAILED and (record.error or "").startswith("DeadKernelError")
+
+
 def check(assignment, expected, records, found):
     """Rows of reports/grade_audit.csv for `assignment`: one per mistake, variant, attack and
     sample submission, from the batches' records ({student: SubmissionResult}) and findings."""
@@ -329,7 +338,10 @@ def check(assignment, expected, records, found):
         graded = record.graded
         scores = {c: record.scores[c][0] if graded and c in record.scores else None
                   for c in functions}
-        zero = want["zero"]
+        zero, bound = want["zero"], want.get("attack")
+        expect = bound.expect if bound else None
+        if bound and bound.attack.may_abort and aborted(record):
+            zero, expect = UNGRADED, ABORTED
         if zero == ANY:
             right = True
         elif zero == UNGRADED:
@@ -351,14 +363,14 @@ def check(assignment, expected, records, found):
             rows.append({**row, "kind": "variant", "name": variant.student, "cell": variant.cell,
                          "ok": right and kept,
                          "detail": "" if kept else named.get(variant.cell, "")})
-        if "attack" in want:
-            attack = want["attack"]
-            cell, text = attack.expect or (None, "")
-            reported = attack.expect is None or any(
+        if bound:
+            attack = bound
+            cell, text = expect or (None, "")
+            reported = expect is None or any(
                 f.student == student and cell in (None, f.cell) and text in f.message
                 for f in found)
             seen = graded and (attack.attack.unrendered or attack.attack.shown)
-            missing = "" if reported else f"no finding {attack.expect!r}; "
+            missing = "" if reported else f"no finding {expect!r}; "
             missing += "".join(f"{problem}; " for problem in (
                 _page_problems(assignment, student, attack.attack) if seen else []))
             got = ", ".join(f"{c} {scores[c]:g}" for c in functions if scores[c] is not None)
