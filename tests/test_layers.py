@@ -15,10 +15,10 @@ MAY_IMPORT = {
     "hidden": {"core"},
     "plugins": {"core", "sandbox", "hidden"},
     "authoring": {"core", "hidden"},
-    "grading": {"core", "sandbox", "hidden", "plugins"},
+    "grading": {"core", "sandbox", "plugins"},
     "queue": {"core", "sandbox", "plugins", "grading"},
-    "term": {"core", "plugins", "grading", "queue"},
-    "audit": {"core", "sandbox", "hidden", "plugins", "grading"},
+    "term": {"core", "plugins", "queue"},
+    "audit": {"core", "hidden", "plugins", "grading"},
 }
 
 
