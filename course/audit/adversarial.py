@@ -768,9 +768,9 @@ ATTACKS = [
     # on the machine and the grader, whatever the assignment: audited once
     # Refused at the kernel's address-space limit: a MemoryError in the cell, unless a thread of
     # TensorFlow's asks for its stack first at that ceiling and TensorFlow aborts the kernel
-    # ("Thread tf_data_private_threadpool creation via pthread_create() failed", seen in one
-    # CI run on 2026-12-07): then it is not graded. Either way nothing outside its boundary is
-    # touched.
+    # ("Thread tf_data_private_threadpool creation via pthread_create() failed": on the machine
+    # of 2026-12-07 every time, with this code and with c32d468's; a MemoryError on earlier
+    # machines): then it is not graded. Either way nothing outside its boundary is touched.
     Attack("adversarial-huge-allocation", "an answer cell allocates memory until refused",
            huge_allocation, AIMED, ("{function}", "MemoryError"), aim=5, unsafe=False,
            may_abort=True, **ONCE),
