@@ -18,10 +18,10 @@ The package: catalog.py (each assignment's mistakes and variants), submissions.p
 submissions), adversarial.py (the attacks), runs.py (the audit in-process and through nbgrader),
 __main__.py (the command). This file is the face the other packages and the tests call.
 """
-from course.audit.__main__ import main
 from course.audit.adversarial import ATTACKS, LINKS, MARKUP, MISSING, XSS, attacks_for
 from course.audit.runs import (AUDIT, LiveMarkup, MACHINE_WIDE, audit_submissions, grade_batch,
-                               grade_cell, hidden_tests, in_process, prepare, through_nbgrader)
+                               grade_cell, hidden_tests, in_process, main, prepare,
+                               through_nbgrader)
 from course.audit.submissions import SOLUTION, expected_scores, submissions, with_answers
 
 __all__ = ["ATTACKS", "AUDIT", "LINKS", "LiveMarkup", "MACHINE_WIDE", "MARKUP", "MISSING",

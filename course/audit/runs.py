@@ -2,6 +2,7 @@
 through nbgrader (every submission graded with course.grade in a copy of the course), and the
 rows of reports/grade_audit.csv read from the batches' records. course/audit/__init__.py says
 what the audit shows."""
+import argparse
 import csv
 import dataclasses
 import functools
@@ -26,8 +27,8 @@ from course.audit import catalog
 from course.audit.adversarial import (ANY, ATTACKS, FORGED, UNGRADED, Fifo, HardLink, Link,
                                       attacks_for)
 from course.audit.submissions import expected_scores, submissions, with_answers
-from course.core import (FAILED, SUFFIX, Course, Results, SubmissionResult, assignments,
-                         copy_course, escape, find, run_answers, solution_sources)
+from course.core import (FAILED, SUFFIX, AssignmentError, Course, Results, SubmissionResult,
+                         assignments, copy_course, escape, find, run_answers, solution_sources)
 from course.grading import report_lines
 from course.hidden import HiddenTests
 from course.plugins import ExecuteWithHiddenTests
@@ -556,3 +557,28 @@ def in_process(names=None):
               f"{sum(1 for k, _ in everything if k == kind)} {verb}", end="; ")
     print("(in this process)")
     return 0 if all(ok for _, ok in everything) else 1
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        prog="python -m course.audit",
+        description="Audit the autograder: every cataloged mistake, correct variant and hostile "
+        "submission of every assignment with a catalog, graded through nbgrader.")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--assignment", nargs="+", metavar="NAME",
+                        help="audit these assignments (default: every one with a catalog)")
+    parser.add_argument("--in-process", action="store_true",
+                        help="only the catalogs, graded in this process (a minute or two)")
+    parser.add_argument("--unsafe-no-sandbox", action="store_true",
+                        help="grade the attacks without the sandbox, to see which ones the "
+                             "sandbox is what stops (never on a machine you care about)")
+    parser.add_argument("--only", nargs="+", default=(), metavar="STUDENT",
+                        help="grade only these of the audit's submissions (while debugging)")
+    args = parser.parse_args(argv)
+    try:
+        if args.in_process:
+            return in_process(args.assignment)
+        return through_nbgrader(args.jobs, args.unsafe_no_sandbox, args.only, args.assignment)
+    except (catalog.CatalogError, AssignmentError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2

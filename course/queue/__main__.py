@@ -8,7 +8,9 @@ from course.queue.task import make_copy, run_worker
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m course.queue",
+        description="Grading on a task queue (Celery): a worker's course copy, and a worker.")
     commands = parser.add_subparsers(dest="command", required=True)
     worker = commands.add_parser("worker", help="grade from the queue (as root)")
     worker.add_argument("--broker", default=None,

@@ -9,7 +9,10 @@ from course.sandbox.probe import check
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m course.sandbox",
+        description="A boundary of its own for every submission: the grading kernel, and the "
+        "check of this machine.")
     commands = parser.add_subparsers(dest="command", required=True)
     start = commands.add_parser("kernel", help="run a grading kernel (kernel.json's argv)")
     start.add_argument("--course", default=str(ROOT))

@@ -15,7 +15,9 @@ from course.term.watch import watch
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m course.term",
+        description="A term's chores for a class of hundreds, each one command.")
     parser.add_argument("--root", type=Path, default=None, help="the course folder")
     parser.add_argument("--exchange", type=Path, default=None,
                         help="nbgrader's exchange folder (default: nbgrader's configuration, "
