@@ -396,19 +396,19 @@ def batch_row(batches, expected):
     graded = sum(1 for wants in expected.values() for want in wants.values()
                  if want["zero"] not in (UNGRADED, ANY))
     forged = [line for b in batches for line in b["report"] if line.startswith(FORGED)]
-    done = [(b["results"].batch, b["results"].findings, b["report"]) for b in batches]
+    done = [b["results"].batch for b in batches]
     problems = [
-        *(f"course files changed: {each.course_files_changed}" for each, _, _ in done
+        *(f"course files changed: {each.course_files_changed}" for each in done
           if each.course_files_changed),
-        *(f"gradebook integrity {each.gradebook_integrity}" for each, _, _ in done
+        *(f"gradebook integrity {each.gradebook_integrity}" for each in done
           if each.gradebook_integrity != "ok"),
-        *(f"{each.processes_left} sandbox processes left" for each, _, _ in done
+        *(f"{each.processes_left} sandbox processes left" for each in done
           if each.processes_left),
         *(["forged report lines: " + " / ".join(forged)] if forged else []),
-        *(f"the report's {len(report)} lines are not its {len(found)} findings and checks "
-          "rendered" for each, found, report in done
-          if report != report_lines(Results(each, {}, found)))]
-    recorded = sum(each.submissions_recorded for each, _, _ in done)
+        *(f"the report's {len(b['report'])} lines are not its {len(b['results'].findings)} "
+          "findings and checks rendered" for b in batches
+          if b["report"] != report_lines(b["results"]))]
+    recorded = sum(each.submissions_recorded for each in done)
     if recorded < graded:
         problems.append(f"{recorded} submissions recorded, {graded} graded")
     processes = ("no process left" if batch.processes_left == 0

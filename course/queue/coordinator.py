@@ -4,6 +4,7 @@ once per submission, as a local batch is (course/grading/local.py); only the ste
 student's code, ExecuteWithHiddenTests, is sent to the queue (`run_on_worker`, which that step
 calls when its `executor` names it), and a worker runs it in a sandbox of its own machine. This
 machine runs no student code and needs no root."""
+import functools
 import json
 import os
 import shutil
@@ -31,6 +32,13 @@ class WorkerStepError(RuntimeError):
         self.kind = kind
 
 
+@functools.cache
+def _app(broker):
+    """The Celery application of this process (an nbgrader worker process of the coordinator
+    sends every submission it grades through one, and one pool of connections)."""
+    return make_app(broker)
+
+
 def run_on_worker(notebook, resources):
     """ExecuteWithHiddenTests's step, run by a worker of the queue (course/queue/task.py): the
     notebook as the step leaves it. Runs in the coordinator's nbgrader process; the
@@ -38,18 +46,17 @@ def run_on_worker(notebook, resources):
     the batch counts their killed processes, peak memory and processes left alike."""
     folder = Path(resources["metadata"]["path"])
     student, assignment = resources["nbgrader"]["student"], resources["nbgrader"]["assignment"]
-    delivery = Delivery.from_environment()
+    app = _app(os.environ[BROKER_VARIABLE])
     try:
-        sent = make_app(os.environ[BROKER_VARIABLE], delivery).send_task(
-            TASK, queue=queue_name(), args=[assignment, student, notebook, pack(folder),
-                                            os.environ[DIGEST_VARIABLE]])
+        sent = app.send_task(TASK, queue=queue_name(), args=[
+            assignment, student, notebook, pack(folder), os.environ[DIGEST_VARIABLE]])
         try:
-            answer = sent.get(timeout=delivery.wait, propagate=False)
+            answer = sent.get(timeout=Delivery.from_environment().wait, propagate=False)
         finally:
             sent.forget()  # the result (a whole notebook) leaves the broker once read
     except Exception as error:  # a timeout, a broker gone: this submission not graded
         raise WorkerStepError("QueueError", "no result from the queue "
-                         f"({type(error).__name__}: {error})") from None
+                              f"({type(error).__name__}: {error})") from None
     if not isinstance(answer, dict) or "error" not in answer:
         raise WorkerStepError("QueueError", f"the worker's task failed: {answer!s:.200}")
     with open(os.environ[RECORD], "a") as record:

@@ -6,20 +6,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-from course import ROOT
 from course.core import SETTINGS
 from course.sandbox.cgroup import Cgroup
 from course.sandbox.identities import SandboxError, claim, kill_user
 from course.sandbox.view import HOME, file_view
 
-CODE = ROOT  # where the `course` package is; ROOT: the default course folder
-
-
 # The grader's environment variables that sandboxed code gets (no tokens, no credentials).
 PASSED_ENVIRONMENT = ("LANG", "LC_ALL", "TZ", "TF_CPP_MIN_LOG_LEVEL", "NBGRADER_EXECUTION",
                       "SIGNS_DATA_DIR", "TF_ENABLE_ONEDNN_OPTS")
-
-
 RECORD = "COURSE_SANDBOX_RECORD"  # env: a file to which kernel launchers append one JSON line each
 
 

@@ -15,7 +15,7 @@ from jupyter_client.manager import AsyncKernelManager
 from traitlets import Unicode
 
 from course import ROOT
-from course.sandbox.boundary import CODE, RECORD, Boundary, course_view, unavailable
+from course.sandbox.boundary import RECORD, Boundary, course_view, unavailable
 from course.sandbox.housekeeping import RUNTIME_PREFIX
 from course.sandbox.identities import SandboxError
 
@@ -39,7 +39,7 @@ class SandboxKernelManager(AsyncKernelManager):
                 argv=[sys.executable, "-m", "course.sandbox", "kernel", "--course", self.course,
                       "-f", "{connection_file}"],
                 display_name="Python 3 (grading sandbox)", language="python",
-                interrupt_mode="message", env={"PYTHONPATH": str(CODE)})
+                interrupt_mode="message", env={"PYTHONPATH": str(ROOT)})
         return self._kernel_spec
 
     async def _async_pre_start_kernel(self, **kw):
