@@ -131,11 +131,15 @@ class Boundary:
 
     def thread_caps(self):
         """The variables that cap a kernel's thread pools at `settings.threads` (none at 0):
-        TensorFlow reads TF_NUM_INTRAOP_THREADS and TF_NUM_INTEROP_THREADS when it starts."""
+        TensorFlow reads TF_NUM_INTRAOP_THREADS and TF_NUM_INTEROP_THREADS when it starts. Its
+        intra-op pool keeps two threads at least: with one, and oneDNN on where TensorFlow 2.21
+        leaves it off (an AVX2 CPU, the notebooks' onednn.py), a GradientTape over
+        BatchNormalization aborts the kernel ("double free or corruption", 2026-12-07, AMD EPYC
+        Zen 3), so `--jobs 2` on 2 cores graded nothing there."""
         n = self.settings.threads
         if n <= 0:
             return {}
-        return {"TF_NUM_INTRAOP_THREADS": str(n), "TF_NUM_INTEROP_THREADS": "1",
+        return {"TF_NUM_INTRAOP_THREADS": str(max(n, 2)), "TF_NUM_INTEROP_THREADS": "1",
                 "OMP_NUM_THREADS": str(n), "OPENBLAS_NUM_THREADS": str(n),
                 "MKL_NUM_THREADS": str(n)}
 
