@@ -106,9 +106,12 @@ autograde: install data
 grade-audit: install data model
 	$(BIN)/python -m course.audit
 
-## references: recompute hidden/ASSIGNMENT/references.npz from each instructor solution
+## references: recompute hidden/ASSIGNMENT/references.npz from each instructor solution, then
+## each cataloged mistake's signature beside it (signatures.npz: which mistake a failed cell
+## shows, course/hidden/signatures.py)
 references: install
 	$(BIN)/python -m course.authoring.references
+	$(BIN)/python -m course.audit --signatures
 
 figures: install
 	$(BIN)/python -m course.authoring.figures

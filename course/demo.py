@@ -4,21 +4,37 @@
 
 Copies the course to build/demo/ (its code, source/, hidden/ and nbgrader_config.py, the
 datasets linked), generates the assignments there, writes every assignment's sample submissions
-(course/audit/submissions.py) into its submitted/ and grades them there with course.grade. The real
-class (gradebook.db, submitted/, autograded/, feedback/, reports/) is never touched; the audit
-and the tests make their copies the same way (`copy_course`).
+(course/audit/submissions.py) into its submitted/, with a copier's (a sample's notebook with
+names changed, lines reordered and comments added: course/audit/classes.py), grades them there
+with course.grade, then makes each assignment's reports (`python -m course.term report`: what the
+class got wrong, whose work may not be their own). The real class (gradebook.db, submitted/,
+autograded/, feedback/, reports/) is never touched; the audit and the tests make their copies
+the same way (`copy_course`).
 """
 import argparse
+import random
 import subprocess
 import sys
 
 import nbformat
 
 from course import ROOT
-from course.audit import expected_scores, submissions
+from course.audit import catalog, classes, expected_scores, submissions
 from course.core import SUFFIX, Course, Results, SubmissionResult, assignments, copy_course
 
 DEMO = ROOT / "build" / "demo"
+COPIER = "copier-of-{}"  # the demo's copier of an assignment's first sample mistake
+
+
+def with_copier(assignment, students):
+    """`students` ({student: notebook}) and a copier of the first sample mistake's notebook, and
+    the scores every one of them must get."""
+    original = catalog.of(assignment).samples[0].student
+    copier = COPIER.format(original)
+    expected = expected_scores(assignment)
+    return ({**students, copier: classes.copied(assignment, students[original],
+                                                random.Random(0), rerun=False)},
+            {**expected, copier: expected[original]})
 
 
 def main(argv=None):
@@ -28,7 +44,9 @@ def main(argv=None):
     parser.add_argument("students", nargs="*", help="default: every sample submission")
     args = parser.parse_args(argv)
     found = assignments(ROOT)
-    samples = {name: submissions(assignment) for name, assignment in found.items()}
+    samples, expected = {}, {}
+    for name, assignment in found.items():
+        samples[name], expected[name] = with_copier(assignment, submissions(assignment))
     names = {student for students in samples.values() for student in students}
     unknown = sorted(set(args.students) - names)
     if unknown:
@@ -46,10 +64,17 @@ def main(argv=None):
                 nbformat.write(notebook, path)
     jobs = ["--jobs", str(args.jobs)] if args.jobs else []
     code = subprocess.run([sys.executable, "-m", "course.grade", *jobs], cwd=DEMO).returncode
+    for name in found:  # what the class got wrong, whose work may not be their own
+        if args.students and not set(args.students) & set(samples[name]):
+            continue
+        print(f"\n{name}: the instructor's reports", flush=True)
+        code = code or subprocess.run([sys.executable, "-m", "course.term", "report", name],
+                                      cwd=DEMO).returncode
     print(f"\nthe demo class is in {DEMO.relative_to(ROOT)}/: feedback/STUDENT/ASSIGNMENT/, "
-          "reports/ (grades.csv; ASSIGNMENT/grading_report.txt, grading_results.json)")
+          "reports/ (grades.csv; ASSIGNMENT/grading_report.txt, grading_results.json, "
+          "misconceptions.csv and a chart per function, similarity.html)")
     wrong = [line for name, students in samples.items()
-             for line in unexpected(DEMO, found[name], students, args.students)]
+             for line in unexpected(DEMO, found[name], students, args.students, expected[name])]
     for line in wrong:
         print(f"error: {line}", file=sys.stderr)
     graded = sum(not args.students or s in args.students for v in samples.values() for s in v)

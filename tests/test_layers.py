@@ -15,9 +15,9 @@ MAY_IMPORT = {
     "hidden": {"core"},
     "plugins": {"core", "sandbox", "hidden"},
     "authoring": {"core", "hidden"},
-    "grading": {"core", "sandbox", "plugins"},
+    "grading": {"core", "sandbox", "hidden", "plugins"},
     "queue": {"core", "sandbox", "plugins", "grading"},
-    "term": {"core", "plugins", "queue"},
+    "term": {"core", "plugins", "grading", "queue", "audit"},
     "audit": {"core", "hidden", "plugins", "grading"},
 }
 

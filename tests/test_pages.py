@@ -17,6 +17,7 @@ from traitlets.config.loader import PyFileConfigLoader
 from course import ROOT
 from course.core import assignments
 from course.term import status
+from test_reports import copied_class
 
 ROOT = ROOT
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -116,6 +117,24 @@ def test_the_page_of_a_submission_not_graded_has_no_violation(browser, tmp_path)
         "It is kept: the final grading, after the due date, grades your last submission.",
         status.attempts_left(1, 1)))
     assert _violations(browser, page) == []
+
+
+def test_the_similarity_report_reads_in_a_browser(browser, tmp_path):
+    """reports/ASSIGNMENT/similarity.html as an instructor opens it: no accessibility violation,
+    the flagged pair's shared code marked on both sides; its screenshot in
+    reports/browser/similarity.png."""
+    course, assignment, _, _ = copied_class(tmp_path)
+    page = course.reports / assignment.name / "similarity.html"
+    assert _violations(browser, page) == []
+    browser.get(page.as_uri())
+    headings = [h.text for h in browser.find_elements("css selector", "h3")]
+    assert headings == ["1. copier-code and own-way-1: flagged by code",
+                        "2. copier-outputs and honest-01: flagged by outputs"], headings
+    marked = browser.find_elements("css selector", "section:first-of-type .side mark")
+    assert len(marked) >= 4 and all(mark.is_displayed() for mark in marked[:2])
+    shots = ROOT / "reports" / "browser"
+    shots.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(shots / "similarity.png"))
 
 
 def test_axe_finds_what_it_should_here(browser, tmp_path):

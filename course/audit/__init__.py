@@ -15,9 +15,12 @@ machine on the assignment runs.py names for them, MACHINE_WIDE). Writes reports/
 reports/grade_audit_results.json and prints the kill rate.
 
 The package: catalog.py (each assignment's mistakes and variants), submissions.py (the sample
-submissions), adversarial.py (the attacks), runs.py (the audit in-process and through nbgrader),
-__main__.py (the command). This file is the face the other packages and the tests call.
+submissions), adversarial.py (the attacks), traces.py (each mistake's signature, `--signatures`),
+classes.py (synthetic classes for the instructor's reports), runs.py (the audit in-process and
+through nbgrader), __main__.py (the command). This file is the face the other packages and the
+tests call.
 """
+from course.audit import catalog, classes  # modules it shows
 from course.audit.adversarial import ATTACKS, LINKS, MARKUP, MISSING, XSS, attacks_for
 from course.audit.runs import (AUDIT, LiveMarkup, MACHINE_WIDE, audit_submissions, grade_batch,
                                grade_cell, hidden_tests, in_process, main, prepare,
@@ -25,6 +28,6 @@ from course.audit.runs import (AUDIT, LiveMarkup, MACHINE_WIDE, audit_submission
 from course.audit.submissions import SOLUTION, expected_scores, submissions, with_answers
 
 __all__ = ["ATTACKS", "AUDIT", "LINKS", "LiveMarkup", "MACHINE_WIDE", "MARKUP", "MISSING",
-           "SOLUTION", "XSS", "attacks_for", "audit_submissions", "expected_scores", "grade_batch",
-           "grade_cell", "hidden_tests", "in_process", "main", "prepare", "submissions",
-           "through_nbgrader", "with_answers"]
+           "SOLUTION", "XSS", "attacks_for", "audit_submissions", "catalog", "classes",
+           "expected_scores", "grade_batch", "grade_cell", "hidden_tests", "in_process", "main",
+           "prepare", "submissions", "through_nbgrader", "with_answers"]

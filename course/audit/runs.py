@@ -23,7 +23,7 @@ from pathlib import Path
 import nbformat
 
 from course import ROOT
-from course.audit import catalog
+from course.audit import catalog, traces
 from course.audit.adversarial import (ANY, ATTACKS, FORGED, UNGRADED, Fifo, HardLink, Link,
                                       attacks_for)
 from course.audit.submissions import expected_scores, submissions, with_answers
@@ -40,6 +40,7 @@ AUDIT = Path(os.environ.get("COURSE_AUDIT_DIR") or ROOT / "build" / "grade-audit
 # The assignment the attacks on what assignments share (the machine, /tmp, report lines) run on:
 # named, so that an assignment added to the course never moves them (adversarial.py, ONCE)
 MACHINE_WIDE = "resnets"
+MISCONCEPTIONS_NAMED = 0.95  # of the mistakes, the least the report must name top-1 (issue 38)
 
 
 def machine_wide(chosen):
@@ -307,14 +308,16 @@ def _page_problems(assignment, student, attack):
     return problems
 
 
-def hidden_failures(assignment, student):
-    """The graded functions whose hidden tests failed for the student (the grader's verdict
-    under their test cell): a mistake the public tests alone catch is one a submission that
-    silences them (a shadowed module, a rebound test function) keeps the points of."""
+def hidden_verdicts(assignment, student):
+    """{graded function: the grader's verdict under its test cell} where the hidden tests failed
+    for the student: a mistake the public tests alone catch is one a submission that silences
+    them (a shadowed module, a rebound test function) keeps the points of. The verdict names the
+    cataloged mistake the outputs show, where one does ("misconception")."""
     path = _audited("autograded", student, assignment) / assignment.notebook
     if not path.exists():
-        return set()
-    return {cell.metadata.get("nbgrader", {}).get("grade_id", "").removesuffix(SUFFIX)
+        return {}
+    return {cell.metadata.get("nbgrader", {}).get("grade_id", "").removesuffix(SUFFIX):
+            ExecuteWithHiddenTests.verdict_of(cell)
             for cell in nbformat.read(path, as_version=4).cells
             if not ExecuteWithHiddenTests.verdict_of(cell)["passed"]}
 
@@ -350,12 +353,14 @@ def check(assignment, expected, records, found):
         else:
             right = graded and all(scores[c] == (0 if c in zero else full[c]) for c in functions)
         named = named_failures(assignment, student)
-        hidden = hidden_failures(assignment, student) if want["mistakes"] else set()
+        hidden = (hidden_verdicts(assignment, student) if want["mistakes"] or want["variants"]
+                  else {})
         row = {"assignment": assignment.name, "student": student}
         for mistake in want["mistakes"]:
             rechecked = mistake.cell in hidden
             rows.append({**row, "kind": "mistake", "name": mistake.student, "cell": mistake.cell,
                          "ok": right and mistake.cell in named and rechecked,
+                         "named": hidden.get(mistake.cell, {}).get("misconception") or "unknown",
                          "detail": named.get(mistake.cell, "no failure named in the feedback")
                          + ("" if rechecked else " (the public tests alone caught it: the "
                             "hidden tests do not re-check it)")})
@@ -363,6 +368,7 @@ def check(assignment, expected, records, found):
             kept = scores[variant.cell] == full[variant.cell]
             rows.append({**row, "kind": "variant", "name": variant.student, "cell": variant.cell,
                          "ok": right and kept,
+                         "named": hidden.get(variant.cell, {}).get("misconception") or "",
                          "detail": "" if kept else named.get(variant.cell, "")})
         if bound:
             attack = bound
@@ -424,9 +430,19 @@ def batch_row(batches, expected):
 KINDS = ("mistake", "variant", "attack", "sample", "batch")
 
 
+def misconceptions_named(rows):
+    """(mistakes the grader named top-1 as themselves, mistakes, [(mistake, named as)] of the
+    others, correct variants named as a mistake)."""
+    mistakes = [r for r in rows if r["kind"] == "mistake"]
+    others = [(r["name"], r["named"]) for r in mistakes if r["named"] != r["name"]]
+    variants = [r["name"] for r in rows if r["kind"] == "variant" and r["named"]]
+    return len(mistakes) - len(others), len(mistakes), others, variants
+
+
 def summary(rows, batches):
     count = {kind: (sum(r["ok"] for r in rows if r["kind"] == kind),
                     sum(1 for r in rows if r["kind"] == kind)) for kind in KINDS}
+    named, mistakes, others, variants = misconceptions_named(rows)
     graded = sum(b["results"].batch.submissions for b in batches)
     seconds = sum(b["results"].batch.seconds for b in batches)
     names = ", ".join(sorted({r["assignment"] for r in rows if r["assignment"]}))
@@ -436,6 +452,10 @@ def summary(rows, batches):
             f"{count['attack'][0]}/{count['attack'][1]}; sample submissions as expected: "
             f"{count['sample'][0]}/{count['sample'][1]}; course files, gradebook, processes "
             f"and report intact: {'yes' if count['batch'][0] == count['batch'][1] else 'NO'}\n"
+            f"misconceptions named top-1: {named}/{mistakes} (at least "
+            f"{MISCONCEPTIONS_NAMED:.0%} required; the others: "
+            f"{', '.join(f'{m} as {n}' for m, n in others) or 'none'}); correct variants named "
+            f"as a mistake: {len(variants)}\n"
             f"graded {graded} submissions of {names} in {len(batches)} batches, {seconds:.0f} s")
 
 
@@ -525,7 +545,7 @@ def through_nbgrader(jobs, unsafe=False, only=(), names=None):
         indent=1) + "\n")
     with open(ROOT / "reports" / "grade_audit.csv", "w", newline="") as handle:
         writer = csv.DictWriter(handle, ["assignment", "kind", "name", "student", "cell", "ok",
-                                         "detail"])
+                                         "named", "detail"])
         writer.writeheader()
         writer.writerows(rows)
     for row in rows:
@@ -536,6 +556,13 @@ def through_nbgrader(jobs, unsafe=False, only=(), names=None):
         print("(graded WITHOUT the sandbox: an attack row FAILED is an attack that worked)")
     print("written to reports/grade_audit.csv and reports/grade_audit_results.json; the graded "
           f"course (feedback, gradebook) is in {AUDIT.relative_to(ROOT)}/")
+    named, mistakes, _, variants = misconceptions_named(rows)
+    if named < MISCONCEPTIONS_NAMED * mistakes or variants:
+        print(f"error: the grader named {named} of {mistakes} mistakes top-1 (at least "
+              f"{MISCONCEPTIONS_NAMED:.0%} required) and {len(variants)} correct variants as a "
+              "mistake. Fix: `make references` (the signatures), then the hidden checks.",
+              file=sys.stderr)
+        return 1
     return 0 if unsafe or all(row["ok"] for row in rows) else 1
 
 
@@ -559,6 +586,32 @@ def in_process(names=None):
     return 0 if all(ok for _, ok in everything) else 1
 
 
+def make_signatures(names=None):
+    """Write hidden/ASSIGNMENT/signatures.npz of the assignments `names` (default: every one with
+    a catalog) and say how well they name the mistakes; 1 if below MISCONCEPTIONS_NAMED."""
+    low = []
+    for assignment in audited(names):
+        started = time.perf_counter()
+        hidden = HiddenTests(assignment.hidden())
+        found = traces.signatures(assignment, hidden, grade_cell_sources(
+            assignment.source(), tuple(assignment.points)))
+        found.write(assignment.hidden(), hidden.references)
+        named, unknown, confused = traces.how_well(found)
+        total = len(found.entries)
+        print(f"{assignment.name}: {total} signatures in {time.perf_counter() - started:.0f} s; "
+              f"each mistake's own trace names it {named}/{total}; left out, it is called "
+              f"unknown {unknown}/{total}")
+        for name, taken in confused:
+            print(f"  {name}: its own trace names {taken}")
+        if named < MISCONCEPTIONS_NAMED * total or unknown < MISCONCEPTIONS_NAMED * total:
+            low.append(assignment.name)
+    if low:
+        print(f"error: signatures name under {MISCONCEPTIONS_NAMED:.0%} of the mistakes of "
+              f"{', '.join(low)}. Fix: make the hidden checks tell those mistakes apart.",
+              file=sys.stderr)
+    return 1 if low else 0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(
         prog="python -m course.audit",
@@ -569,6 +622,9 @@ def main(argv=None):
                         help="audit these assignments (default: every one with a catalog)")
     parser.add_argument("--in-process", action="store_true",
                         help="only the catalogs, graded in this process (a minute or two)")
+    parser.add_argument("--signatures", action="store_true",
+                        help="write hidden/ASSIGNMENT/signatures.npz from the catalogs, in this "
+                             "process (course/audit/traces.py)")
     parser.add_argument("--unsafe-no-sandbox", action="store_true",
                         help="grade the attacks without the sandbox, to see which ones the "
                              "sandbox is what stops (never on a machine you care about)")
@@ -576,6 +632,8 @@ def main(argv=None):
                         help="grade only these of the audit's submissions (while debugging)")
     args = parser.parse_args(argv)
     try:
+        if args.signatures:
+            return make_signatures(args.assignment)
         if args.in_process:
             return in_process(args.assignment)
         return through_nbgrader(args.jobs, args.unsafe_no_sandbox, args.only, args.assignment)

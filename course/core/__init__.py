@@ -11,14 +11,15 @@ from course.core.folder import (Course, NBGRADER, copy_course, default_root, fil
                                 nbgrader_config, nbgrader_environment, run_logged)
 from course.core.notebook import (IMPORTS, assignment_module, cell_functions, grade_id,
                                   run_answers, solution_sources, use_folder, written_answers)
-from course.core.records import (Autograded, Batch, DIED, FAILED, Finding, GRADED, NOT_GRADED,
-                                 REFUSED, Results, SubmissionResult, TIMED_OUT)
+from course.core.records import (Autograded, Batch, DIED, FAILED, Finding, GRADED, Misconception,
+                                 NOT_GRADED, REFUSED, Results, SubmissionResult, TIMED_OUT)
 from course.core.settings import Delivery, OUTPUT_LIMITS, SETTINGS, Settings
 from course.core.text import escape, safe_id
 
 __all__ = ["AssignmentError", "Autograded", "Batch", "Course", "DIED", "Delivery", "FAILED",
-           "Finding", "GRADED", "IMPORTS", "NBGRADER", "NOT_GRADED", "OUTPUT_LIMITS", "REFUSED",
-           "Results", "SETTINGS", "SUFFIX", "Settings", "SubmissionResult", "TIMED_OUT",
+           "Finding", "GRADED", "IMPORTS", "Misconception", "NBGRADER", "NOT_GRADED",
+           "OUTPUT_LIMITS", "REFUSED", "Results", "SETTINGS", "SUFFIX", "Settings",
+           "SubmissionResult", "TIMED_OUT",
            "assignment_module", "assignments", "cell_functions", "copy_course", "default_root",
            "escape", "files_under", "find", "grade_id", "nbgrader_config", "nbgrader_environment",
            "run_answers", "run_logged", "safe_id", "solution_sources", "spreadsheet", "use_folder",

@@ -1,7 +1,7 @@
-"""What grading produces, as data: one submission's result, a finding, a batch, and the batch's
-results (reports/ASSIGNMENT/grading_results.json). The grader writes them; the grading report,
-the audit, the task queue, the benchmarks and the tests read them. Frozen: a step that learns
-more makes a new record (dataclasses.replace).
+"""What grading produces, as data: one submission's result, a finding, a misconception, a batch,
+and the batch's results (reports/ASSIGNMENT/grading_results.json). The grader writes them; the
+grading report, the audit, the task queue, the benchmarks and the tests read them. Frozen: a
+step that learns more makes a new record (dataclasses.replace).
 
 The JSON is these records' fields (`to_json`); a submission's OPTIONAL fields are left out
 while they are None, as they were before these records, so files old and new read the same.
@@ -86,6 +86,17 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class Misconception:
+    """A cell of one submission whose hidden tests failed, and what its outputs show: the name
+    of a cataloged mistake, with the catalog's words for it (`why`), or "unknown" (matches none)
+    or "not written" (course/grading/misconceptions.py)."""
+    student: str
+    function: str
+    misconception: str
+    why: str
+
+
+@dataclass(frozen=True)
 class Batch:
     """What one batch did to the course: its size and time, the course files it changed (none
     expected), the gradebook's integrity and the submissions recorded in it, and the sandbox
@@ -108,11 +119,13 @@ class Results:
     batch: Batch
     submissions: dict  # {student: SubmissionResult}
     findings: list  # [Finding]
+    misconceptions: list = field(default_factory=list)  # [Misconception]
 
     def to_json(self):
         return {"batch": dataclasses.asdict(self.batch),
                 "submissions": {s: r.to_json() for s, r in self.submissions.items()},
-                "findings": [dataclasses.asdict(f) for f in self.findings]}
+                "findings": [dataclasses.asdict(f) for f in self.findings],
+                "misconceptions": [dataclasses.asdict(m) for m in self.misconceptions]}
 
     def write(self, path):
         Path(path).write_text(json.dumps(self.to_json(), indent=1) + "\n")
@@ -121,7 +134,8 @@ class Results:
     def from_json(cls, data):
         return cls(Batch(**data["batch"]),
                    {s: SubmissionResult.from_json(r) for s, r in data["submissions"].items()},
-                   [Finding(**f) for f in data["findings"]])
+                   [Finding(**f) for f in data["findings"]],
+                   [Misconception(**m) for m in data.get("misconceptions", [])])
 
     @classmethod
     def read(cls, path):

@@ -4,6 +4,7 @@ import dataclasses
 import time
 
 from course.core import FAILED, Batch, Results, escape, safe_id
+from course.grading import misconceptions
 from course.grading.gradebook import cell_scores, gradebook_check
 from course.grading.report import findings, report_lines, write_table
 
@@ -31,7 +32,12 @@ def grade_assignment(course, assignment, students, grader):
                       round(elapsed / len(students), 2), changed, integrity, recorded,
                       None if grader.unsafe else len(left))
         found = [f for record in records.values() for f in findings(course, assignment, record)]
-        results = Results(batch, records, found)
+        signatures = misconceptions.signatures_of(course, assignment)
+        graded = [s for s in safe if s in records and records[s].graded]
+        results = Results(batch, records, found, misconceptions.of_students(
+            course, assignment, graded, signatures))
+        misconceptions.write(grader.reports, assignment, misconceptions.of_students(
+            course, assignment, misconceptions.graded_students(course, assignment), signatures))
         results.write(grader.reports / "grading_results.json")
         report = report_lines(results)
         (grader.reports / "grading_report.txt").write_text("\n".join(report) + "\n")
@@ -43,8 +49,8 @@ def grade_assignment(course, assignment, students, grader):
         where = grader.reports.relative_to(course.root)
         print(f"feedback in feedback/<student>/{assignment.name}/, grades in "
               f"reports/grades.csv and {where}/grades_by_cell.csv, findings in "
-              f"{where}/grading_report.txt, all of it as data in {where}/grading_results.json",
-              flush=True)
+              f"{where}/grading_report.txt, all of it as data in {where}/grading_results.json; "
+              f"what the class got wrong in {where}/{misconceptions.CSV}", flush=True)
     finally:  # its kernels' reports, however the batch ends
         grader.close()
     return results

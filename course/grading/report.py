@@ -1,9 +1,11 @@
 """A batch's report: the findings of each submission in the instructor's terms, one escaped line
-each (grading_report.txt), and the table of scores by cell (grades_by_cell.csv)."""
+each, and the mistakes the failed cells show (grading_report.txt), and the table of scores by
+cell (grades_by_cell.csv)."""
 
 import nbformat
 
 from course.core import SUFFIX, Finding, escape, spreadsheet
+from course.grading import misconceptions
 from course.plugins import (ExecuteWithHiddenTests, KeepHandGrades, KeepPointsForStderr,
                             OnlyVerdictsScore, extra_paths, release_paths)
 
@@ -108,9 +110,10 @@ def render(finding):
 
 def report_lines(results):
     """reports/ASSIGNMENT/grading_report.txt, rendered from a batch's Results: a line per
-    finding, then the batch's checks."""
+    finding, what the failed cells show (misconceptions.py), then the batch's checks."""
     batch, changed = results.batch, results.batch.course_files_changed
     return [*(render(finding) for finding in results.findings),
+            *misconceptions.report_lines(results.misconceptions),
             f"course files: {'unchanged' if not changed else 'CHANGED: ' + ', '.join(changed)}",
             f"gradebook: integrity {batch.gradebook_integrity}, {batch.submissions_recorded} of "
             f"{batch.submissions} submissions recorded",

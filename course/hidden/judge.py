@@ -92,14 +92,16 @@ class HiddenTests:
                 self.references)
 
     # --- in the grader --------------------------------------------------------------------
-    def verdicts(self, cells):
-        """{function: None if its hidden tests passed, else a message}, from the executed
-        `cells()`."""
-        published = {}
-        for cell in cells:
-            if cell.metadata.get(KEY):
-                published[cell.metadata[KEY]] = _published(cell)
-        return {function: _judge(function, published.get(function), self.references)
+    def published(self, cells):
+        """{function: what its cell of the executed `cells()` published ({key: array}, or a
+        message saying why there is none); None where the cell never ran}."""
+        found = {cell.metadata[KEY]: _published(cell) for cell in cells
+                 if cell.metadata.get(KEY)}
+        return {function: found.get(function) for function in self.functions}
+
+    def verdicts(self, published):
+        """{function: None if its hidden tests passed, else a message}, from `published`."""
+        return {function: _judge(function, published[function], self.references)
                 for function in self.functions}
 
 

@@ -15,12 +15,12 @@ from nbgrader.api import Gradebook
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
-from traitlets import Integer, List, Unicode
+from traitlets import Bool, Integer, List, Unicode
 from traitlets.utils.importstring import import_item
 
 from course import sandbox
 from course.core import OUTPUT_LIMITS, SUFFIX
-from course.hidden import OUTPUT_BYTES, HiddenTests
+from course.hidden import OUTPUT_BYTES, HiddenTests, Signatures
 
 
 class KeepPointsForStderr(NbGraderPreprocessor):
@@ -63,7 +63,9 @@ class ExecuteWithHiddenTests(Execute):
     output (`ERROR_NAME`) saying what differs, so SaveAutoGrades scores it 0 and the feedback
     shows why, under the test (its last output). Every test cell's metadata (`VERDICT`) records
     the verdict as data for the grading report: {"passed": true} or {"passed": false, "message":
-    what differs}. A submission's cells are the student's: every metadata key the course's
+    what differs, "misconception": the cataloged mistake its outputs show, where one does
+    (course/hidden/signatures.py)}; the error then names that mistake in a line
+    (`name_misconceptions`). A submission's cells are the student's: every metadata key the course's
     preprocessors write (GRADER_KEYS) is removed from them first, so that the report never reads
     one the student wrote. An assignment without a hidden/ folder runs as with Execute.
 
@@ -100,6 +102,15 @@ class ExecuteWithHiddenTests(Execute):
                       "failed, so this cell scores 0: ",
                       help="The start of the error under a test cell whose hidden tests "
                            "failed.").tag(config=True)
+
+    name_misconceptions = Bool(True, help="Under a cell whose hidden tests failed, name the "
+                               "cataloged mistake its outputs show (hidden/ASSIGNMENT/"
+                               "signatures.npz), in the catalog's words: one line, the score "
+                               "unchanged. False: the reports still count them, the student's "
+                               "feedback says nothing of them.").tag(config=True)
+    looks_like = Unicode("This looks like a mistake many make: {why}.",
+                         help="The line naming the likely mistake ({why}: the catalog's "
+                              "words).").tag(config=True)
 
     @classmethod
     def verdict_of(cls, cell):
@@ -143,17 +154,35 @@ class ExecuteWithHiddenTests(Execute):
             return nb, resources
         tests = {cell.metadata.nbgrader["grade_id"]: cell for cell in nb.cells
                  if utils.is_grade(cell) and cell.cell_type == "code"}
-        for function, message in hidden.verdicts(ran).items():
+        published = hidden.published(ran)
+        signatures = Signatures.of(hidden)
+        for function, message in hidden.verdicts(published).items():
             cell = tests.get(function + SUFFIX)
             if cell is None:
                 continue
-            cell.metadata[self.VERDICT] = {"passed": message is None}
-            if message is not None:
-                cell.metadata[self.VERDICT]["message"] = message
-                cell.outputs.append(nbformat.v4.new_output(
-                    "error", ename=self.ERROR_NAME, evalue=self.message + message,
-                    traceback=[f"\x1b[0;31m{self.ERROR_NAME}\x1b[0m: {self.message}{message}"]))
+            if message is None:
+                cell.metadata[self.VERDICT] = {"passed": True}
+                continue
+            verdict = {"passed": False, "message": message}
+            likely = signatures.likely(function, published[function], self.public_error(cell))
+            if likely:
+                verdict["misconception"] = likely.name
+                if self.name_misconceptions:
+                    message += f"\n{self.looks_like.format(why=likely.why)}"
+            cell.metadata[self.VERDICT] = verdict  # a copy: NotebookNode converts what it is given
+            cell.outputs.append(nbformat.v4.new_output(
+                "error", ename=self.ERROR_NAME, evalue=self.message + message,
+                traceback=[f"\x1b[0;31m{self.ERROR_NAME}\x1b[0m: {self.message}{message}"]))
         return nb, resources
+
+    @classmethod
+    def public_error(cls, cell):
+        """The first line of the error the public test `cell` raised ("Type: text"), or None."""
+        errors = [o for o in cell.get("outputs", []) if o.output_type == "error"
+                  and o.ename != cls.ERROR_NAME]
+        if not errors:
+            return None
+        return f"{errors[0].ename}: {(str(errors[0].evalue).splitlines() or [''])[0]}"
 
     # --- what the kernel sends, bounded as it arrives ---------------------------------------
     def process_message(self, msg, cell, cell_index):

@@ -9,6 +9,7 @@ resubmissions, feedback after hand grading, the LMS's gradebook, the students' e
     python -m course.term export [--format nbgrader|canvas|moodle] [--out FILE]
     python -m course.term environment STUDENT_PYTHON
     python -m course.term watch ASSIGNMENT [--broker URL] [--per-day N] [--release-feedback]
+    python -m course.term report ASSIGNMENT
 
 Run in the course folder (or give --root), as root where a command grades or collects. Each
 command is nbgrader's own step (its gradebook API, `nbgrader collect --update`, `generate_feedback`,
@@ -41,12 +42,18 @@ command is nbgrader's own step (its gradebook API, `nbgrader collect --update`, 
 - watch: each submission graded as it reaches the exchange, on the task queue (course/queue/;
   watch.py), its feedback released at once with --release-feedback, at most N a day per student
   with --per-day; the student's Fetch Feedback says what became of each (status.py).
+- report: what the class got wrong, each failed cell by the cataloged mistake its outputs show
+  (reports/ASSIGNMENT/misconceptions.csv and a chart per function: course/grading/
+  misconceptions.py, as after every batch), and whose work may not be their own
+  (reports/ASSIGNMENT/similarity.html: similarity.py); for a person to judge, no grade changed.
 Every error is one line naming the thing and the fix, with exit code 2.
 
 This file is the face the commands call; each chore is a module of its own."""
 from course.term.deadlines import extend, reassign_late_penalties
+from course.term import similarity  # modules it shows
 from course.term.environment import environment, required_packages, versions
 from course.term.export import FORMATS, export, gradebook_table, lms_rows
+from course.term.report import report, submitted_students
 from course.term.resubmit import collect_latest, feedback, resubmit
 from course.term.roster import import_roster, read_roster
 from course.term.term import Term, TermError
@@ -54,4 +61,5 @@ from course.term.watch import watch
 
 __all__ = ["FORMATS", "Term", "TermError", "collect_latest", "environment", "export", "extend",
            "feedback", "gradebook_table", "import_roster", "lms_rows", "read_roster",
-           "reassign_late_penalties", "required_packages", "resubmit", "versions", "watch"]
+           "reassign_late_penalties", "report", "required_packages", "resubmit", "similarity",
+           "submitted_students", "versions", "watch"]

@@ -7,6 +7,7 @@ from course import queue
 from course.core import Course, default_root
 from course.term.deadlines import extend
 from course.term.environment import environment
+from course.term.report import report
 from course.term.export import FORMATS, export
 from course.term.resubmit import feedback, resubmit
 from course.term.roster import import_roster
@@ -56,6 +57,9 @@ def main(argv=None):
                           help="release each student's feedback as soon as it is made")
     watching.add_argument("--interval", type=float, default=30.0, help="seconds between looks")
     watching.add_argument("--once", action="store_true", help="look once, then stop")
+    reports = commands.add_parser("report", help="what the class got wrong (misconceptions) "
+                                  "and whose work may not be their own (similarity)")
+    reports.add_argument("assignment")
     args = parser.parse_args(argv)
     term = Term(Course(args.root or default_root()),
                 args.exchange.resolve() if args.exchange else None)
@@ -72,6 +76,8 @@ def main(argv=None):
             feedback(term, args.assignment, args.students, args.release)
         elif args.command == "export":
             export(term, args.format, args.out)
+        elif args.command == "report":
+            report(term.course, args.assignment)
         elif args.command == "watch":
             watch(term, queue.broker_url(args.broker), args.assignment, args.per_day,
                   args.release_feedback, args.interval, args.once)
