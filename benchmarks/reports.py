@@ -50,7 +50,7 @@ COPIERS = 20  # one copier in this many students
 
 def make_class(assignment, size, disguised, seed=0):
     """A course folder with `size` submitted and autograded notebooks; the failed cells'
-    signatures ([(function, Signature)])."""
+    signatures ([(function, Signature)]); {copier: the student copied}."""
     shutil.rmtree(FOLDER, ignore_errors=True)
     FOLDER.mkdir(parents=True)
     for name in ("source", "release", "hidden"):
@@ -63,8 +63,9 @@ def make_class(assignment, size, disguised, seed=0):
         made = {student: classes.copied(assignment, notebook, rng, False)
                 for student, notebook in made.items()}
     chosen_by = {student: entries for student, (_, entries) in honest.items()}
+    originals = {}
     for index in range(size // COPIERS):
-        original = rng.choice(sorted(honest))
+        original = originals[f"copier-{index:03d}"] = rng.choice(sorted(honest))
         made[f"copier-{index:03d}"] = classes.copied(assignment, made[original], rng,
                                                      rng.random() < 0.5)
         chosen_by[f"copier-{index:03d}"] = chosen_by[original]
@@ -85,12 +86,12 @@ def make_class(assignment, size, disguised, seed=0):
                             "misconception": chosen[function].student}
                         failed.append((function, found.named(chosen[function].student)))
             nbformat.write(notebook, path)
-    return course, found, failed
+    return course, found, failed, originals
 
 
 def measure(assignment, size):
     record = {"assignment": assignment.name, "students": size}
-    course, found, failed = make_class(assignment, size, disguised=False)
+    course, found, failed, originals = make_class(assignment, size, disguised=False)
     started = time.perf_counter()
     for function, entry in failed:
         published = entry.error if entry.error is not None else entry.outputs
@@ -108,14 +109,18 @@ def measure(assignment, size):
     record["reference_seconds"] = round(time.perf_counter() - started, 2)
     for kind, disguised in (("as_made", False), ("all_distinct", True)):
         if disguised:
-            course, _, _ = make_class(assignment, size, disguised=True)
+            course, _, _, originals = make_class(assignment, size, disguised=True)
         started = time.perf_counter()
         pairs, _, _ = similarity.report(course, assignment, sorted(
             p.name for p in (course.root / "submitted").iterdir()), reference)
         record[f"similarity_{kind}_seconds"] = round(time.perf_counter() - started, 2)
         record[f"similarity_{kind}_pairs"] = len(pairs)
-        record[f"similarity_{kind}_copiers_flagged"] = len(
-            {p.first for p in pairs if p.first.startswith("copier")})
+        record[f"similarity_{kind}_copies_found"] = sum(
+            (p.first, p.second) in originals.items() for p in pairs)
+        record[f"similarity_{kind}_copies"] = len(originals)
+        record[f"similarity_{kind}_honest_pairs_flagged"] = sum(
+            not p.first.startswith("copier") and not p.second.startswith("copier")
+            for p in pairs)
     return record
 
 
@@ -142,6 +147,7 @@ def main(argv=None):
                        ("similarity_as_made_seconds", "similarity, class as made"),
                        ("similarity_all_distinct_seconds", "similarity, every answer distinct")):
         axes.plot(sizes, [r[key] for r in records], marker="o", label=label)
+    axes.set_ylim(bottom=0)
     axes.set_xlabel("students")
     axes.set_ylabel("seconds")
     axes.set_title(f"{assignment.name}: the reports' cost ({records[0]['cpu']['model']}, "

@@ -4,8 +4,9 @@
 
 Copies the course to build/demo/ (its code, source/, hidden/ and nbgrader_config.py, the
 datasets linked), generates the assignments there, writes every assignment's sample submissions
-(course/audit/submissions.py) into its submitted/, with a copier's (a sample's notebook with
-names changed, lines reordered and comments added: course/audit/classes.py), grades them there
+(course/audit/submissions.py) into its submitted/, each with a training run of its own printed,
+and a copier's (a sample's notebook with names changed, lines reordered and comments added, its
+run as it was: course/audit/classes.py), grades them there
 with course.grade, then makes each assignment's reports (`python -m course.term report`: what the
 class got wrong, whose work may not be their own). The real class (gradebook.db, submitted/,
 autograded/, feedback/, reports/) is never touched; the audit and the tests make their copies
@@ -27,13 +28,16 @@ COPIER = "copier-of-{}"  # the demo's copier of an assignment's first sample mis
 
 
 def with_copier(assignment, students):
-    """`students` ({student: notebook}) and a copier of the first sample mistake's notebook, and
-    the scores every one of them must get."""
+    """`students` ({student: notebook}), each with a training run of its own printed as a
+    student's would be (grading runs none of it), and a copier of the first sample mistake's
+    notebook, its run as it was; and the scores every one of them must get."""
+    rng = random.Random(0)
+    students = {student: classes.with_run(notebook, rng) for student, notebook in students.items()}
     original = catalog.of(assignment).samples[0].student
     copier = COPIER.format(original)
     expected = expected_scores(assignment)
-    return ({**students, copier: classes.copied(assignment, students[original],
-                                                random.Random(0), rerun=False)},
+    return ({**students, copier: classes.copied(assignment, students[original], rng,
+                                                rerun=False)},
             {**expected, copier: expected[original]})
 
 

@@ -42,18 +42,19 @@ def failed_cells(path, functions, known):
     UNKNOWN. A notebook that cannot be read gives none."""
     try:
         cells = json.loads(path.read_text()).get("cells", [])
-    except (OSError, ValueError, AttributeError):
+    except (OSError, ValueError, AttributeError, RecursionError):
         return []
     found = []
     for cell in cells if isinstance(cells, list) else []:
         meta = cell.get("metadata") if isinstance(cell, dict) else None
         verdict = meta.get(ExecuteWithHiddenTests.VERDICT) if isinstance(meta, dict) else None
-        grade_id = (meta.get("nbgrader") or {}).get("grade_id", "") if verdict else ""
+        nbgrader = meta.get("nbgrader") if isinstance(verdict, dict) else None
+        grade_id = nbgrader.get("grade_id") if isinstance(nbgrader, dict) else None
         function = grade_id.removesuffix(SUFFIX) if isinstance(grade_id, str) else ""
-        if not isinstance(verdict, dict) or verdict.get("passed") or function not in functions:
+        if function not in functions or verdict.get("passed"):
             continue
         name, message = verdict.get("misconception"), str(verdict.get("message", ""))
-        if name in known:
+        if isinstance(name, str) and name in known:
             found.append((function, name))
         elif any(sign in message for sign in NOT_WRITTEN_SIGNS):
             found.append((function, NOT_WRITTEN))
@@ -109,7 +110,9 @@ def write(folder, assignment, rows):
     """misconceptions.csv and one bar chart per graded function in `folder`; returns their
     paths."""
     rows_of = table(rows, assignment.functions)
-    with open(folder / CSV, "w", newline="") as handle:
+    folder.mkdir(parents=True, exist_ok=True)
+    partial = folder / f"{CSV}.partial"
+    with open(partial, "w", newline="") as handle:
         writer = spreadsheet.writer(handle)
         writer.writerow(["function", "misconception", "why", "students", "which"])
         for function, label, why, students in rows_of:
@@ -117,6 +120,7 @@ def write(folder, assignment, rows):
             more = f" and {len(students) - READ} more" if len(shown) < len(students) else ""
             writer.writerow([function, label, why, len(students),
                              " ".join(escape(s, 80) for s in shown) + more])
+    partial.replace(folder / CSV)  # whole or not at all
     written = [folder / CSV]
     for function in assignment.functions:
         mine = [r for r in rows_of if r[0] == function]

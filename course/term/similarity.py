@@ -5,22 +5,27 @@ It never changes a grade.
 Code. Each graded function's answer cell is compared with every classmate's by copydetect
 (winnowed fingerprints of the tokenized code, as MOSS does: names, comments and spacing do not
 count). Left out as boilerplate: the release's own code of that cell, and code that more than
-`common_share` of the class holds (MOSS's -m: ResNet answers are nearly dictated by the
-specification, and what everyone writes is no evidence). Two answers that are both written
-exactly as one of the catalog's answers (the solution, a variant, a cataloged mistake) are not
-compared: the catalog shows that independent students write them. Each function gets its own
-threshold from what honest work looks like under the same boilerplate: the catalog's correct
-answers, written independently (its VARIANTS and the solution, hidden/ASSIGNMENT/catalog.py),
-compared with each other; the threshold is their highest similarity plus MARGIN, and where that
-passes 1, code cannot tell copying from honest work for that function and is not used. A pair
-is flagged by its code when one of its functions is above its threshold.
+CODE_HOLDERS submissions hold (MOSS's -m): ResNet answers are nearly dictated by the
+specification, and code that classmates wrote alike too points at no pair. Two answers that are
+both written exactly as one of the catalog's answers (the solution, a variant, a cataloged
+mistake) are not compared: the catalog shows that independent students write them. Each
+function gets its own threshold from what honest work looks like under the same boilerplate:
+the catalog's correct answers, written independently (its VARIANTS and the solution,
+hidden/ASSIGNMENT/catalog.py), compared with each other; the threshold is their highest
+similarity plus MARGIN, and where that passes 1, code cannot tell copying from honest work for
+that function and is not used. A pair is flagged by its code when MIN_FUNCTIONS of its functions
+are above their thresholds: a copier hands in a whole notebook, while two honest students may
+write one rare answer alike (docs/results.md, "The instructor's reports"). So a copy of one
+function, a copy of an answer that classmates wrote alike, and a copy shared by three or more
+are not found by their code; their printed runs may still show them.
 
 Outputs. Two independent runs never print the same losses and accuracies. The lines a
 submission's own cells printed (as submitted) with NUMBERS_PER_LINE or more numbers of DECIMALS
 or more decimals are compared whole: a pair is flagged by its outputs when it printed
-SHARED_LINES of the same lines that at most COMMON submissions print (what every run prints, a
-seeded constant, is no evidence).
+SHARED_LINES of the same lines that few submissions print (`run_holders`; what every run prints,
+a seeded constant, is no evidence).
 
+Pairs are listed strongest first: shared runs, then the most functions above threshold.
 Everything a student wrote reaches the page escaped, under a policy that runs no script; a
 notebook that cannot be read, or a cell past MAX_CELL characters, is named in the report (the
 cell cut) and never stops it for the others.
@@ -40,15 +45,19 @@ from course.audit import catalog
 from course.core import escape, safe_id, solution_sources
 
 MARGIN = 0.05  # above the most alike honest pair: a copy must be clearly more alike
+MIN_FUNCTIONS = 2  # graded functions above their thresholds before a pair's code flags it
 MAX_CELL = 100_000  # characters of one answer compared; past it the cell is cut (and named)
 MAX_NOTEBOOK = 50_000_000  # bytes of a submitted notebook read; past it, it is skipped (named)
 DECIMALS = 3  # a printed number with this many decimals or more is a run's (a loss, a metric)
 NUMBERS_PER_LINE = 2  # a line of a run prints at least this many (Keras: loss and a metric)
 SHARED_LINES = 2  # lines of a run two submissions print alike before their outputs are flagged
-COMMON = 2  # a line printed by more submissions than this is what every run prints
-COMMON_CODE = 0.05  # of the class: code held by more submissions (and more than COMMON) is
-# what everyone writes, not evidence (MOSS's -m, "the maximum number of times a given passage
-# may appear before it is ignored")
+CODE_HOLDERS = 2  # code more submissions hold is no evidence against a pair (MOSS's -m, "the
+# maximum number of times a given passage may appear before it is ignored", at its strictest:
+# what a classmate wrote alike too points at no one; the benchmark's class of 250 with 12 copies:
+# 5 % of the class flagged 262 pairs, 3 flagged 11, 2 flagged 9, docs/results.md)
+RUN_HOLDERS = (5, 0.02)  # a line of a run printed by more submissions than the larger of these
+# (a count, a share of the class) is what every run prints (a seeded constant); a group that
+# copied one run prints it a few times
 NUMBER = re.compile(rf"-?\d+\.\d{{{DECIMALS},}}(?:e[-+]?\d+)?")
 K = defaults.NOISE_THRESHOLD  # copydetect's k-gram length and window (its defaults)
 WINDOW = defaults.GUARANTEE_THRESHOLD - defaults.NOISE_THRESHOLD + 1
@@ -208,18 +217,19 @@ class Pair:
 
     @property
     def flagged_by(self):
-        return [kind for kind, found in (("code", self.code), ("outputs", self.lines)) if found]
+        return [kind for kind, found in (("code", len(self.code) >= MIN_FUNCTIONS),
+                                         ("outputs", self.lines)) if found]
 
 
-def common_share(size):
-    """How many submissions may hold a fingerprint before it is what everyone writes."""
-    return max(COMMON, math.ceil(COMMON_CODE * size))
+def run_holders(size):
+    """How many submissions of a class of `size` may print a line of a run before it is what
+    every run prints."""
+    return max(RUN_HOLDERS[0], math.ceil(RUN_HOLDERS[1] * size))
 
 
 def compare(reference, submissions):
     """(pairs flagged, {function: Threshold}) of `submissions` ([Submission])."""
     thresholds, above = {}, {}  # above: (first, second) -> {function: (similarity, slices)}
-    common = common_share(len(submissions))
     for function in reference.assignment.functions:
         codes = {s.student: s.answers.get(function, "") for s in submissions
                  if s.answers.get(function, "").strip()}
@@ -228,11 +238,11 @@ def compare(reference, submissions):
             for value in fingerprint(code, None).hashes - reference.release[function]:
                 held.setdefault(value, []).append(student)
         boilerplate = np.array(sorted(reference.release[function] | {
-            value for value, students in held.items() if len(students) > common}))
+            value for value, students in held.items() if len(students) > CODE_HOLDERS}))
         thresholds[function] = threshold = reference.threshold(function, boilerplate)
         if threshold.value is None:
             continue
-        candidates = {pair for students in held.values() if len(students) <= common
+        candidates = {pair for students in held.values() if len(students) <= CODE_HOLDERS
                       for pair in itertools.combinations(sorted(students), 2)}
         known = {student: reference.filtered(code) in reference.known[function]
                  for student, code in codes.items()}
@@ -248,20 +258,23 @@ def compare(reference, submissions):
                 above.setdefault((a, b), {})[function] = (value, slices)
     shared = _shared_lines(submissions)
     pairs = [Pair(*key, above.get(key, {}), sorted(shared.get(key, [])))
-             for key in sorted(set(above) | set(shared))]
-    return pairs, thresholds
+             for key in sorted(set(above) | set(shared))
+             if len(above.get(key, {})) >= MIN_FUNCTIONS or key in shared]
+    return sorted(pairs, key=lambda p: (not p.lines, -len(p.code),
+                                        -sum(value for value, _ in p.code.values()))), thresholds
 
 
 def _shared_lines(submissions):
     """{(first, second): [lines]} of pairs whose cells printed SHARED_LINES or more of the same
-    lines of a run (the same numbers, in the same order) that at most COMMON submissions print."""
-    printed_by = {}
+    lines of a run (the same numbers, in the same order) that at most `run_holders` of the class
+    print."""
+    printed_by, most = {}, run_holders(len(submissions))
     for s in submissions:
         for line in s.runs():
             printed_by.setdefault(line, []).append(s.student)
     together = {}
     for line, students in printed_by.items():
-        if len(students) <= COMMON:
+        if len(students) <= most:
             for pair in itertools.combinations(sorted(students), 2):
                 together.setdefault(pair, []).append(line)
     return {pair: lines for pair, lines in together.items() if len(lines) >= SHARED_LINES}
@@ -304,12 +317,13 @@ def page(assignment, submissions, pairs, thresholds):
         f"<title>{e(assignment.name)}: similarity</title><style>{STYLE}</style></head><body>",
         f"<main><h1>{e(assignment.name)}: submissions more alike than independent work</h1>",
         f"<p>{len(submissions)} submissions compared; {len(pairs)} pairs flagged. This report "
-        "is for a person to judge: it changes no grade. A pair is flagged by its code when a "
-        "graded function's answers are more alike than its threshold (code that more than "
-        f"{common_share(len(submissions))} submissions hold is left out: what everyone writes), "
+        "is for a person to judge: it changes no grade. A pair is flagged by its code when "
+        f"{MIN_FUNCTIONS} or more graded functions' answers are more alike than their "
+        "thresholds (code that more than "
+        f"{CODE_HOLDERS} submissions hold is left out: it points at no pair), "
         f"by its outputs when its cells printed {SHARED_LINES} or more of the same lines of a "
         f"run (each with {NUMBERS_PER_LINE} or more numbers of {DECIMALS} or more decimals, "
-        f"printed by at most {COMMON} submissions).</p>",
+        f"printed by at most {run_holders(len(submissions))} submissions).</p>",
         "<h2>Thresholds</h2><table><thead><tr><th>function</th><th>threshold</th>"
         f"<th>why</th></tr></thead><tbody>{rows}</tbody></table>",
         f"<h2>Not compared in full</h2><ul>{problems}</ul>" if problems else "",
