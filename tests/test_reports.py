@@ -67,8 +67,7 @@ def graded_class(datasets_dir):
     class_["unknown-bn-epsilon"] = catalog.apply(unknown, answers)
     folders = {}
     for switch in ("on", "off"):
-        # under the course folder, as every grading test's copy: a sandboxed kernel has a /tmp
-        # of its own, so a course under /tmp is not there for it
+        # in build/, as every grading test's copy of the course
         root = copy_course(ROOT / "build" / f"test-reports-{switch}", names=[DEGRADATION.name])
         course = Course(root)
         chosen = class_ if switch == "on" else {found.samples[0].student:
