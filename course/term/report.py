@@ -38,6 +38,9 @@ def report(course, name):
     print("\n".join(misconceptions.report_lines(rows)))
     mistakes = time.perf_counter() - started
     started = time.perf_counter()
+    if not assignment.release(course.root).is_file():
+        raise TermError(f"no release notebook {assignment.release(course.root)}: the similarity "
+                        "report leaves the release's code out. Fix: `make release`.")
     pairs, thresholds, submissions = similarity.report(course, assignment, students)
     for function, threshold in thresholds.items():
         print(f"similarity threshold of {function}: "

@@ -109,11 +109,11 @@ class Reference:
         release = _cells(json.loads(assignment.release().read_text()))
         self.release = {f: fingerprint(release.get(f, ""), None).hashes
                         for f in assignment.functions}
-        found = catalog.of(assignment)
+        found = catalog.of(assignment) if catalog.has_catalog(assignment) else None
         solution = solution_sources(assignment.source())
         self.honest = {f: {"solution": solution[f]} for f in assignment.functions}
         self.known = {f: {self.filtered(solution[f])} for f in assignment.functions}
-        for entry in found.variants + found.all_mistakes:
+        for entry in found.variants + found.all_mistakes if found else []:  # none: no threshold
             code = catalog.apply(entry, solution)[entry.cell]
             self.known[entry.cell].add(self.filtered(code))
             if entry.correct:
