@@ -128,7 +128,7 @@ def test_the_similarity_report_reads_in_a_browser(browser, tmp_path):
     assert _violations(browser, page) == []
     browser.get(page.as_uri())
     headings = [h.text for h in browser.find_elements("css selector", "h3")]
-    assert headings == ["1. copier-outputs and honest-01: flagged by outputs",  # a shared run
+    assert headings == ["1. copier-outputs and honest-solution: flagged by outputs",  # a run
                         "2. copier-code and own-way-1: flagged by code"], headings
     marked = browser.find_elements("css selector", "section .side mark")
     assert len(marked) >= 4 and all(mark.is_displayed() for mark in marked[:2])

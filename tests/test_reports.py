@@ -168,7 +168,8 @@ def copied_class(tmp_path, name="degradation"):
     students (the solution or a cataloged mistake per function), students who wrote their own
     way (the catalog's correct variants, one pack each), a copy of one of those with names
     changed, lines reordered and comments added and its training run again, and a copy of an
-    honest notebook with its outputs as they were. (course, assignment, pairs, thresholds)."""
+    honest notebook written as the solution (its code holds nothing of its own) with its outputs
+    as they were. (course, assignment, pairs, thresholds)."""
     assignment = assignments(ROOT)[name]
     course = _class_folder(tmp_path)
     found = catalog.of(assignment)
@@ -189,8 +190,9 @@ def copied_class(tmp_path, name="degradation"):
             edited = catalog.apply(variants[index], edited)
         notebooks[f"own-way-{index + 1}"] = classes.with_run(with_answers(assignment, edited),
                                                              rng)
+    notebooks["honest-solution"] = classes.with_run(with_answers(assignment, answers), rng)
     notebooks["copier-code"] = classes.copied(assignment, notebooks["own-way-1"], rng, True)
-    notebooks["copier-outputs"] = nbformat.from_dict(notebooks["honest-01"])
+    notebooks["copier-outputs"] = nbformat.from_dict(notebooks["honest-solution"])
     for student, notebook in notebooks.items():
         _write(course, student, notebook, assignment)
     pairs, thresholds, _ = similarity.report(course, assignment, sorted(notebooks))
@@ -206,7 +208,7 @@ def test_copies_are_flagged_and_no_honest_pair_is(tmp_path, name):
                    for f in assignment.functions}
     flagged = {(p.first, p.second): p.flagged_by for p in pairs}
     assert "code" in flagged.get(("copier-code", "own-way-1"), []), flagged
-    assert flagged.get(("copier-outputs", "honest-01")) == ["outputs"], flagged
+    assert flagged.get(("copier-outputs", "honest-solution")) == ["outputs"], flagged
     assert all(first.startswith("copier") for first, _ in flagged), flagged  # no honest pair
     copied = next(p for p in pairs if (p.first, p.second) == ("copier-code", "own-way-1"))
     assert len(copied.code) >= len(assignment.functions) // 2, copied.code
@@ -218,6 +220,28 @@ def test_copies_are_flagged_and_no_honest_pair_is(tmp_path, name):
             assert max(threshold.honest) < threshold.value
     page = (course.reports / assignment.name / "similarity.html").read_text()
     assert "copier-code and own-way-1" in page and "<mark>" in page
+
+
+@pytest.mark.parametrize("assignment", list(assignments(ROOT).values()), ids=lambda a: a.name)
+def test_a_disguised_copy_keeps_every_point(assignment):
+    """The copier's edit (`classes.disguise`) changes how the solution reads, not what it does:
+    every graded function of the disguised solution passes its public and hidden tests, in this
+    process, for eight draws of the swaps (the earlier rule, which moved any statement that
+    shared no name, broke bn_behaviour in four draws of the first twelve)."""
+    from course.audit import grade_cell
+    from course.core import run_answers
+
+    answers = solution_sources(assignment.source())
+    for seed in range(8):
+        rng = random.Random(seed)
+        disguised = {cell: classes.disguise(code, rng) if cell in assignment.functions else code
+                     for cell, code in answers.items()}
+        assert all(disguised[f] != answers[f] for f in assignment.functions)
+        namespace = run_answers(disguised, assignment.source())
+        failed = [(function, message) for function in assignment.functions
+                  for passed, message in [grade_cell(assignment, function, namespace)]
+                  if not passed]
+        assert failed == [], (seed, failed)
 
 
 def test_markup_and_broken_notebooks_neither_inject_nor_stop_the_report(tmp_path):

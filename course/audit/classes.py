@@ -35,14 +35,30 @@ def _names(node, stored=True):
             and (not stored or isinstance(n.ctx, ast.Store))}
 
 
+def _builds_layers(call):
+    """A call that makes a class's object (`Conv2D(...)`, `layers.Add(...)`) or applies one
+    (`Conv2D(...)(X)`): no state of anyone else's changes."""
+    func = call.func
+    name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(
+        func, ast.Attribute) else None
+    return isinstance(func, ast.Call) or (name or "a")[0].isupper()
+
+
+def _movable(statement):
+    """An assignment whose calls only make or apply layers: moving it changes nothing another
+    statement reads (a function or method call, `stats_changed()` or `w.assign(s)`, may)."""
+    return isinstance(statement, ast.Assign) and all(
+        _builds_layers(node) for node in ast.walk(statement) if isinstance(node, ast.Call))
+
+
 def _swap_independent(body, rng):
-    """Swap neighbouring simple statements where neither uses what the other assigns (each such
-    pair with even odds)."""
+    """Swap neighbouring assignments that only build layers, where neither uses what the other
+    assigns (each such pair with even odds)."""
     i = 1 if body and isinstance(body[0], ast.Expr) and isinstance(
         getattr(body[0], "value", None), ast.Constant) else 0  # the docstring stays first
     while i + 1 < len(body):
         first, second = body[i], body[i + 1]
-        simple = all(isinstance(s, (ast.Assign, ast.Expr)) for s in (first, second))
+        simple = _movable(first) and _movable(second)
         if (simple and not _names(first) & _names(second, stored=False)
                 and not _names(second) & _names(first, stored=False) and rng.random() < 0.5):
             body[i], body[i + 1] = second, first
