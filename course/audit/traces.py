@@ -37,8 +37,7 @@ def trace(assignment, mistake, answers, hidden, public_code):
             namespace = run_answers(catalog.apply(mistake, answers), assignment.source())
     except Exception as error:  # the cell fails to run: nothing of it is defined
         return Signature(mistake.student, function, mistake.why, {},
-                         f"{function} is not defined after running the notebook's cells.",
-                         first_line(error))
+                         untrusted.undefined(function), first_line(error))
     try:
         with _quiet():
             exec(compile(public_code, f"<{function} public tests>", "exec"), namespace)
@@ -47,7 +46,7 @@ def trace(assignment, mistake, answers, hidden, public_code):
     answer = namespace.get(function)
     if not callable(answer):
         return Signature(mistake.student, function, mistake.why, {},
-                         f"{function} is not defined after running the notebook's cells.", public)
+                         untrusted.undefined(function), public)
     try:
         with _quiet():
             outputs = untrusted.outputs(hidden.checks, function, answer)

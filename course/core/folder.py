@@ -9,6 +9,7 @@ from pathlib import Path
 
 from course import ROOT
 from course.core.assignments import assignments
+from course.core.text import safe_id
 
 PROTECTED = ["source", "hidden", "release", "nbgrader_config.py", "course"]  # must not change
 
@@ -60,6 +61,15 @@ class Course:
         "release"), of `student` and `assignment` when given: CourseDirectory.format_path."""
         folder = getattr(self.coursedir, f"{step}_directory")
         return Path(self.coursedir.format_path(folder, student, assignment))
+
+    def students(self, step, assignment):
+        """Every student (a safe id) with a notebook of `assignment` (an Assignment) in `step`
+        ("submitted", "autograded"), sorted."""
+        folder = self.path(step)
+        if not folder.is_dir():
+            return []
+        return sorted(path.name for path in folder.iterdir() if safe_id(path.name) and (
+            self.path(step, path.name, assignment.name) / assignment.notebook).is_file())
 
     def files_digest(self):
         """{path: SHA-256} of the files that grading must not change."""

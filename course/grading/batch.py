@@ -32,12 +32,10 @@ def grade_assignment(course, assignment, students, grader):
                       round(elapsed / len(students), 2), changed, integrity, recorded,
                       None if grader.unsafe else len(left))
         found = [f for record in records.values() for f in findings(course, assignment, record)]
-        signatures = misconceptions.signatures_of(course, assignment)
-        graded = [s for s in safe if s in records and records[s].graded]
-        results = Results(batch, records, found, misconceptions.of_students(
-            course, assignment, graded, signatures))
-        misconceptions.write(grader.reports, assignment, misconceptions.of_students(
-            course, assignment, misconceptions.graded_students(course, assignment), signatures))
+        everyone = misconceptions.of_class(course, assignment)  # the class so far
+        misconceptions.write(grader.reports, assignment, everyone)
+        graded = {s for s in safe if s in records and records[s].graded}
+        results = Results(batch, records, found, [m for m in everyone if m.student in graded])
         results.write(grader.reports / "grading_results.json")
         report = report_lines(results)
         (grader.reports / "grading_report.txt").write_text("\n".join(report) + "\n")

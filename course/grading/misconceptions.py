@@ -20,7 +20,7 @@ import matplotlib
 matplotlib.use("Agg")  # files only, never a window
 import matplotlib.pyplot as plt  # noqa: E402 - after the backend
 
-from course.core import SUFFIX, Misconception, escape, safe_id, spreadsheet  # noqa: E402
+from course.core import SUFFIX, Misconception, escape, spreadsheet  # noqa: E402
 from course.hidden import HiddenTests, Signatures  # noqa: E402
 from course.plugins import ExecuteWithHiddenTests  # noqa: E402
 
@@ -63,15 +63,6 @@ def failed_cells(path, functions, known):
     return found
 
 
-def graded_students(course, assignment):
-    """Every student with an autograded notebook of `assignment`: the class so far."""
-    folder = course.root / "autograded"
-    if not folder.is_dir():
-        return []
-    return sorted(path.name for path in folder.iterdir() if safe_id(path.name)
-                  and (path / assignment.name / assignment.notebook).is_file())
-
-
 def of_students(course, assignment, students, signatures):
     """[Misconception] of every failed cell of `students`' autograded notebooks."""
     known = {entry.name for entry in signatures.entries}
@@ -85,9 +76,11 @@ def of_students(course, assignment, students, signatures):
                 assignment.functions, known)]
 
 
-def of_class(course, assignment, students):
-    """[Misconception] of `students`, with the assignment's own signatures."""
-    return of_students(course, assignment, students, signatures_of(course, assignment))
+def of_class(course, assignment):
+    """[Misconception] of every student with an autograded notebook of `assignment` (the class
+    so far), with the assignment's own signatures."""
+    return of_students(course, assignment, course.students("autograded", assignment),
+                       signatures_of(course, assignment))
 
 
 def table(rows, functions):

@@ -52,6 +52,11 @@ def exit_quickly():
         pass
 
 
+def undefined(name):
+    """Why graded function `name` has no outputs when the notebook's cells never defined it."""
+    return f"{name} is not defined after running the notebook's cells."
+
+
 def first_line(error):
     if isinstance(error, NotImplementedError):
         return "NotImplementedError: the function is not written yet"
@@ -87,7 +92,7 @@ def publish(checks, name, namespace):
     arrays, error = {}, None
     function = namespace.get(name)
     if not callable(function):
-        error = f"{name} is not defined after running the notebook's cells."
+        error = undefined(name)
     else:
         try:
             with contextlib.redirect_stdout(io.StringIO()), \

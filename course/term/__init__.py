@@ -53,7 +53,7 @@ from course.term.deadlines import extend, reassign_late_penalties
 from course.term import similarity  # modules it shows
 from course.term.environment import environment, required_packages, versions
 from course.term.export import FORMATS, export, gradebook_table, lms_rows
-from course.term.report import report, submitted_students
+from course.term.report import report
 from course.term.resubmit import collect_latest, feedback, resubmit
 from course.term.roster import import_roster, read_roster
 from course.term.term import Term, TermError
@@ -62,4 +62,4 @@ from course.term.watch import watch
 __all__ = ["FORMATS", "Term", "TermError", "collect_latest", "environment", "export", "extend",
            "feedback", "gradebook_table", "import_roster", "lms_rows", "read_roster",
            "reassign_late_penalties", "report", "required_packages", "resubmit", "similarity",
-           "submitted_students", "versions", "watch"]
+           "versions", "watch"]

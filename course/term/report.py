@@ -10,14 +10,6 @@ from course.term import similarity
 from course.term.term import TermError
 
 
-def submitted_students(course, assignment):
-    """Every student with a submitted notebook of `assignment`."""
-    folder = course.root / "submitted"
-    return sorted(path.name for path in folder.iterdir()
-                  if (path / assignment.name / assignment.notebook).is_file()) if (
-        folder.is_dir()) else []
-
-
 def report(course, name):
     """Write reports/ASSIGNMENT/misconceptions.csv, its charts and similarity.html; print what
     they say. TermError if there is nothing to report on."""
@@ -25,22 +17,22 @@ def report(course, name):
         assignment = find(name, course.root)
     except AssignmentError as error:
         raise TermError(str(error)) from None
-    students = submitted_students(course, assignment)
+    students = course.students("submitted", assignment)
     if not students:
         raise TermError(f"no submission of {name} in {course.root / 'submitted'}. Fix: collect "
                         "and grade the class first (`python -m course.grade`).")
+    if not assignment.release(course.root).is_file():
+        raise TermError(f"no release notebook {assignment.release(course.root)}: the similarity "
+                        "report leaves the release's code out. Fix: `make release`.")
     folder = course.reports / assignment.name
-    folder.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    graded = misconceptions.graded_students(course, assignment)
-    rows = misconceptions.of_class(course, assignment, graded)
+    graded = course.students("autograded", assignment)
+    rows = misconceptions.of_students(course, assignment, graded,
+                                      misconceptions.signatures_of(course, assignment))
     misconceptions.write(folder, assignment, rows)
     print("\n".join(misconceptions.report_lines(rows)))
     mistakes = time.perf_counter() - started
     started = time.perf_counter()
-    if not assignment.release(course.root).is_file():
-        raise TermError(f"no release notebook {assignment.release(course.root)}: the similarity "
-                        "report leaves the release's code out. Fix: `make release`.")
     pairs, thresholds, submissions = similarity.report(course, assignment, students)
     for function, threshold in thresholds.items():
         print(f"similarity threshold of {function}: "
