@@ -44,7 +44,8 @@ STUDENTS = {"instructor-solution": "", catalog.of(ASSIGNMENT).sample(WRONG).stud
 def _forged(notebook):
     notebook = nbformat.from_dict(json.loads(json.dumps(notebook)))  # a copy
     for cell in notebook.cells:
-        cell.metadata[ExecuteWithHiddenTests.VERDICT] = {"passed": False, "message": "forged"}
+        cell.metadata[ExecuteWithHiddenTests.VERDICT] = {"passed": False, "message": "forged",
+                                                         "misconception": "forged"}
         cell.metadata[KeepPointsForStderr.KEY] = "forged"
         cell.metadata[OnlyVerdictsScore.KEY] = 1
         cell.metadata[KeepHandGrades.KEY] = "cleared"
@@ -138,6 +139,7 @@ def test_metadata_a_submission_forged_is_not_what_the_report_reads(both_ways):
     results = Results.read(COURSE / "reports" / ASSIGNMENT.name / "grading_results.json")
     assert results.submissions[FORGED].graded
     assert [f for f in results.findings if f.student == FORGED] == []
+    assert [m for m in results.misconceptions if m.student == FORGED] == []  # nor a mistake
     notebook = nbformat.read(COURSE / "autograded" / FORGED / ASSIGNMENT.name
                              / ASSIGNMENT.notebook, as_version=4)
     written = [(cell.metadata.get("nbgrader", {}).get("grade_id"), key, cell.metadata[key])
